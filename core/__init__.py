@@ -1,0 +1,1 @@
+"""Officina: a rule-driven, configurable CRM framework driven by metadata packs."""

@@ -1,0 +1,1 @@
+"""Metadata engine: load packs of YAML, validate them, merge overlays, build the registry."""

@@ -1,0 +1,74 @@
+"""Turn validated entity data into frozen specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.metadata.names import default_label, table_name
+from core.metadata.overlay import EntityDraft
+from core.metadata.specs import FieldSpec, LayoutSection, LayoutTab, EntitySpec
+
+FIELD_KEYS = ("help", "required", "unique", "default", "read_only", "min", "max", "pattern",
+              "index", "computed", "length", "precision", "scale", "target", "currency",
+              "signature", "renamed_from")
+
+
+def build_field(name: str, data: dict[str, Any], custom: bool = False) -> FieldSpec:
+    """A ``FieldSpec`` from a field's metadata."""
+    values = {key: data[key] for key in FIELD_KEYS if key in data}
+    if data["type"] == "money":
+        values.setdefault("precision", 18)
+        values.setdefault("scale", 2)
+    if data["type"] == "decimal":
+        values.setdefault("precision", 18)
+        values.setdefault("scale", 0)
+    return FieldSpec(name=name, type=data["type"], label=data.get("label") or default_label(name),
+                     options=tuple(data.get("options", ())), custom=custom, **values)
+
+
+def _section(data: dict[str, Any]) -> LayoutSection:
+    return LayoutSection(label=data.get("label", ""),
+                         columns=tuple(tuple(column) for column in data["columns"]))
+
+
+def build_layout(data: dict[str, Any] | None) -> tuple[LayoutTab, ...]:
+    """Form layout: tabs of sections of columns; a layout of bare sections is one tab."""
+    if not data:
+        return ()
+    if "tabs" in data:
+        return tuple(LayoutTab(label=tab["label"],
+                               sections=tuple(_section(s) for s in tab["sections"]))
+                     for tab in data["tabs"])
+    return (LayoutTab(label="", sections=tuple(_section(s) for s in data["sections"])),)
+
+
+def build_entity(draft: EntityDraft) -> EntitySpec:
+    """An ``EntitySpec`` from a merged entity draft."""
+    data = draft.data
+    fields = tuple(build_field(name, spec, name in draft.custom_fields)
+                   for name, spec in data["fields"].items())
+    listing = data.get("list") or {}
+    title = data.get("title_field")
+    columns = tuple(listing.get("columns") or
+                    ([title] if title else [f.name for f in fields if f.stored][:5]))
+    is_child = bool(data.get("child", False))
+    return EntitySpec(
+        name=data["name"],
+        pack=draft.pack,
+        label=data["label"],
+        plural=data.get("plural") or data["label"],
+        table_name=table_name(draft.pack, data["name"]),
+        fields=fields,
+        is_child=is_child,
+        naming=None if is_child else data.get("naming") or f"{data['name'].upper()}-{{#####}}",
+        title_field=title,
+        search_fields=tuple(data.get("search_fields") or ([title] if title else [])),
+        list_columns=columns,
+        list_filters=tuple(listing.get("filters") or ()),
+        default_sort=listing.get("sort") or "-modified_at",
+        layout=build_layout(data.get("layout")),
+        permissions={role: frozenset(actions)
+                     for role, actions in (data.get("permissions") or {}).items()},
+        renamed_from=data.get("renamed_from"),
+        source=draft.document.file,
+    )

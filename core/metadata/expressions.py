@@ -1,0 +1,47 @@
+"""Formulas for computed fields, run only in Jinja2's sandbox (never ``eval``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+
+class FormulaError(Exception):
+    """A formula could not be compiled or evaluated."""
+
+
+@cache
+def _environment() -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+@cache
+def compile_formula(expression: str) -> Callable[[Mapping[str, Any]], Any]:
+    """Compile ``expression`` (Jinja2 expression syntax) into a function of a context."""
+    try:
+        compiled = _environment().compile_expression(expression, undefined_to_none=False)
+    except TemplateSyntaxError as exc:
+        raise FormulaError(f"syntax error in formula: {exc.message}") from None
+
+    def evaluate(context: Mapping[str, Any]) -> Any:
+        try:
+            return compiled(**context)
+        except SecurityError as exc:
+            raise FormulaError(f"formula not allowed: {exc}") from None
+        except Exception as exc:
+            raise FormulaError(f"formula failed: {exc}") from None
+
+    return evaluate
+
+
+def formula_syntax_error(expression: str) -> str | None:
+    """The syntax error in ``expression``, or None when it compiles."""
+    try:
+        compile_formula(expression)
+    except FormulaError as exc:
+        return str(exc)
+    return None

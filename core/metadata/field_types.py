@@ -1,0 +1,331 @@
+"""The field-type registry: each type declares, in one place, everything the engine needs.
+
+A field type gives its extra metadata keys (as a JSON Schema fragment), its column type, its
+marshmallow field, its filter operators and an estimate of its size in a row. A new type is one
+entry in ``FIELD_TYPES``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import ValidationError, fields, validate
+
+from core.i18n import Translator, _
+from core.metadata.specs import FieldSpec
+
+COMPARISON = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is null", "is not null")
+EQUALITY = ("=", "!=", "in", "not in", "is null", "is not null")
+TEXTUAL = (*EQUALITY, "like")
+FILE_KEY = re.compile(r"^[0-9a-f]{64}/[^/\\]{1,200}$")
+PHONE = re.compile(r"^\+?[0-9 ()./-]{4,30}$")
+DURATION_TEXT = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.IGNORECASE)
+CLOCK = re.compile(r"^\s*(\d+):([0-5]\d)\s*$")
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """How one type of field is stored, validated, filtered and sized."""
+
+    name: str
+    column: Callable[[FieldSpec], sa.types.TypeEngine] | None
+    loader: Callable[[FieldSpec, Translator], fields.Field]
+    operators: tuple[str, ...]
+    schema: dict[str, Any]
+    row_bytes: Callable[[FieldSpec], int]
+    sortable: bool = True
+
+
+def _messages(t: Translator) -> dict[str, str]:
+    return {
+        "required": t.gettext(_("A value is required.")),
+        "null": t.gettext(_("A value is required.")),
+        "invalid": t.gettext(_("Not a valid value.")),
+    }
+
+
+def _range(spec: FieldSpec, t: Translator) -> list[validate.Validator]:
+    if spec.min is None and spec.max is None:
+        return []
+    if spec.min is not None and spec.max is not None:
+        message = _("Must be between {min} and {max}.")
+    elif spec.min is not None:
+        message = _("Must be at least {min}.")
+    else:
+        message = _("Must be at most {max}.")
+    return [validate.Range(min=spec.min, max=spec.max, error=t.gettext(message, min=spec.min,
+                                                                      max=spec.max))]
+
+
+def _pattern(spec: FieldSpec, t: Translator) -> list[validate.Validator]:
+    if not spec.pattern:
+        return []
+    return [validate.Regexp(spec.pattern, error=t.gettext(_("Does not match the expected format.")))]
+
+
+def _length(spec: FieldSpec, t: Translator) -> list[validate.Validator]:
+    if not spec.length:
+        return []
+    return [validate.Length(max=spec.length,
+                            error=t.gettext(_("At most {max} characters."), max=spec.length))]
+
+
+def _string(spec: FieldSpec, t: Translator) -> fields.Field:
+    return fields.String(validate=_length(spec, t) + _pattern(spec, t),
+                         error_messages=_messages(t), allow_none=True)
+
+
+def _text(spec: FieldSpec, t: Translator) -> fields.Field:
+    return fields.String(validate=_pattern(spec, t), error_messages=_messages(t), allow_none=True)
+
+
+def _integer(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid whole number."))}
+    return fields.Integer(strict=False, validate=_range(spec, t), error_messages=messages,
+                          allow_none=True)
+
+
+class _DecimalField(fields.Decimal):
+    """A decimal that must fit its column's precision and scale."""
+
+    def __init__(self, spec: FieldSpec, t: Translator, **kwargs: Any):
+        self._spec = spec
+        self._t = t
+        super().__init__(places=spec.scale, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, float):
+            value = repr(value)
+        if isinstance(value, str):
+            value = value.strip().replace(" ", "")
+        result = super()._deserialize(value, attr, data, **kwargs)
+        precision, scale = self._spec.precision or 18, self._spec.scale or 0
+        if result.is_finite() and abs(result) >= Decimal(10) ** (precision - scale):
+            raise ValidationError(self._t.gettext(_("Too large: at most {digits} digits before "
+                                                    "the decimal point."),
+                                                  digits=precision - scale))
+        return result
+
+
+def _decimal(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid number.")),
+                "special": t.gettext(_("Not a valid number."))}
+    return _DecimalField(spec, t, validate=_range(spec, t), error_messages=messages,
+                         allow_none=True)
+
+
+def _boolean(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid yes/no value."))}
+    return fields.Boolean(error_messages=messages, allow_none=True)
+
+
+def _date(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid date (YYYY-MM-DD)."))}
+    return fields.Date(error_messages=messages, allow_none=True)
+
+
+class _UtcDateTime(fields.DateTime):
+    """A date and time, stored as naive UTC."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            result = value
+        else:
+            result = super()._deserialize(value, attr, data, **kwargs)
+        if result.tzinfo is not None:
+            result = result.astimezone(dt.UTC).replace(tzinfo=None)
+        return result
+
+
+def _datetime(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**_messages(t),
+                "invalid": t.gettext(_("Not a valid date and time (YYYY-MM-DDTHH:MM)."))}
+    return _UtcDateTime(error_messages=messages, allow_none=True)
+
+
+def parse_duration(value: Any) -> int:
+    """Seconds from an integer, ``"1:30"``, ``"2h 15m"`` or ``"45m"``; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
+        clock = CLOCK.match(text)
+        if clock:
+            return int(clock[1]) * 3600 + int(clock[2]) * 60
+        parts = DURATION_TEXT.match(text)
+        if parts and (parts[1] or parts[2]):
+            return int(parts[1] or 0) * 3600 + int(parts[2] or 0) * 60
+    raise ValueError(value)
+
+
+class _DurationField(fields.Field):
+    """A duration in seconds; accepts seconds, ``h:mm`` or ``2h 30m``."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        try:
+            seconds = parse_duration(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if seconds < 0:
+            raise self.make_error("invalid")
+        return seconds
+
+
+def _duration(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**_messages(t),
+                "invalid": t.gettext(_("Not a valid duration (seconds, h:mm or 2h 30m)."))}
+    return _DurationField(validate=_range(spec, t), error_messages=messages, allow_none=True)
+
+
+def _one_of(spec: FieldSpec, t: Translator) -> validate.Validator:
+    return validate.OneOf(spec.options, error=t.gettext(_("Must be one of: {choices}."),
+                                                        choices=", ".join(spec.options)))
+
+
+def _select(spec: FieldSpec, t: Translator) -> fields.Field:
+    return fields.String(validate=_one_of(spec, t), error_messages=_messages(t), allow_none=True)
+
+
+class _MultiSelectField(fields.Field):
+    """Several options, stored as one comma-separated column in the options' order."""
+
+    def __init__(self, spec: FieldSpec, t: Translator, **kwargs: Any):
+        self._spec, self._t = spec, t
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        chosen = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(chosen, list | tuple) or not all(isinstance(v, str) for v in chosen):
+            raise self.make_error("invalid")
+        unknown = [v for v in chosen if v and v not in self._spec.options]
+        if unknown:
+            raise ValidationError(self._t.gettext(_("Must be one of: {choices}."),
+                                                  choices=", ".join(self._spec.options)))
+        return ",".join(o for o in self._spec.options if o in chosen)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> list[str]:
+        return [v for v in (value or "").split(",") if v]
+
+
+def _multiselect(spec: FieldSpec, t: Translator) -> fields.Field:
+    return _MultiSelectField(spec, t, error_messages=_messages(t), allow_none=True)
+
+
+class LinkValue(fields.Field):
+    """A reference to another record: its id, or its ``ref`` to be resolved by the service."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int | str:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            return int(text) if text.isdigit() else text
+        raise self.make_error("invalid")
+
+
+def _link(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid reference."))}
+    return LinkValue(error_messages=messages, allow_none=True)
+
+
+def _email(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid e-mail address."))}
+    return fields.Email(validate=_length(spec, t), error_messages=messages, allow_none=True)
+
+
+def _phone(spec: FieldSpec, t: Translator) -> fields.Field:
+    error = t.gettext(_("Not a valid phone number."))
+    return fields.String(validate=[validate.Regexp(PHONE, error=error), *_pattern(spec, t)],
+                         error_messages=_messages(t), allow_none=True)
+
+
+def _url(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid URL."))}
+    return fields.Url(validate=_length(spec, t), error_messages=messages, allow_none=True)
+
+
+def _file(spec: FieldSpec, t: Translator) -> fields.Field:
+    error = t.gettext(_("Not a stored file reference."))
+    return fields.String(validate=validate.Regexp(FILE_KEY, error=error),
+                         error_messages=_messages(t), allow_none=True)
+
+
+def _table(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**_messages(t), "invalid": t.gettext(_("Must be a list of lines."))}
+    return fields.List(fields.Dict(), error_messages=messages, allow_none=True)
+
+
+def _numeric_bytes(spec: FieldSpec) -> int:
+    return 8 + 2 * ((spec.precision or 18) + 3) // 4
+
+
+def _string_bytes(spec: FieldSpec) -> int:
+    # PostgreSQL keeps short strings inline (4 bytes per character at worst) and moves long
+    # ones out of the row, leaving an 18-byte pointer.
+    return min(4 + 4 * (spec.length or 255), 2000) if (spec.length or 255) < 500 else 18
+
+
+_S = {"type": "string"}
+_LEN = {"length": {"type": "integer", "minimum": 1, "maximum": 10000}}
+_NUM = {"min": {"type": "number"}, "max": {"type": "number"}}
+_TARGET = {"target": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}}
+_PATTERN = {"pattern": _S}
+
+FIELD_TYPES: dict[str, FieldType] = {
+    t.name: t
+    for t in (
+        FieldType("string", lambda s: sa.String(s.length or 255), _string, TEXTUAL,
+                  {**_LEN, **_PATTERN}, _string_bytes),
+        FieldType("text", lambda s: sa.Text(), _text, TEXTUAL, _PATTERN, lambda s: 18),
+        FieldType("integer", lambda s: sa.BigInteger(), _integer, COMPARISON, _NUM,
+                  lambda s: 8),
+        FieldType("decimal", lambda s: sa.Numeric(s.precision or 18, s.scale or 0), _decimal,
+                  COMPARISON,
+                  {**_NUM, "precision": {"type": "integer", "minimum": 1, "maximum": 38},
+                   "scale": {"type": "integer", "minimum": 0, "maximum": 18}}, _numeric_bytes),
+        FieldType("money", lambda s: sa.Numeric(18, 2), _decimal, COMPARISON,
+                  {**_NUM, "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}},
+                  _numeric_bytes),
+        FieldType("boolean", lambda s: sa.Boolean(create_constraint=False), _boolean,
+                  EQUALITY, {}, lambda s: 1),
+        FieldType("date", lambda s: sa.Date(), _date, COMPARISON, {}, lambda s: 4),
+        FieldType("datetime", lambda s: sa.DateTime(), _datetime, COMPARISON, {},
+                  lambda s: 8),
+        FieldType("duration", lambda s: sa.BigInteger(), _duration, COMPARISON, _NUM,
+                  lambda s: 8),
+        FieldType("select", lambda s: sa.String(64), _select, EQUALITY,
+                  {"options": {"type": "array", "minItems": 1, "uniqueItems": True,
+                               "items": {"type": "string",
+                                         "pattern": "^[A-Za-z0-9_.-]{1,64}$"}}},
+                  lambda s: 68),
+        FieldType("multiselect", lambda s: sa.Text(), _multiselect, ("has", "is null",
+                                                                     "is not null"),
+                  {"options": {"type": "array", "minItems": 1, "uniqueItems": True,
+                               "items": {"type": "string",
+                                         "pattern": "^[A-Za-z0-9_.-]{1,64}$"}}},
+                  lambda s: 18, sortable=False),
+        FieldType("link", lambda s: sa.BigInteger(), _link, EQUALITY, _TARGET, lambda s: 8),
+        FieldType("table", None, _table, (), _TARGET, lambda s: 0, sortable=False),
+        FieldType("email", lambda s: sa.String(s.length or 254), _email, TEXTUAL, _LEN,
+                  _string_bytes),
+        FieldType("phone", lambda s: sa.String(40), _phone, TEXTUAL, _PATTERN,
+                  lambda s: 164),
+        FieldType("url", lambda s: sa.String(s.length or 2000), _url, TEXTUAL, _LEN,
+                  _string_bytes),
+        FieldType("attachment", lambda s: sa.String(300), _file, EQUALITY, {}, lambda s: 18),
+        FieldType("image", lambda s: sa.String(300), _file, EQUALITY,
+                  {"signature": {"type": "boolean"}}, lambda s: 18),
+    )
+}

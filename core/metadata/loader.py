@@ -1,0 +1,146 @@
+"""Find packs on disk, read their YAML files and check each against its JSON Schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+from core.metadata.diagnostics import Diagnostic, MetadataError
+from core.metadata.schemas import schema_for
+from core.metadata.yaml_source import SourceDocument, YamlSyntaxError, read_yaml
+
+BUILTIN_PACKS = Path(__file__).resolve().parents[2] / "packs"
+KIND_FOLDERS = {"entities": "entity", "workflows": "workflow", "reports": "report",
+                "fixtures": "fixtures"}
+
+
+@dataclass
+class PackSource:
+    """The documents of one pack, each checked against its schema."""
+
+    path: Path
+    manifest: SourceDocument
+    documents: dict[str, list[SourceDocument]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.data.get("name", self.path.name))
+
+    @property
+    def depends(self) -> list[str]:
+        return list(self.manifest.data.get("depends", []) or [])
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def schema_errors(document: SourceDocument, kind: str) -> list[Diagnostic]:
+    """Every way ``document`` breaks the JSON Schema of ``kind``."""
+    validator = Draft202012Validator(schema_for(kind))
+    found = []
+    for error in validator.iter_errors(document.data):
+        path = list(error.absolute_path)
+        if error.validator == "unevaluatedProperties" and "'" in error.message:
+            unexpected = error.message.split("'")[1]
+            message = f"unknown key '{unexpected}'"
+            path = [*path, unexpected]
+            found.append(Diagnostic(document.file, document.line_of(path),
+                                    ".".join(str(p) for p in path), message))
+            continue
+        found.append(document.diagnostic(path, error.message))
+    return found
+
+
+def _read(path: Path, kind: str, diagnostics: list[Diagnostic]) -> SourceDocument | None:
+    try:
+        document = read_yaml(path, _display(path))
+    except YamlSyntaxError as exc:
+        diagnostics.append(exc.diagnostic)
+        return None
+    if not isinstance(document.data, dict):
+        diagnostics.append(document.diagnostic([], "expected a mapping of keys to values"))
+        return None
+    errors = schema_errors(document, kind)
+    diagnostics.extend(errors)
+    return None if errors else document
+
+
+def read_pack(path: Path, diagnostics: list[Diagnostic]) -> PackSource | None:
+    """Read one pack folder; schema errors go to ``diagnostics``."""
+    manifest_path = path / "pack.yaml"
+    if not manifest_path.is_file():
+        diagnostics.append(Diagnostic(_display(manifest_path), 1, "(document)",
+                                      "pack.yaml is missing: a pack folder needs one"))
+        return None
+    manifest = _read(manifest_path, "pack", diagnostics)
+    if manifest is None:
+        return None
+    source = PackSource(path=path, manifest=manifest)
+    for folder, kind in KIND_FOLDERS.items():
+        files = sorted((path / folder).glob("*.yaml")) + sorted((path / folder).glob("*.yml"))
+        documents = [_read(f, kind, diagnostics) for f in files]
+        source.documents[kind] = [d for d in documents if d is not None]
+    return source
+
+
+def find_pack_dirs(search_paths: Iterable[Path]) -> dict[str, Path]:
+    """Pack folders found in ``search_paths`` (each a pack or a folder of packs), by name."""
+    found: dict[str, Path] = {}
+    for root in search_paths:
+        candidates = [root] if (root / "pack.yaml").is_file() else sorted(root.glob("*/"))
+        for candidate in candidates:
+            if (candidate / "pack.yaml").is_file():
+                found.setdefault(candidate.name, candidate)
+    return found
+
+
+def read_packs(wanted: Sequence[str], search_paths: Sequence[Path]) -> list[PackSource]:
+    """Read the packs ``wanted`` and their dependencies, in dependency order.
+
+    Raises ``MetadataError`` with every problem found, whatever file it is in.
+    """
+    available = find_pack_dirs(search_paths)
+    diagnostics: list[Diagnostic] = []
+    loaded: dict[str, PackSource] = {}
+    order: list[str] = []
+    visiting: list[str] = []
+
+    def visit(name: str, requested_by: PackSource | None) -> None:
+        if name in loaded or name in visiting:
+            if name in visiting:
+                cycle = " -> ".join([*visiting[visiting.index(name):], name])
+                assert requested_by is not None
+                diagnostics.append(requested_by.manifest.diagnostic(
+                    ["depends"], f"dependency cycle between packs: {cycle}"))
+            return
+        if name not in available:
+            if requested_by is None:
+                diagnostics.append(Diagnostic(name, 1, "(pack)", f"pack '{name}' not found in "
+                                              + ", ".join(map(str, search_paths))))
+            else:
+                index = requested_by.depends.index(name)
+                diagnostics.append(requested_by.manifest.diagnostic(
+                    ["depends", index], f"depends on pack '{name}', which is not installed"))
+            return
+        source = read_pack(available[name], diagnostics)
+        if source is None:
+            return
+        visiting.append(name)
+        for dependency in source.depends:
+            visit(dependency, source)
+        visiting.pop()
+        loaded[name] = source
+        order.append(name)
+
+    for name in wanted:
+        visit(name, None)
+    if diagnostics:
+        raise MetadataError(diagnostics)
+    return [loaded[name] for name in order]

@@ -1,0 +1,85 @@
+"""Build the one immutable registry from packs (in dependency order) and the overlay."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from core.metadata.build import build_entity
+from core.metadata.diagnostics import Diagnostic, MetadataError
+from core.metadata.loader import PackSource, read_packs, schema_errors
+from core.metadata.overlay import EntityDraft, merge_overlay
+from core.metadata.semantic import check_entities, check_pack_documents, check_packs
+from core.metadata.specs import PackSpec, Registry
+from core.metadata.yaml_source import YamlSyntaxError, parse_yaml
+
+
+def overlay_file_name(entity: str) -> str:
+    """How an overlay is named in diagnostics."""
+    return f"<customisation of {entity}>"
+
+
+def _apply_overlays(drafts: dict[str, EntityDraft],
+                    overlays: Mapping[str, str]) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for entity, text in sorted(overlays.items()):
+        try:
+            document = parse_yaml(text, overlay_file_name(entity))
+        except YamlSyntaxError as exc:
+            problems.append(exc.diagnostic)
+            continue
+        if document.data is None:
+            continue
+        if not isinstance(document.data, dict):
+            problems.append(document.diagnostic([], "expected a mapping of keys to values"))
+            continue
+        errors = schema_errors(document, "overlay")
+        if errors:
+            problems += errors
+            continue
+        if entity not in drafts:
+            problems.append(document.diagnostic([], f"unknown entity '{entity}'"))
+            continue
+        problems += merge_overlay(drafts[entity], document)
+    return problems
+
+
+def _content_hash(packs: Sequence[PackSource], drafts: dict[str, EntityDraft]) -> str:
+    payload = {"packs": [p.manifest.data for p in packs],
+               "entities": {name: d.data for name, d in sorted(drafts.items())}}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | None = None,
+                   version: int = 0) -> Registry:
+    """Merge, check and freeze; raise ``MetadataError`` listing every problem."""
+    problems = check_packs(packs)
+    drafts: dict[str, EntityDraft] = {}
+    listed: list[EntityDraft] = []
+    for pack in packs:
+        for document in pack.documents.get("entity", []):
+            draft = EntityDraft(pack=pack.name, data=document.data, document=document)
+            listed.append(draft)
+            drafts.setdefault(draft.name, draft)
+    problems += _apply_overlays(drafts, overlays or {})
+    problems += check_entities(listed)
+    problems += check_pack_documents(packs, drafts)
+    if problems:
+        raise MetadataError(problems)
+    pack_specs = tuple(
+        PackSpec(name=p.name, version=str(p.manifest.data["version"]),
+                 description=p.manifest.data.get("description", ""),
+                 depends=tuple(p.depends), path=str(p.path),
+                 label=p.manifest.data.get("label", p.name))
+        for p in packs)
+    entities = {name: build_entity(draft) for name, draft in drafts.items()}
+    return Registry(packs=pack_specs, entities=entities,
+                    content_hash=_content_hash(packs, drafts), version=version)
+
+
+def load_registry(pack_names: Sequence[str], search_paths: Sequence[Path],
+                  overlays: Mapping[str, str] | None = None, version: int = 0) -> Registry:
+    """Read the named packs from disk and build their registry."""
+    return build_registry(read_packs(pack_names, search_paths), overlays, version)

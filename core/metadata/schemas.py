@@ -1,0 +1,249 @@
+"""JSON Schemas (Draft 2020-12) for every kind of metadata file.
+
+The entity schema is built from the field-type registry, so a new field type is described in
+one place. ``write_schema_files`` refreshes the copies in ``core/metadata/schemas/`` that
+editors use; a test keeps them in step.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from core.metadata.field_types import FIELD_TYPES
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "maxLength": 63}
+NAMES = {"type": "array", "items": NAME, "uniqueItems": True}
+LABEL = {"type": "string", "minLength": 1, "maxLength": 200}
+ACTION_LIST = {"type": "array", "uniqueItems": True,
+               "items": {"enum": ["read", "create", "update", "delete"]}}
+SORT = {"type": "string", "pattern": "^-?[a-z][a-z0-9_]*$"}
+
+COMMON_FIELD_KEYS: dict[str, Any] = {
+    "type": {"enum": sorted(FIELD_TYPES)},
+    "label": LABEL,
+    "help": {"type": "string"},
+    "required": {"type": "boolean"},
+    "unique": {"type": "boolean"},
+    "default": {},
+    "read_only": {"type": "boolean"},
+    "index": {"type": "boolean"},
+    "computed": {"type": "string", "minLength": 1},
+    "renamed_from": NAME,
+}
+
+
+def field_schema() -> dict[str, Any]:
+    """Schema of one field: common keys plus the keys of its type."""
+    branches = [
+        {"if": {"properties": {"type": {"const": name}}},
+         "then": {"properties": field_type.schema,
+                  **({"required": ["target"]} if "target" in field_type.schema else {}),
+                  **({"required": ["options"]} if "options" in field_type.schema else {})}}
+        for name, field_type in FIELD_TYPES.items()
+    ]
+    return {"type": "object", "required": ["type"], "properties": COMMON_FIELD_KEYS,
+            "allOf": branches, "unevaluatedProperties": False}
+
+
+def _layout_schema() -> dict[str, Any]:
+    section = {"type": "object", "additionalProperties": False, "required": ["columns"],
+               "properties": {"label": LABEL,
+                              "columns": {"type": "array", "minItems": 1,
+                                          "items": {"type": "array", "items": NAME}}}}
+    tab = {"type": "object", "additionalProperties": False, "required": ["label", "sections"],
+           "properties": {"label": LABEL,
+                          "sections": {"type": "array", "minItems": 1, "items": section}}}
+    return {"type": "object", "additionalProperties": False,
+            "properties": {"tabs": {"type": "array", "minItems": 1, "items": tab},
+                           "sections": {"type": "array", "minItems": 1, "items": section}}}
+
+
+def _list_schema() -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False,
+            "properties": {"columns": NAMES, "filters": NAMES, "sort": SORT}}
+
+
+def entity_schema() -> dict[str, Any]:
+    """Schema of ``entities/*.yaml``."""
+    return {
+        "$schema": DIALECT,
+        "$id": "https://officina.dev/schemas/entity.schema.json",
+        "title": "Officina entity",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "label", "fields"],
+        "properties": {
+            "name": NAME,
+            "label": LABEL,
+            "plural": LABEL,
+            "description": {"type": "string"},
+            "child": {"type": "boolean"},
+            "naming": {"type": "string", "pattern": r"\{#+\}"},
+            "title_field": NAME,
+            "search_fields": NAMES,
+            "renamed_from": NAME,
+            "fields": {"type": "object", "minProperties": 1,
+                       "propertyNames": NAME,
+                       "additionalProperties": field_schema()},
+            "list": _list_schema(),
+            "layout": _layout_schema(),
+            "permissions": {"type": "object",
+                            "propertyNames": {"type": "string",
+                                              "pattern": r"^(\*|[a-z][a-z0-9_]*)$"},
+                            "additionalProperties": ACTION_LIST},
+        },
+    }
+
+
+def pack_schema() -> dict[str, Any]:
+    """Schema of ``pack.yaml``."""
+    return {
+        "$schema": DIALECT,
+        "$id": "https://officina.dev/schemas/pack.schema.json",
+        "title": "Officina pack",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "version"],
+        "properties": {
+            "name": NAME,
+            "version": {"type": "string", "pattern": r"^\d+\.\d+(\.\d+)?([.-][0-9A-Za-z.]+)?$"},
+            "label": LABEL,
+            "description": {"type": "string"},
+            "depends": NAMES,
+        },
+    }
+
+
+def report_schema() -> dict[str, Any]:
+    """Schema of ``reports/*.yaml``: an aggregate over one entity's records."""
+    aggregate = {"type": "object", "additionalProperties": False,
+                 "required": ["function"],
+                 "properties": {"function": {"enum": ["count", "sum", "avg", "min", "max"]},
+                                "field": NAME, "label": LABEL}}
+    return {
+        "$schema": DIALECT,
+        "$id": "https://officina.dev/schemas/report.schema.json",
+        "title": "Officina report",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "label", "entity"],
+        "properties": {
+            "name": NAME,
+            "label": LABEL,
+            "description": {"type": "string"},
+            "entity": NAME,
+            "filters": {"type": "array",
+                        "items": {"type": "array", "prefixItems": [NAME, {"type": "string"}],
+                                  "minItems": 2, "maxItems": 3}},
+            "group_by": {"type": "array", "items": NAME, "maxItems": 2, "uniqueItems": True},
+            "aggregates": {"type": "array", "items": aggregate, "minItems": 1},
+            "columns": NAMES,
+            "sort": SORT,
+            "chart": {"enum": ["bar", "line", "pie", "none"]},
+            "roles": {"type": "array", "items": NAME},
+        },
+    }
+
+
+def workflow_schema() -> dict[str, Any]:
+    """Schema of ``workflows/*.yaml``: the outline that the rules engine refines."""
+    return {
+        "$schema": DIALECT,
+        "$id": "https://officina.dev/schemas/workflow.schema.json",
+        "title": "Officina workflow",
+        "type": "object",
+        "required": ["name", "entity"],
+        "properties": {
+            "name": NAME,
+            "label": LABEL,
+            "description": {"type": "string"},
+            "entity": NAME,
+            "state_field": NAME,
+            "states": {"type": "array", "items": {"type": "object"}},
+            "transitions": {"type": "array", "items": {"type": "object"}},
+            "rules": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+
+
+def fixtures_schema() -> dict[str, Any]:
+    """Schema of ``fixtures/*.yaml``: records to load, linked by local keys (``@key``)."""
+    record = {"type": "object", "additionalProperties": False, "required": ["entity", "values"],
+              "properties": {"entity": NAME,
+                             "key": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
+                             "values": {"type": "object"}}}
+    return {
+        "$schema": DIALECT,
+        "$id": "https://officina.dev/schemas/fixtures.schema.json",
+        "title": "Officina fixtures",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["records"],
+        "properties": {"description": {"type": "string"},
+                       "records": {"type": "array", "items": record}},
+    }
+
+
+def overlay_schema() -> dict[str, Any]:
+    """Schema of an administrator's customisation of one entity (stored in the database)."""
+    override = {"type": "object", "additionalProperties": False,
+                "properties": {"label": LABEL, "help": {"type": "string"},
+                               "required": {"type": "boolean"},
+                               "read_only": {"type": "boolean"}, "default": {},
+                               "options": {"type": "array", "items": {"type": "string"}}}}
+    return {
+        "$schema": DIALECT,
+        "$id": "https://officina.dev/schemas/overlay.schema.json",
+        "title": "Officina customisation of one entity",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "label": LABEL,
+            "plural": LABEL,
+            "custom_fields": {"type": "object",
+                              "propertyNames": {"type": "string",
+                                                "pattern": "^x_[a-z0-9_]+$", "maxLength": 63},
+                              "additionalProperties": field_schema()},
+            "fields": {"type": "object", "propertyNames": NAME,
+                       "additionalProperties": override},
+            "list": _list_schema(),
+            "layout": _layout_schema(),
+        },
+    }
+
+
+BUILDERS = {
+    "pack": pack_schema,
+    "entity": entity_schema,
+    "report": report_schema,
+    "workflow": workflow_schema,
+    "fixtures": fixtures_schema,
+    "overlay": overlay_schema,
+}
+
+
+@cache
+def schema_for(kind: str) -> dict[str, Any]:
+    """The JSON Schema of one kind of metadata file."""
+    return BUILDERS[kind]()
+
+
+def write_schema_files(directory: Path = SCHEMA_DIR) -> list[Path]:
+    """Write every schema as ``<kind>.schema.json`` (run after adding a field type)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in BUILDERS:
+        path = directory / f"{kind}.schema.json"
+        path.write_text(json.dumps(schema_for(kind), indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in write_schema_files():
+        print(written_path)

@@ -1,0 +1,302 @@
+"""Checks that need more than one file: names, links, child tables, layouts and limits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from marshmallow import ValidationError
+
+from core.i18n import Translator
+from core.metadata.build import build_field
+from core.metadata.diagnostics import Diagnostic
+from core.metadata.expressions import formula_syntax_error
+from core.metadata.field_types import FIELD_TYPES
+from core.metadata.limits import limit_problems
+from core.metadata.loader import PackSource
+from core.metadata.names import (
+    MAX_IDENTIFIER,
+    RESERVED_FIELD_NAMES,
+    SQL_RESERVED_WORDS,
+    STANDARD_COLUMNS,
+    table_name,
+)
+from core.metadata.overlay import EntityDraft
+
+DYNAMIC_DEFAULTS = {"$today": ("date",), "$now": ("datetime",), "$user": ("string", "text")}
+NUMERIC = ("integer", "decimal", "money", "duration")
+SEARCHABLE = ("string", "text", "email", "phone", "url", "select")
+
+
+def check_packs(packs: Iterable[PackSource]) -> list[Diagnostic]:
+    """Each pack's manifest names the folder it is in."""
+    problems = []
+    for pack in packs:
+        if pack.manifest.data["name"] != pack.path.name:
+            problems.append(pack.manifest.diagnostic(
+                ["name"], f"pack is named '{pack.manifest.data['name']}' but its folder is "
+                          f"'{pack.path.name}': they must match"))
+    return problems
+
+
+def check_entities(drafts: list[EntityDraft]) -> list[Diagnostic]:
+    """Every cross-file check on entities; an empty list means they can be built."""
+    problems: list[Diagnostic] = []
+    by_name: dict[str, EntityDraft] = {}
+    for draft in drafts:
+        if draft.name in by_name:
+            first = by_name[draft.name].document
+            problems.append(draft.diagnostic(["name"], f"entity '{draft.name}' is already "
+                                             f"defined in {first.file}:{first.line_of(['name'])}"))
+            continue
+        by_name[draft.name] = draft
+    owners: dict[str, list[tuple[EntityDraft, str]]] = {}
+    for draft in by_name.values():
+        problems += _check_entity(draft, by_name)
+        for name, spec in draft.data["fields"].items():
+            if spec["type"] == "table":
+                owners.setdefault(spec["target"], []).append((draft, name))
+    problems += _check_children(by_name, owners)
+    return problems
+
+
+def _check_entity(draft: EntityDraft, entities: dict[str, EntityDraft]) -> list[Diagnostic]:
+    data = draft.data
+    problems = []
+    if len(table_name(draft.pack, draft.name)) > MAX_IDENTIFIER:
+        problems.append(draft.diagnostic(["name"], f"table name '{table_name(draft.pack, draft.name)}'"
+                                         f" is longer than {MAX_IDENTIFIER} characters"))
+    if draft.name in SQL_RESERVED_WORDS:
+        problems.append(draft.diagnostic(["name"], f"'{draft.name}' is an SQL reserved word"))
+    if data.get("child") and data.get("naming"):
+        problems.append(draft.diagnostic(["naming"], "child entities have no naming series: "
+                                         "their lines are numbered within the parent"))
+    fields = data["fields"]
+    for name, spec in fields.items():
+        problems += _check_field(draft, name, spec, entities)
+    problems += _check_references(draft)
+    specs = [build_field(n, s) for n, s in fields.items()]
+    problems += [draft.diagnostic(["fields"], p) for p in limit_problems(specs)]
+    return problems
+
+
+def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
+                 entities: dict[str, EntityDraft]) -> list[Diagnostic]:
+    at = ["fields", name]
+    problems = []
+    kind = spec["type"]
+    if name in RESERVED_FIELD_NAMES:
+        problems.append(draft.diagnostic(at, f"'{name}' is a standard column's name: "
+                                         f"choose another ({', '.join(STANDARD_COLUMNS)} "
+                                         "are reserved)"))
+    elif name in SQL_RESERVED_WORDS:
+        problems.append(draft.diagnostic(at, f"'{name}' is an SQL reserved word: choose another"))
+    target = spec.get("target")
+    if kind == "link" and target:
+        if target not in entities:
+            problems.append(draft.diagnostic([*at, "target"],
+                                             f"link to unknown entity '{target}'"))
+        elif entities[target].data.get("child"):
+            problems.append(draft.diagnostic([*at, "target"], f"'{target}' is a child entity: "
+                                             "link to the record that owns its lines"))
+    if kind == "table" and target:
+        if target not in entities:
+            problems.append(draft.diagnostic([*at, "target"],
+                                             f"child table of unknown entity '{target}'"))
+        elif not entities[target].data.get("child"):
+            problems.append(draft.diagnostic([*at, "target"], f"'{target}' is not a child "
+                                             "entity: declare it with 'child: true'"))
+    renamed = spec.get("renamed_from")
+    if renamed and renamed in draft.data["fields"]:
+        problems.append(draft.diagnostic([*at, "renamed_from"], f"'{renamed}' is still a field "
+                                         "of this entity: a rename needs the old name gone"))
+    if spec.get("scale", 0) > spec.get("precision", 18):
+        problems.append(draft.diagnostic([*at, "scale"], "scale cannot exceed precision"))
+    if spec.get("min") is not None and spec.get("max") is not None and spec["min"] > spec["max"]:
+        problems.append(draft.diagnostic([*at, "min"], "min is greater than max"))
+    if spec.get("pattern"):
+        try:
+            re.compile(spec["pattern"])
+        except re.error as exc:
+            problems.append(draft.diagnostic([*at, "pattern"], f"invalid regular expression: {exc}"))
+    if spec.get("computed"):
+        error = formula_syntax_error(spec["computed"])
+        if error:
+            problems.append(draft.diagnostic([*at, "computed"], error))
+    if spec.get("unique") and kind in ("table", "text", "multiselect"):
+        problems.append(draft.diagnostic([*at, "unique"], f"a {kind} field cannot be unique"))
+    if "default" in spec and spec["default"] is not None:
+        problems += _check_default(draft, at, spec)
+    return problems
+
+
+def _check_default(draft: EntityDraft, at: list, spec: dict[str, Any]) -> list[Diagnostic]:
+    default = spec["default"]
+    if isinstance(default, str) and default.startswith("$"):
+        allowed = DYNAMIC_DEFAULTS.get(default)
+        if allowed is None:
+            return [draft.diagnostic([*at, "default"], f"unknown dynamic default '{default}': "
+                                     f"use one of {', '.join(DYNAMIC_DEFAULTS)}")]
+        if spec["type"] not in allowed:
+            return [draft.diagnostic([*at, "default"], f"'{default}' is not a default for a "
+                                     f"{spec['type']} field")]
+        return []
+    if spec["type"] in ("table", "link"):
+        return [draft.diagnostic([*at, "default"], f"a {spec['type']} field takes no default")]
+    loader = FIELD_TYPES[spec["type"]].loader(build_field(at[-1], spec), Translator())
+    try:
+        loader.deserialize(default)
+    except ValidationError as exc:
+        return [draft.diagnostic([*at, "default"], f"invalid default: {exc.messages[0]}")]
+    return []
+
+
+def _field_ref(draft: EntityDraft, path: list, name: str, allowed: tuple[str, ...] = (),
+               types: tuple[str, ...] | None = None) -> list[Diagnostic]:
+    fields = draft.data["fields"]
+    if name in allowed:
+        return []
+    if name not in fields:
+        return [draft.diagnostic(path, f"unknown field '{name}' of entity '{draft.name}'")]
+    if types is not None and fields[name]["type"] not in types:
+        return [draft.diagnostic(path, f"field '{name}' is a {fields[name]['type']} field: "
+                                 f"expected one of {', '.join(types)}")]
+    if fields[name]["type"] == "table" and types is None:
+        return [draft.diagnostic(path, f"'{name}' is a child table: it cannot be used here")]
+    return []
+
+
+def _check_references(draft: EntityDraft) -> list[Diagnostic]:
+    data = draft.data
+    problems = []
+    if data.get("title_field"):
+        problems += _field_ref(draft, ["title_field"], data["title_field"], (), SEARCHABLE)
+    for i, name in enumerate(data.get("search_fields") or []):
+        problems += _field_ref(draft, ["search_fields", i], name, (), SEARCHABLE)
+    listing = data.get("list") or {}
+    for key in ("columns", "filters"):
+        for i, name in enumerate(listing.get(key) or []):
+            problems += _field_ref(draft, ["list", key, i], name, STANDARD_COLUMNS)
+    if listing.get("sort"):
+        problems += _field_ref(draft, ["list", "sort"], listing["sort"].lstrip("-"),
+                               STANDARD_COLUMNS)
+    problems += _check_layout(draft)
+    return problems
+
+
+def _check_layout(draft: EntityDraft) -> list[Diagnostic]:
+    layout = draft.data.get("layout") or {}
+    problems = []
+    seen: set[str] = set()
+    tabs = layout.get("tabs") or [{"sections": layout.get("sections") or []}]
+    for t, tab in enumerate(tabs):
+        for s, section in enumerate(tab["sections"]):
+            for c, column in enumerate(section["columns"]):
+                for f, name in enumerate(column):
+                    prefix = ["layout", "tabs", t] if "tabs" in layout else ["layout"]
+                    path = [*prefix, "sections", s, "columns", c, f]
+                    if name in seen:
+                        problems.append(draft.diagnostic(path, f"field '{name}' is placed twice "
+                                                         "in the layout"))
+                    seen.add(name)
+                    if name not in draft.data["fields"]:
+                        problems.append(draft.diagnostic(
+                            path, f"unknown field '{name}' of entity '{draft.name}'"))
+    return problems
+
+
+def _check_children(entities: dict[str, EntityDraft],
+                    owners: dict[str, list[tuple[EntityDraft, str]]]) -> list[Diagnostic]:
+    problems = []
+    for name, draft in entities.items():
+        if not draft.data.get("child"):
+            continue
+        users = owners.get(name, [])
+        if not users:
+            problems.append(draft.diagnostic(["child"], f"child entity '{name}' is not the "
+                                             "target of any table field"))
+        for extra, field_name in users[1:]:
+            problems.append(extra.diagnostic(["fields", field_name, "target"],
+                                             f"child entity '{name}' already belongs to "
+                                             f"'{users[0][0].name}': a child has one parent"))
+    for name, draft in entities.items():
+        cycle = _child_cycle(name, entities, [])
+        if cycle and cycle[0] == name:
+            problems.append(draft.diagnostic(["fields"], "child tables form a cycle: "
+                                             + " -> ".join([*cycle, name])))
+    return problems
+
+
+def _child_cycle(name: str, entities: dict[str, EntityDraft], trail: list[str]) -> list[str]:
+    if name in trail:
+        return trail[trail.index(name):]
+    draft = entities.get(name)
+    if draft is None:
+        return []
+    for spec in draft.data["fields"].values():
+        if spec["type"] == "table":
+            cycle = _child_cycle(spec["target"], entities, [*trail, name])
+            if cycle:
+                return cycle
+    return []
+
+
+def check_pack_documents(packs: Iterable[PackSource],
+                         entities: dict[str, EntityDraft]) -> list[Diagnostic]:
+    """Reports, workflows and fixtures name entities and fields that exist."""
+    problems = []
+    for pack in packs:
+        for doc in pack.documents.get("report", []):
+            problems += _check_report(doc, entities)
+        for doc in pack.documents.get("workflow", []):
+            problems += _check_entity_ref(doc, ["entity"], doc.data["entity"], entities)
+            state = doc.data.get("state_field")
+            if state and doc.data["entity"] in entities:
+                problems += _field_ref(_on(entities[doc.data["entity"]], doc), ["state_field"],
+                                       state, (), ("select",))
+        for doc in pack.documents.get("fixtures", []):
+            for i, record in enumerate(doc.data["records"]):
+                found = _check_entity_ref(doc, ["records", i, "entity"], record["entity"],
+                                          entities)
+                problems += found
+                if not found:
+                    draft = _on(entities[record["entity"]], doc)
+                    for key in record["values"]:
+                        problems += _field_ref(draft, ["records", i, "values", key], key)
+    return problems
+
+
+def _on(draft: EntityDraft, document: Any) -> EntityDraft:
+    """The same entity data, with diagnostics located in ``document``."""
+    return EntityDraft(pack=draft.pack, data=draft.data, document=document)
+
+
+def _check_entity_ref(doc: Any, path: list, name: str,
+                      entities: dict[str, EntityDraft]) -> list[Diagnostic]:
+    if name not in entities:
+        return [doc.diagnostic(path, f"unknown entity '{name}'")]
+    return []
+
+
+def _check_report(doc: Any, entities: dict[str, EntityDraft]) -> list[Diagnostic]:
+    data = doc.data
+    problems = _check_entity_ref(doc, ["entity"], data["entity"], entities)
+    if problems:
+        return problems
+    draft = _on(entities[data["entity"]], doc)
+    for i, name in enumerate(data.get("group_by") or []):
+        problems += _field_ref(draft, ["group_by", i], name, STANDARD_COLUMNS)
+    for i, name in enumerate(data.get("columns") or []):
+        problems += _field_ref(draft, ["columns", i], name, STANDARD_COLUMNS)
+    for i, condition in enumerate(data.get("filters") or []):
+        problems += _field_ref(draft, ["filters", i, 0], condition[0], STANDARD_COLUMNS)
+    for i, aggregate in enumerate(data.get("aggregates") or []):
+        function, name = aggregate["function"], aggregate.get("field")
+        if function != "count" and not name:
+            problems.append(doc.diagnostic(["aggregates", i], f"{function} needs a field"))
+        elif name:
+            types = NUMERIC if function in ("sum", "avg") else None
+            problems += _field_ref(draft, ["aggregates", i, "field"], name, STANDARD_COLUMNS,
+                                   types)
+    return problems

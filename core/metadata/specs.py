@@ -1,0 +1,146 @@
+"""Typed, frozen specifications of metadata: what the registry is made of."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+ACTIONS = ("read", "create", "update", "delete")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of an entity."""
+
+    name: str
+    type: str
+    label: str
+    help: str = ""
+    required: bool = False
+    unique: bool = False
+    default: Any = None
+    read_only: bool = False
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    index: bool = False
+    computed: str | None = None
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    options: tuple[str, ...] = ()
+    target: str | None = None
+    currency: str | None = None
+    signature: bool = False
+    renamed_from: str | None = None
+    custom: bool = False
+
+    @property
+    def stored(self) -> bool:
+        """Whether the field is a column of its entity's table (child tables are not)."""
+        return self.type != "table"
+
+
+@dataclass(frozen=True)
+class LayoutSection:
+    """A section of a form: a label and columns of field names."""
+
+    label: str
+    columns: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class LayoutTab:
+    """A tab of a form."""
+
+    label: str
+    sections: tuple[LayoutSection, ...]
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """One entity: its fields and how it is named, listed, laid out and protected."""
+
+    name: str
+    pack: str
+    label: str
+    plural: str
+    table_name: str
+    fields: tuple[FieldSpec, ...]
+    is_child: bool = False
+    naming: str | None = None
+    title_field: str | None = None
+    search_fields: tuple[str, ...] = ()
+    list_columns: tuple[str, ...] = ()
+    list_filters: tuple[str, ...] = ()
+    default_sort: str = "-modified_at"
+    layout: tuple[LayoutTab, ...] = ()
+    permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    renamed_from: str | None = None
+    source: str = ""
+    _by_name: Mapping[str, FieldSpec] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", MappingProxyType({f.name: f for f in self.fields}))
+        object.__setattr__(self, "permissions", MappingProxyType(dict(self.permissions)))
+
+    def field(self, name: str) -> FieldSpec | None:
+        """The field called ``name``, or None."""
+        return self._by_name.get(name)
+
+    def has_field(self, name: str) -> bool:
+        """Whether ``name`` is one of this entity's fields."""
+        return name in self._by_name
+
+    @property
+    def stored_fields(self) -> tuple[FieldSpec, ...]:
+        """Fields that are columns of this entity's table."""
+        return tuple(f for f in self.fields if f.stored)
+
+    @property
+    def table_fields(self) -> tuple[FieldSpec, ...]:
+        """Child-table fields (lines owned by this entity)."""
+        return tuple(f for f in self.fields if f.type == "table")
+
+
+@dataclass(frozen=True)
+class PackSpec:
+    """A pack: a folder of metadata."""
+
+    name: str
+    version: str
+    description: str
+    depends: tuple[str, ...]
+    path: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The immutable, versioned result of loading packs and merging the overlay."""
+
+    packs: tuple[PackSpec, ...]
+    entities: Mapping[str, EntitySpec]
+    content_hash: str
+    version: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entities", MappingProxyType(dict(self.entities)))
+
+    def entity(self, name: str) -> EntitySpec:
+        """The entity called ``name``; ``KeyError`` when there is none."""
+        return self.entities[name]
+
+    def parent_of(self, child: str) -> tuple[EntitySpec, FieldSpec] | None:
+        """The entity and table field that own the child entity ``child``."""
+        for entity in self.entities.values():
+            for spec in entity.table_fields:
+                if spec.target == child:
+                    return entity, spec
+        return None
+
+    def with_version(self, version: int) -> Registry:
+        """The same registry carrying another version number."""
+        return Registry(self.packs, self.entities, self.content_hash, version)

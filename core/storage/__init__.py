@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core tables built from the registry, and their migration."""

@@ -1,0 +1,278 @@
+"""Bring a database in step with the registry through Alembic's comparison and operations.
+
+Additive changes (new table, column or index, a wider type) are applied; declared renames
+(``renamed_from``) are applied first so they keep their data; destructive changes (a dropped
+table or column, a narrower type) are refused with what would be lost unless confirmed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.autogenerate import produce_migrations
+from alembic.migration import MigrationContext
+from alembic.operations import Operations, ops
+from sqlalchemy.engine import Connection
+
+from core.metadata.specs import Registry
+from core.storage.database import Database
+from core.storage.tables import Schema, build_schema
+
+MANAGED_TABLES_KEY = "managed_tables"
+
+
+@dataclass
+class Step:
+    """One change to the database, described for people."""
+
+    description: str
+    operation: Any = None
+    table: str | None = None
+    loss: str | None = None
+
+
+@dataclass
+class MigrationPlan:
+    """What ``migrate`` would do: renames, then safe steps; destructive ones need consent."""
+
+    renames: list[Step] = field(default_factory=list)
+    safe: list[Step] = field(default_factory=list)
+    destructive: list[Step] = field(default_factory=list)
+    blocked: list[Step] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.renames or self.safe or self.destructive or self.blocked)
+
+    def describe(self) -> list[str]:
+        """One line per step."""
+        lines = [f"rename: {s.description}" for s in self.renames]
+        lines += [f"apply: {s.description}" for s in self.safe]
+        lines += [f"DESTRUCTIVE: {s.description}: {s.loss}" for s in self.destructive]
+        lines += [f"REFUSED: {s.description}: {s.loss}" for s in self.blocked]
+        return lines
+
+
+class MigrationRefused(Exception):
+    """A migration would lose data and was not confirmed, or cannot be applied."""
+
+    def __init__(self, plan: MigrationPlan, reason: str):
+        self.plan = plan
+        super().__init__(reason + "\n" + "\n".join(plan.describe()))
+
+
+def managed_tables(connection: Connection, schema: Schema) -> set[str]:
+    """Tables this engine created (recorded in the database), whether or not still defined."""
+    state = schema.system["officina_state"]
+    inspector = sa.inspect(connection)
+    if not inspector.has_table(state.name):
+        return set()
+    value = connection.execute(sa.select(state.c.value).where(
+        state.c.key == MANAGED_TABLES_KEY)).scalar()
+    return set(json.loads(value)) if value else set()
+
+
+def _record_managed(connection: Connection, schema: Schema) -> None:
+    state = schema.system["officina_state"]
+    names = json.dumps(sorted(t for t in schema.metadata.tables))
+    updated = connection.execute(state.update().where(state.c.key == MANAGED_TABLES_KEY)
+                                 .values(value=names))
+    if updated.rowcount == 0:
+        connection.execute(state.insert().values(key=MANAGED_TABLES_KEY, value=names))
+
+
+def _renames(connection: Connection, registry: Registry, schema: Schema) -> list[Step]:
+    inspector = sa.inspect(connection)
+    existing = set(inspector.get_table_names())
+    steps = []
+    for entity in registry.entities.values():
+        old_table = None
+        if entity.renamed_from:
+            old_table = f"{entity.pack}_{entity.renamed_from}"
+        table_now = entity.table_name
+        if old_table and old_table in existing and table_now not in existing:
+            steps.append(Step(f"table {old_table} -> {table_now}",
+                              ops.RenameTableOp(old_table, table_now), table_now))
+            columns = {c["name"] for c in inspector.get_columns(old_table)}
+        elif table_now in existing:
+            columns = {c["name"] for c in inspector.get_columns(table_now)}
+        else:
+            continue
+        for spec in entity.stored_fields:
+            if spec.renamed_from and spec.renamed_from in columns and spec.name not in columns:
+                steps.append(Step(f"column {table_now}.{spec.renamed_from} -> {spec.name}",
+                                  ops.AlterColumnOp(table_now, spec.renamed_from,
+                                                    modify_name=spec.name), table_now))
+    return steps
+
+
+def _flatten(operations: Iterable[ops.MigrateOperation]) -> list[tuple[str | None, Any]]:
+    flat: list[tuple[str | None, Any]] = []
+    for operation in operations:
+        if isinstance(operation, ops.ModifyTableOps):
+            flat += [(operation.table_name, sub) for sub in operation.ops]
+        else:
+            flat.append((getattr(operation, "table_name", None), operation))
+    return flat
+
+
+def _count(connection: Connection, table: str, condition: sa.ColumnElement[bool]) -> int:
+    tbl = sa.table(table)
+    return int(connection.execute(sa.select(sa.func.count()).select_from(tbl).where(condition))
+               .scalar() or 0)
+
+
+def _type_change(connection: Connection, table: str, op: ops.AlterColumnOp) -> tuple[bool, str]:
+    """Whether an altered type keeps every value, and if not, what would be lost."""
+    old, new = op.existing_type, op.modify_type
+    column = sa.column(op.column_name)
+    if isinstance(old, sa.String) and isinstance(new, sa.String):
+        old_len = old.length or 10**9
+        new_len = new.length or 10**9
+        if new_len >= old_len:
+            return True, ""
+        longer = _count(connection, table, sa.func.length(column) > new_len)
+        return False, (f"narrows {table}.{op.column_name} from {old_len} to {new_len} "
+                       f"characters; {longer} value(s) are longer and would be cut")
+    if isinstance(old, sa.Numeric) and isinstance(new, sa.Numeric) and not isinstance(
+            old, sa.Float):
+        old_p, old_s = old.precision or 38, old.scale or 0
+        new_p, new_s = new.precision or 38, new.scale or 0
+        if new_s >= old_s and new_p - new_s >= old_p - old_s:
+            return True, ""
+        return False, (f"narrows {table}.{op.column_name} from ({old_p},{old_s}) to "
+                       f"({new_p},{new_s}); values may be rounded or refused")
+    if isinstance(old, sa.Integer) and isinstance(new, sa.BigInteger):
+        return True, ""
+    filled = _count(connection, table, column.is_not(None))
+    return False, (f"changes {table}.{op.column_name} from {old} to {new}; {filled} value(s) "
+                   "would be converted or lost")
+
+
+def _classify(connection: Connection, plan: MigrationPlan, table: str | None, op: Any) -> None:
+    if isinstance(op, ops.CreateTableOp):
+        plan.safe.append(Step(f"create table {op.table_name}", op, op.table_name))
+    elif isinstance(op, ops.DropTableOp):
+        rows = _count(connection, op.table_name, sa.true())
+        plan.destructive.append(Step(f"drop table {op.table_name}", op, op.table_name,
+                                     f"{rows} row(s) would be deleted"))
+    elif isinstance(op, ops.AddColumnOp):
+        plan.safe.append(Step(f"add column {table}.{op.column.name}", op, table))
+    elif isinstance(op, ops.DropColumnOp):
+        assert table is not None
+        filled = _count(connection, table, sa.column(op.column_name).is_not(None))
+        plan.destructive.append(Step(f"drop column {table}.{op.column_name}", op, table,
+                                     f"{filled} value(s) would be lost"))
+    elif isinstance(op, ops.AlterColumnOp) and op.modify_type is not None:
+        assert table is not None
+        keeps, loss = _type_change(connection, table, op)
+        step = Step(f"change type of {table}.{op.column_name} to {op.modify_type}", op, table,
+                    loss or None)
+        (plan.safe if keeps else plan.destructive).append(step)
+    elif isinstance(op, ops.CreateIndexOp) and op.unique:
+        duplicates = _duplicates(connection, op.table_name, [str(c) for c in op.columns])
+        step = Step(f"create unique index {op.index_name}", op, op.table_name)
+        if duplicates:
+            step.loss = f"{duplicates} value(s) are repeated: make them unique first"
+            plan.blocked.append(step)
+        else:
+            plan.safe.append(step)
+    else:
+        name = type(op).__name__.removesuffix("Op")
+        plan.safe.append(Step(f"{name} on {table or getattr(op, 'table_name', '')}", op,
+                              table or getattr(op, "table_name", None)))
+
+
+def _duplicates(connection: Connection, table: str, columns: list[str]) -> int:
+    inspector = sa.inspect(connection)
+    if not inspector.has_table(table):
+        return 0
+    cols = [sa.column(c) for c in columns]
+    grouped = (sa.select(*cols).select_from(sa.table(table))
+               .where(sa.and_(*(c.is_not(None) for c in cols)))
+               .group_by(*cols).having(sa.func.count() > 1).subquery())
+    return int(connection.execute(sa.select(sa.func.count()).select_from(grouped)).scalar() or 0)
+
+
+def _comparison(connection: Connection, schema: Schema, managed: set[str]) -> list:
+    wanted = set(schema.metadata.tables)
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "table":
+            return name in wanted or name in managed
+        return True
+
+    context = MigrationContext.configure(connection, opts={
+        "compare_type": True, "include_object": include,
+        "render_as_batch": True})
+    script = produce_migrations(context, schema.metadata)
+    return _flatten(script.upgrade_ops.ops)
+
+
+def plan_migration(connection: Connection, registry: Registry) -> MigrationPlan:
+    """What it takes to bring the database in step with ``registry`` (renames not yet applied)."""
+    schema = build_schema(registry)
+    plan = MigrationPlan(renames=_renames(connection, registry, schema))
+    if plan.renames:
+        return plan  # the comparison is meaningful only once renames are applied
+    for table, op in _comparison(connection, schema, managed_tables(connection, schema)):
+        _classify(connection, plan, table, op)
+    return plan
+
+
+def _apply(connection: Connection, steps: list[Step], batch: bool) -> None:
+    operations = Operations(MigrationContext.configure(connection))
+    by_table: dict[str | None, list[Step]] = {}
+    for step in steps:
+        by_table.setdefault(step.table, []).append(step)
+    for step in steps:
+        if isinstance(step.operation, ops.CreateTableOp | ops.RenameTableOp | ops.DropTableOp):
+            operations.invoke(step.operation)
+    for table, table_steps in by_table.items():
+        rest = [s.operation for s in table_steps if not isinstance(
+            s.operation, ops.CreateTableOp | ops.RenameTableOp | ops.DropTableOp)]
+        if not rest:
+            continue
+        if batch and table is not None:
+            with operations.batch_alter_table(table) as batch_operations:
+                for operation in rest:
+                    batch_operations.invoke(operation)
+        else:
+            for operation in rest:
+                operations.invoke(operation)
+
+
+def migrate(database: Database, registry: Registry, allow_destructive: bool = False,
+            dry_run: bool = False) -> MigrationPlan:
+    """Bring the database in step with ``registry`` in one transaction; return what was done.
+
+    Raises ``MigrationRefused`` (changing nothing) when a step would lose data and
+    ``allow_destructive`` is false, or when a step cannot be applied to the data present.
+    """
+    done = MigrationPlan()
+    with database.migrating() as connection:
+        for _round in range(2):
+            plan = plan_migration(connection, registry)
+            if plan.blocked or (plan.destructive and not allow_destructive):
+                reason = ("refused: these changes cannot be applied to the data present"
+                          if plan.blocked else
+                          "refused: these changes would lose data; run again with "
+                          "--allow-destructive to confirm")
+                raise MigrationRefused(plan, reason)
+            if dry_run:
+                return plan
+            if plan.renames:
+                _apply(connection, plan.renames, database.is_sqlite)
+                done.renames += plan.renames
+                continue
+            steps = plan.safe + plan.destructive
+            _apply(connection, steps, database.is_sqlite)
+            done.safe += plan.safe
+            done.destructive += plan.destructive
+            break
+        _record_managed(connection, build_schema(registry))
+    return done

@@ -1,0 +1,70 @@
+"""Tables of the engine itself: users, audit trail, naming series, overlay, state."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def add_system_tables(metadata: sa.MetaData) -> None:
+    """Define the engine's own tables in ``metadata``."""
+    sa.Table(
+        "officina_user", metadata,
+        sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("username", sa.String(140), nullable=False, unique=True, index=True),
+        sa.Column("password_hash", sa.String(255)),
+        sa.Column("full_name", sa.String(200)),
+        sa.Column("email", sa.String(254)),
+        sa.Column("language", sa.String(8)),
+        sa.Column("roles", sa.Text(), nullable=False, default=""),
+        sa.Column("active", sa.Boolean(create_constraint=False), nullable=False, default=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+    )
+    sa.Table(
+        "officina_audit", metadata,
+        sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("username", sa.String(140), nullable=False),
+        sa.Column("action", sa.String(16), nullable=False),
+        sa.Column("entity", sa.String(63), nullable=False),
+        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        sa.Column("parent_entity", sa.String(63)),
+        sa.Column("parent_id", sa.BigInteger()),
+        sa.Column("field", sa.String(63)),
+        sa.Column("old_value", sa.Text()),
+        sa.Column("new_value", sa.Text()),
+        sa.Index("ix_officina_audit_record", "entity", "record_id"),
+        sa.Index("ix_officina_audit_parent", "parent_entity", "parent_id"),
+    )
+    sa.Table(
+        "officina_naming_series", metadata,
+        sa.Column("series", sa.String(140), primary_key=True),
+        sa.Column("current", sa.BigInteger(), nullable=False),
+    )
+    sa.Table(
+        "officina_overlay", metadata,
+        sa.Column("entity", sa.String(63), primary_key=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("modified_at", sa.DateTime(), nullable=False),
+        sa.Column("modified_by", sa.String(140), nullable=False),
+    )
+    sa.Table(
+        "officina_state", metadata,
+        sa.Column("key", sa.String(63), primary_key=True),
+        sa.Column("value", sa.Text(), nullable=False),
+    )
+    sa.Table(
+        "officina_fixture_load", metadata,
+        sa.Column("pack", sa.String(63), primary_key=True),
+        sa.Column("file", sa.String(255), primary_key=True),
+        sa.Column("loaded_at", sa.DateTime(), nullable=False),
+    )

@@ -1,0 +1,84 @@
+"""SQLAlchemy Core tables built from the registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from core.metadata.field_types import FIELD_TYPES
+from core.metadata.specs import EntitySpec, FieldSpec, Registry
+from core.storage.system_tables import ID_TYPE, NAMING_CONVENTION, add_system_tables
+
+
+def _field_column(spec: FieldSpec, registry: Registry) -> sa.Column:
+    column_type = FIELD_TYPES[spec.type].column
+    assert column_type is not None
+    args: list = []
+    if spec.type == "link":
+        target = registry.entity(spec.target or "")
+        args.append(sa.ForeignKey(f"{target.table_name}.id"))
+    return sa.Column(spec.name, column_type(spec), *args, nullable=True,
+                     index=spec.index or spec.unique or spec.type == "link",
+                     unique=spec.unique or None,
+                     comment=spec.label)
+
+
+def _standard_columns(entity: EntitySpec, registry: Registry) -> list[sa.Column]:
+    columns = [sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True)]
+    if entity.is_child:
+        parent = registry.parent_of(entity.name)
+        assert parent is not None
+        columns += [
+            sa.Column("parent_id", ID_TYPE,
+                      sa.ForeignKey(f"{parent[0].table_name}.id", ondelete="CASCADE"),
+                      nullable=False, index=True),
+            sa.Column("idx", sa.Integer(), nullable=False),
+        ]
+        return columns
+    return columns + [
+        sa.Column("ref", sa.String(140), nullable=False, unique=True, index=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(140), nullable=False),
+        sa.Column("modified_at", sa.DateTime(), nullable=False, index=True),
+        sa.Column("modified_by", sa.String(140), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+    ]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The tables of one registry version."""
+
+    metadata: sa.MetaData
+    tables: dict[str, sa.Table]
+
+    def table(self, entity: str) -> sa.Table:
+        """The table of ``entity``."""
+        return self.tables[entity]
+
+    @property
+    def system(self) -> dict[str, sa.Table]:
+        """The engine's own tables, by name."""
+        return {name: table for name, table in self.metadata.tables.items()
+                if name.startswith("officina_")}
+
+
+def build_schema(registry: Registry) -> Schema:
+    """Every entity's table plus the engine's own, in one ``MetaData``."""
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    add_system_tables(metadata)
+    tables: dict[str, sa.Table] = {}
+    for entity in registry.entities.values():
+        columns = _standard_columns(entity, registry)
+        columns += [_field_column(f, registry) for f in entity.stored_fields]
+        tables[entity.name] = sa.Table(entity.table_name, metadata, *columns,
+                                       comment=entity.label)
+    return Schema(metadata=metadata, tables=tables)
+
+
+def system_tables() -> Schema:
+    """Only the engine's own tables (for code that needs no registry)."""
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    add_system_tables(metadata)
+    return Schema(metadata=metadata, tables={})
