@@ -59,7 +59,7 @@ class LayoutTab:
     sections: tuple[LayoutSection, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EntitySpec:
     """One entity: its fields and how it is named, listed, laid out and protected."""
 
@@ -117,7 +117,7 @@ class PackSpec:
     label: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Registry:
     """The immutable, versioned result of loading packs and merging the overlay."""
 

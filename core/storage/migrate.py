@@ -182,9 +182,11 @@ def _classify(connection: Connection, plan: MigrationPlan, table: str | None, op
         else:
             plan.safe.append(step)
     else:
-        name = type(op).__name__.removesuffix("Op")
-        plan.safe.append(Step(f"{name} on {table or getattr(op, 'table_name', '')}", op,
-                              table or getattr(op, "table_name", None)))
+        table = table or getattr(op, "table_name", None)
+        described = {ops.CreateIndexOp: "create index", ops.DropIndexOp: "drop index"}
+        name = described.get(type(op), type(op).__name__.removesuffix("Op"))
+        label = getattr(op, "index_name", None) or getattr(op, "column_name", None) or ""
+        plan.safe.append(Step(f"{name} {label} on {table}".replace("  ", " "), op, table))
 
 
 def _duplicates(connection: Connection, table: str, columns: list[str]) -> int:
@@ -246,33 +248,38 @@ def _apply(connection: Connection, steps: list[Step], batch: bool) -> None:
                 operations.invoke(operation)
 
 
-def migrate(database: Database, registry: Registry, allow_destructive: bool = False,
-            dry_run: bool = False) -> MigrationPlan:
-    """Bring the database in step with ``registry`` in one transaction; return what was done.
+def apply_migration(connection: Connection, registry: Registry,
+                    allow_destructive: bool = False, dry_run: bool = False) -> MigrationPlan:
+    """Bring the database behind ``connection`` in step with ``registry``; return what was done.
 
-    Raises ``MigrationRefused`` (changing nothing) when a step would lose data and
-    ``allow_destructive`` is false, or when a step cannot be applied to the data present.
+    Raises ``MigrationRefused`` (changing nothing, once the caller rolls back) when a step
+    would lose data and ``allow_destructive`` is false, or cannot be applied to the data.
     """
     done = MigrationPlan()
-    with database.migrating() as connection:
-        for _round in range(2):
-            plan = plan_migration(connection, registry)
-            if plan.blocked or (plan.destructive and not allow_destructive):
-                reason = ("refused: these changes cannot be applied to the data present"
-                          if plan.blocked else
-                          "refused: these changes would lose data; run again with "
-                          "--allow-destructive to confirm")
-                raise MigrationRefused(plan, reason)
-            if dry_run:
-                return plan
-            if plan.renames:
-                _apply(connection, plan.renames, database.is_sqlite)
-                done.renames += plan.renames
-                continue
-            steps = plan.safe + plan.destructive
-            _apply(connection, steps, database.is_sqlite)
-            done.safe += plan.safe
-            done.destructive += plan.destructive
-            break
-        _record_managed(connection, build_schema(registry))
+    for _round in range(2):
+        plan = plan_migration(connection, registry)
+        if plan.blocked or (plan.destructive and not allow_destructive):
+            reason = ("refused: these changes cannot be applied to the data present"
+                      if plan.blocked else
+                      "refused: these changes would lose data; run again with "
+                      "--allow-destructive to confirm")
+            raise MigrationRefused(plan, reason)
+        if dry_run:
+            return plan
+        if plan.renames:
+            _apply(connection, plan.renames, connection.dialect.name == "sqlite")
+            done.renames += plan.renames
+            continue
+        _apply(connection, plan.safe + plan.destructive, connection.dialect.name == "sqlite")
+        done.safe += plan.safe
+        done.destructive += plan.destructive
+        break
+    _record_managed(connection, build_schema(registry))
     return done
+
+
+def migrate(database: Database, registry: Registry, allow_destructive: bool = False,
+            dry_run: bool = False) -> MigrationPlan:
+    """Migrate in one transaction of its own (see ``apply_migration``)."""
+    with database.migrating() as connection:
+        return apply_migration(connection, registry, allow_destructive, dry_run)

@@ -1,0 +1,1 @@
+"""The records service: the one way in and out of the data."""

@@ -1,0 +1,23 @@
+"""Who is acting: every call to the records service carries one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ADMIN_ROLE = "admin"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting user: name, roles and language."""
+
+    username: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    language: str = "en"
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles
+
+
+SYSTEM = Actor(username="system", roles=frozenset({ADMIN_ROLE}))

@@ -1,0 +1,170 @@
+"""Structured list filters: (field, operator, value) checked against metadata, then compiled.
+
+A filter is a condition ``["field", "op", value]`` or a group ``{"and": [...]}``,
+``{"or": [...]}``, ``{"not": ...}``; a plain list of filters means "all of them".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import ValidationError
+
+from core.i18n import Translator, _
+from core.metadata.field_types import FIELD_TYPES
+from core.metadata.specs import EntitySpec, FieldSpec
+from core.records.errors import QueryError
+
+STANDARD_FIELDS: dict[str, FieldSpec] = {
+    "id": FieldSpec("id", "integer", "ID"),
+    "ref": FieldSpec("ref", "string", "Reference", length=140),
+    "created_at": FieldSpec("created_at", "datetime", "Created at"),
+    "created_by": FieldSpec("created_by", "string", "Created by", length=140),
+    "modified_at": FieldSpec("modified_at", "datetime", "Modified at"),
+    "modified_by": FieldSpec("modified_by", "string", "Modified by", length=140),
+    "version": FieldSpec("version", "integer", "Version"),
+}
+NO_VALUE = ("is null", "is not null")
+MANY_VALUES = ("in", "not in")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One comparison of a field with a converted value."""
+
+    field: FieldSpec
+    operator: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Group:
+    """Conditions joined by ``and`` or ``or``, or one negated (``not``)."""
+
+    kind: str
+    items: tuple[Condition | Group, ...]
+
+
+Filter = Condition | Group
+
+
+def filter_field(entity: EntitySpec, name: str) -> FieldSpec | None:
+    """The field (or standard column) ``name`` of ``entity`` that a filter may use."""
+    spec = entity.field(name)
+    if spec is not None:
+        return spec if spec.stored else None
+    if name in ("id",) or not entity.is_child:
+        return STANDARD_FIELDS.get(name)
+    return None
+
+
+class FilterParser:
+    """Parses raw filters for one entity into checked ``Filter`` trees."""
+
+    def __init__(self, entity: EntitySpec, translator: Translator):
+        self.entity = entity
+        self.t = translator
+
+    def fail(self, message: str, **values: Any) -> QueryError:
+        return QueryError(self.t.gettext(message, **values))
+
+    def parse(self, raw: Any) -> Filter | None:
+        """A ``Filter`` from JSON-like data; ``QueryError`` naming the problem otherwise."""
+        if raw is None or raw == []:
+            return None
+        if isinstance(raw, list) and raw and all(isinstance(i, list | dict) for i in raw):
+            return Group("and", tuple(self.parse_one(item) for item in raw))
+        return self.parse_one(raw)
+
+    def parse_one(self, raw: Any) -> Filter:
+        if isinstance(raw, dict):
+            if len(raw) != 1 or next(iter(raw)) not in ("and", "or", "not"):
+                raise self.fail(_("A filter group is {{\"and\": [...]}}, {{\"or\": [...]}} or "
+                                  "{{\"not\": ...}}."))
+            kind, body = next(iter(raw.items()))
+            if kind == "not":
+                return Group("not", (self.parse_one(body),))
+            if not isinstance(body, list) or not body:
+                raise self.fail(_("\"{kind}\" needs a list of filters."), kind=kind)
+            return Group(kind, tuple(self.parse_one(item) for item in body))
+        if not isinstance(raw, list) or len(raw) not in (2, 3) or not isinstance(raw[0], str):
+            raise self.fail(_("A filter is [field, operator, value]: got {raw}."), raw=raw)
+        return self.condition(raw[0], str(raw[1]).lower(), raw[2] if len(raw) == 3 else None)
+
+    def condition(self, name: str, operator: str, value: Any) -> Condition:
+        spec = filter_field(self.entity, name)
+        if spec is None:
+            raise self.fail(_("Cannot filter on unknown field \"{field}\" of {entity}."),
+                            field=name, entity=self.entity.name)
+        operators = FIELD_TYPES[spec.type].operators
+        if operator not in operators:
+            raise self.fail(_("Operator \"{op}\" does not apply to field \"{field}\"; use one "
+                              "of: {ops}."), op=operator, field=name, ops=", ".join(operators))
+        if operator in NO_VALUE:
+            return Condition(spec, operator, None)
+        if operator in MANY_VALUES:
+            if not isinstance(value, list) or not value:
+                raise self.fail(_("\"{op}\" on \"{field}\" needs a list of values."),
+                                op=operator, field=name)
+            return Condition(spec, operator, tuple(self.value(spec, v) for v in value))
+        if operator == "between":
+            if not isinstance(value, list) or len(value) != 2:
+                raise self.fail(_("\"between\" on \"{field}\" needs two values."), field=name)
+            return Condition(spec, operator, (self.value(spec, value[0]),
+                                              self.value(spec, value[1])))
+        if operator in ("like", "has"):
+            if not isinstance(value, str) or not value:
+                raise self.fail(_("\"{op}\" on \"{field}\" needs a text value."), op=operator,
+                                field=name)
+            return Condition(spec, operator, value)
+        return Condition(spec, operator, self.value(spec, value))
+
+    def value(self, spec: FieldSpec, raw: Any) -> Any:
+        loader = FIELD_TYPES[spec.type].loader(
+            FieldSpec(spec.name, spec.type, spec.label, precision=spec.precision,
+                      scale=spec.scale, options=spec.options), self.t)
+        try:
+            return loader.deserialize(raw)
+        except ValidationError as exc:
+            message = exc.messages[0] if isinstance(exc.messages, list) else str(exc.messages)
+            raise self.fail(_("Filter on \"{field}\": {problem} (got {raw})"), field=spec.name,
+                            problem=message, raw=raw) from None
+
+
+LinkResolver = Callable[[FieldSpec, Any], sa.ColumnElement[Any]]
+
+
+def compile_filter(node: Filter, table: sa.Table, link_ids: LinkResolver) -> sa.ColumnElement[bool]:
+    """An SQLAlchemy condition for ``node``; ``link_ids`` turns a link's ref into an id query."""
+    if isinstance(node, Group):
+        parts = [compile_filter(item, table, link_ids) for item in node.items]
+        if node.kind == "not":
+            return sa.not_(parts[0])
+        return sa.and_(*parts) if node.kind == "and" else sa.or_(*parts)
+    column = table.c[node.field.name]
+    op, value = node.operator, node.value
+    if node.field.type == "link":
+        if op in MANY_VALUES:
+            value = tuple(link_ids(node.field, v) for v in value)
+        elif op not in NO_VALUE:
+            value = link_ids(node.field, value)
+    comparisons: dict[str, Callable[[], sa.ColumnElement[bool]]] = {
+        "=": lambda: column == value,
+        "!=": lambda: sa.or_(column != value, column.is_(None)),
+        "<": lambda: column < value,
+        "<=": lambda: column <= value,
+        ">": lambda: column > value,
+        ">=": lambda: column >= value,
+        "in": lambda: column.in_(value),
+        "not in": lambda: sa.or_(column.not_in(value), column.is_(None)),
+        "between": lambda: column.between(value[0], value[1]),
+        "is null": lambda: column.is_(None),
+        "is not null": lambda: column.is_not(None),
+        "like": lambda: column.ilike(value if "%" in value or "_" in value else f"%{value}%"),
+        "has": lambda: sa.or_(column == value, column.like(f"{value},%"),
+                              column.like(f"%,{value}"), column.like(f"%,{value},%")),
+    }
+    return comparisons[op]()

@@ -1,0 +1,159 @@
+"""Reading records: list queries with link titles in one statement, and records with lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.i18n import Translator, _
+from core.metadata.field_types import FIELD_TYPES
+from core.metadata.names import STANDARD_COLUMNS
+from core.metadata.specs import EntitySpec, Registry
+from core.records.errors import QueryError
+from core.storage.tables import Schema
+
+TITLE_SUFFIX = "__title"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What a caller wants from a list: filters, text search, sort, page and columns."""
+
+    filters: Any = None
+    search: str | None = None
+    sort: tuple[str, ...] = ()
+    limit: int = 50
+    offset: int = 0
+    fields: tuple[str, ...] | None = None
+    exact_count: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of records and the total (exact, or capped at the count limit)."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    total_exact: bool
+    limit: int
+    offset: int
+
+
+@dataclass
+class Selection:
+    """The columns and joins a list needs, so link titles come in the same statement."""
+
+    columns: list[sa.ColumnElement[Any]] = field(default_factory=list)
+    source: sa.FromClause | None = None
+    links: list[str] = field(default_factory=list)
+
+
+def title_column(target: EntitySpec, table: sa.FromClause) -> sa.ColumnElement[Any]:
+    """The column that names a record of ``target``: its title field, else its ref."""
+    return table.c[target.title_field] if target.title_field else table.c.ref
+
+
+def selection(entity: EntitySpec, registry: Registry, schema: Schema,
+              wanted: Sequence[str] | None) -> Selection:
+    """Columns for ``wanted`` fields (all stored ones when None), with link titles joined."""
+    table = schema.table(entity.name)
+    standard = ["id", "parent_id", "idx"] if entity.is_child else list(STANDARD_COLUMNS)
+    names = list(wanted) if wanted is not None else [f.name for f in entity.stored_fields]
+    chosen = Selection(source=table)
+    base = ["id"] if entity.is_child else ["id", "ref", "version"]
+    for name in dict.fromkeys([*base, *(n for n in names if n in standard)]):
+        chosen.columns.append(table.c[name])
+    for name in names:
+        spec = entity.field(name)
+        if spec is None or not spec.stored:
+            continue
+        chosen.columns.append(table.c[name])
+        if spec.type == "link":
+            target = registry.entity(spec.target or "")
+            alias = schema.table(target.name).alias(f"link_{name}")
+            chosen.columns.append(title_column(target, alias).label(name + TITLE_SUFFIX))
+            chosen.source = chosen.source.outerjoin(alias, alias.c.id == table.c[name])
+            chosen.links.append(name)
+    return chosen
+
+
+def check_fields(entity: EntitySpec, names: Sequence[str], t: Translator) -> None:
+    """Raise ``QueryError`` for a requested field the entity does not have."""
+    standard = ("id", "parent_id", "idx") if entity.is_child else STANDARD_COLUMNS
+    for name in names:
+        spec = entity.field(name)
+        if name not in standard and (spec is None or not spec.stored):
+            raise QueryError(t.gettext(_("Unknown field \"{field}\" of {entity}."), field=name,
+                                       entity=entity.name))
+
+
+def order_by(entity: EntitySpec, table: sa.Table, sort: Sequence[str],
+             t: Translator) -> list[sa.ColumnElement[Any]]:
+    """ORDER BY terms for ``sort`` (``-name`` for descending), ending with the id."""
+    terms = []
+    for item in sort or [entity.default_sort]:
+        name = item.lstrip("-")
+        spec = entity.field(name)
+        sortable = (name in STANDARD_COLUMNS and not entity.is_child) or (
+            spec is not None and spec.stored and FIELD_TYPES[spec.type].sortable)
+        if not sortable or name not in table.c:
+            raise QueryError(t.gettext(_("Cannot sort by \"{field}\"."), field=name))
+        column = table.c[name]
+        terms.append(column.desc() if item.startswith("-") else column.asc())
+    return [*terms, table.c.id.desc() if sort and sort[-1].startswith("-") else table.c.id.asc()]
+
+
+def present(entity: EntitySpec, row: Any, links: Sequence[str] = ()) -> dict[str, Any]:
+    """A result row as a record dict; link titles go under ``_titles``."""
+    mapping = dict(row._mapping)
+    record: dict[str, Any] = {}
+    titles: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if key.endswith(TITLE_SUFFIX):
+            titles[key.removesuffix(TITLE_SUFFIX)] = value
+            continue
+        spec = entity.field(key)
+        if spec is not None and spec.type == "multiselect":
+            value = [v for v in (value or "").split(",") if v]
+        record[key] = value
+    if links:
+        record["_titles"] = {name: titles.get(name) for name in links}
+    return record
+
+
+def count_rows(connection: Connection, table: sa.Table, condition: sa.ColumnElement[bool],
+               cap: int | None) -> tuple[int, bool]:
+    """Rows matching ``condition``; past ``cap`` counting stops (and the total is not exact)."""
+    inner = sa.select(table.c.id).where(condition)
+    if cap is not None:
+        inner = inner.limit(cap + 1)
+    total = int(connection.execute(sa.select(sa.func.count()).select_from(inner.subquery()))
+                .scalar_one())
+    if cap is not None and total > cap:
+        return cap, False
+    return total, True
+
+
+def load_lines(connection: Connection, registry: Registry, schema: Schema,
+               entity: EntitySpec, records: list[dict[str, Any]]) -> None:
+    """Attach child lines (and theirs, recursively) to ``records``: one query per child table."""
+    if not records:
+        return
+    by_id = {r["id"]: r for r in records}
+    for spec in entity.table_fields:
+        child = registry.entity(spec.target or "")
+        chosen = selection(child, registry, schema, None)
+        table = schema.table(child.name)
+        statement = (sa.select(*chosen.columns, table.c.parent_id).select_from(chosen.source)
+                     .where(table.c.parent_id.in_(list(by_id)))
+                     .order_by(table.c.parent_id, table.c.idx))
+        lines = [present(child, row, chosen.links) for row in connection.execute(statement)]
+        for record in records:
+            record[spec.name] = []
+        for line in lines:
+            by_id[line["parent_id"]][spec.name].append(line)
+        load_lines(connection, registry, schema, child, lines)

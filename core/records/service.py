@@ -1,0 +1,395 @@
+"""The records service: create, get, update, delete and list, for every caller.
+
+Every call carries the acting user; permissions, validation, naming, child lines, audit and
+optimistic locking happen here, so no caller (UI, API, CLI, rules, imports) can bypass them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from core.i18n import Translator, _
+from core.metadata.specs import EntitySpec, FieldSpec, Registry
+from core.records.actor import Actor
+from core.records.audit import changed_fields, write_audit
+from core.records.errors import Conflict, NotFound, RecordValidationError
+from core.records.filters import FilterParser, compile_filter
+from core.records.naming import next_ref
+from core.records.permissions import PermissionPolicy, RolePolicy, require
+from core.records.reading import (
+    ListQuery,
+    Page,
+    check_fields,
+    count_rows,
+    load_lines,
+    order_by,
+    present,
+    selection,
+)
+from core.records.writing import (
+    Prepared,
+    WriteContext,
+    apply_computed,
+    check_unique,
+    prepare,
+    stored_lines,
+)
+from core.storage.database import Database
+from core.storage.registry_store import Loaded, RegistryStore
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    """Tunables of the records service."""
+
+    count_limit: int = 10_000
+    max_page_size: int = 1_000
+
+
+def utcnow() -> dt.datetime:
+    """Now, as naive UTC (how datetimes are stored)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class RecordsService:
+    """The one way in and out of the data."""
+
+    def __init__(self, database: Database, registry: RegistryStore,
+                 policy: PermissionPolicy | None = None,
+                 options: ServiceOptions | None = None):
+        self.database = database
+        self.registry = registry
+        self.policy = policy or RolePolicy()
+        self.options = options or ServiceOptions()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _entity(self, loaded: Loaded, name: str, actor: Actor) -> EntitySpec:
+        entity = loaded.registry.entities.get(name)
+        if entity is None:
+            raise NotFound(Translator(actor.language).gettext(_("Unknown entity \"{entity}\"."),
+                                                              entity=name))
+        return entity
+
+    def _root(self, loaded: Loaded, entity: EntitySpec, actor: Actor) -> EntitySpec:
+        """Records of child entities are reached through their parent."""
+        if entity.is_child:
+            t = Translator(actor.language)
+            parent = loaded.registry.parent_of(entity.name)
+            raise NotFound(t.gettext(_("\"{entity}\" holds lines of {parent}: read and write "
+                                       "them through their parent."), entity=entity.name,
+                                     parent=parent[0].name if parent else "?"))
+        return entity
+
+    @contextmanager
+    def _writing(self, connection: Connection | None) -> Iterator[Connection]:
+        if connection is not None:
+            yield connection
+            return
+        with self.database.write() as own:
+            yield own
+
+    @contextmanager
+    def _reading(self, connection: Connection | None) -> Iterator[Connection]:
+        if connection is not None:
+            yield connection
+            return
+        with self.database.read() as own:
+            yield own
+
+    def _find(self, connection: Connection, loaded: Loaded, entity: EntitySpec, actor: Actor,
+              key: int | str, lock: bool = False) -> Mapping[str, Any]:
+        table = loaded.schema.table(entity.name)
+        column = table.c.id if isinstance(key, int) or str(key).isdigit() else table.c.ref
+        value = int(key) if column is table.c.id else key
+        statement = sa.select(table).where(column == value)
+        visible = self.policy.row_filter(actor, entity, table)
+        if visible is not None:
+            statement = statement.where(visible)
+        if lock and connection.dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        row = connection.execute(statement).first()
+        if row is None:
+            t = Translator(actor.language)
+            raise NotFound(t.gettext(_("No {entity} \"{key}\" exists."),
+                                     entity=entity.label.lower(), key=key))
+        return dict(row._mapping)
+
+    def _context(self, loaded: Loaded, connection: Connection, actor: Actor) -> WriteContext:
+        return WriteContext(registry=loaded.registry, schema=loaded.schema,
+                            connection=connection, username=actor.username,
+                            translator=Translator(actor.language), now=utcnow())
+
+    @staticmethod
+    def _raise_errors(ctx: WriteContext, entity: EntitySpec) -> None:
+        if ctx.errors:
+            raise RecordValidationError(ctx.translator.gettext(
+                _("The {entity} was not saved: please correct the fields below."),
+                entity=entity.label.lower()), ctx.errors)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, actor: Actor, entity_name: str, key: int | str, *,
+            connection: Connection | None = None) -> dict[str, Any]:
+        """One record by id or ref, with link titles and its child lines."""
+        loaded = self.registry.current()
+        entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
+        require(self.policy, actor, entity, "read")
+        table = loaded.schema.table(entity.name)
+        with self._reading(connection) as conn:
+            record_id = self._find(conn, loaded, entity, actor, key)["id"]
+            chosen = selection(entity, loaded.registry, loaded.schema,
+                               [*(c for c in ("created_at", "created_by", "modified_at",
+                                              "modified_by")),
+                                *(f.name for f in entity.stored_fields)])
+            row = conn.execute(sa.select(*chosen.columns).select_from(chosen.source)
+                               .where(table.c.id == record_id)).one()
+            record = present(entity, row, chosen.links)
+            load_lines(conn, loaded.registry, loaded.schema, entity, [record])
+        return record
+
+    def list(self, actor: Actor, entity_name: str, query: ListQuery | None = None, *,
+             connection: Connection | None = None) -> Page:
+        """A page of records matching ``query``, with a total that stays cheap."""
+        query = query or ListQuery()
+        loaded = self.registry.current()
+        entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
+        require(self.policy, actor, entity, "read")
+        t = Translator(actor.language)
+        table = loaded.schema.table(entity.name)
+        if query.fields is not None:
+            check_fields(entity, query.fields, t)
+        parsed = FilterParser(entity, t).parse(query.filters)
+        conditions: list[sa.ColumnElement[bool]] = []
+        if parsed is not None:
+            conditions.append(compile_filter(parsed, table,
+                                             lambda spec, v: self._link_id(loaded, spec, v)))
+        if query.search:
+            conditions.append(self._search(entity, table, query.search))
+        visible = self.policy.row_filter(actor, entity, table)
+        if visible is not None:
+            conditions.append(visible)
+        condition = sa.and_(sa.true(), *conditions)
+        limit = max(0, min(query.limit, self.options.max_page_size))
+        chosen = selection(entity, loaded.registry, loaded.schema, query.fields)
+        statement = (sa.select(*chosen.columns).select_from(chosen.source).where(condition)
+                     .order_by(*order_by(entity, table, query.sort, t))
+                     .limit(limit).offset(max(0, query.offset)))
+        with self._reading(connection) as conn:
+            rows = [present(entity, row, chosen.links) for row in conn.execute(statement)]
+            cap = None if query.exact_count else self.options.count_limit
+            if query.offset == 0 and len(rows) < limit:
+                total, exact = len(rows), True
+            else:
+                total, exact = count_rows(conn, table, condition, cap)
+        return Page(rows=rows, total=total, total_exact=exact, limit=limit, offset=query.offset)
+
+    @staticmethod
+    def _link_id(loaded: Loaded, spec: FieldSpec, value: Any) -> Any:
+        if isinstance(value, int):
+            return value
+        target = loaded.schema.table(spec.target or "")
+        return sa.select(target.c.id).where(target.c.ref == value).scalar_subquery()
+
+    @staticmethod
+    def _search(entity: EntitySpec, table: sa.Table, text: str) -> sa.ColumnElement[bool]:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        columns = [table.c.ref, *(table.c[name] for name in entity.search_fields)]
+        return sa.or_(*(column.ilike(pattern, escape="\\") for column in columns))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create(self, actor: Actor, entity_name: str, data: Mapping[str, Any], *,
+               connection: Connection | None = None) -> dict[str, Any]:
+        """Validate and insert a record with its child lines; return it as ``get`` would."""
+        loaded = self.registry.current()
+        entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
+        require(self.policy, actor, entity, "create")
+        with self._writing(connection) as conn:
+            ctx = self._context(loaded, conn, actor)
+            prepared = self._prepared(ctx, entity, data, None)
+            table = loaded.schema.table(entity.name)
+            series = loaded.schema.system["officina_naming_series"]
+            ref = next_ref(conn, series, entity.naming or "", ctx.now.date())
+            standard = {"ref": ref, "created_at": ctx.now, "created_by": actor.username,
+                        "modified_at": ctx.now, "modified_by": actor.username, "version": 1}
+            record_id = self._insert(conn, table, {**prepared.values, **standard}, ctx, entity)
+            write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
+                        action="create", entity=entity.name, record_id=record_id,
+                        changes={k: (None, v) for k, v in prepared.values.items()
+                                 if v is not None}, at=ctx.now)
+            self._save_lines(ctx, entity, record_id, prepared)
+            return self.get(actor, entity.name, record_id, connection=conn)
+
+    def update(self, actor: Actor, entity_name: str, key: int | str,
+               data: Mapping[str, Any], *, version: int | None = None,
+               connection: Connection | None = None) -> dict[str, Any]:
+        """Change a record; ``version`` (or ``data["version"]``) must be the one last read."""
+        loaded = self.registry.current()
+        entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
+        require(self.policy, actor, entity, "update")
+        t = Translator(actor.language)
+        expected = version if version is not None else data.get("version")
+        if isinstance(expected, bool) or not isinstance(expected, int):
+            raise RecordValidationError(t.gettext(_("An update must carry the version of the "
+                                                    "record it changes.")),
+                                        {"version": [t.gettext(_("A value is required."))]})
+        with self._writing(connection) as conn:
+            existing = self._find(conn, loaded, entity, actor, key, lock=True)
+            ctx = self._context(loaded, conn, actor)
+            prepared = self._prepared(ctx, entity, data, existing)
+            changes = changed_fields(existing, prepared.values)
+            table = loaded.schema.table(entity.name)
+            result = conn.execute(
+                table.update().where(table.c.id == existing["id"], table.c.version == expected)
+                .values(**{k: v for k, (_old, v) in changes.items()}, version=expected + 1,
+                        modified_at=ctx.now, modified_by=actor.username))
+            if result.rowcount == 0:
+                raise Conflict(t.gettext(
+                    _("{ref} was changed by {user} since you opened it (version {expected}, now "
+                      "{current}): reload it and apply your change again."),
+                    ref=existing["ref"], user=existing["modified_by"], expected=expected,
+                    current=existing["version"]))
+            write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
+                        action="update", entity=entity.name, record_id=existing["id"],
+                        changes=changes, at=ctx.now)
+            self._save_lines(ctx, entity, existing["id"], prepared)
+            return self.get(actor, entity.name, existing["id"], connection=conn)
+
+    def delete(self, actor: Actor, entity_name: str, key: int | str, *,
+               version: int | None = None, connection: Connection | None = None) -> None:
+        """Delete a record and its lines, unless other records still link to it."""
+        loaded = self.registry.current()
+        entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
+        require(self.policy, actor, entity, "delete")
+        t = Translator(actor.language)
+        with self._writing(connection) as conn:
+            existing = self._find(conn, loaded, entity, actor, key, lock=True)
+            if version is not None and version != existing["version"]:
+                raise Conflict(t.gettext(_("{ref} was changed since you opened it: reload it "
+                                           "before deleting."), ref=existing["ref"]))
+            self._refuse_if_linked(conn, loaded, entity, existing, t)
+            ctx = self._context(loaded, conn, actor)
+            self._delete_children(ctx, entity, [existing["id"]])
+            table = loaded.schema.table(entity.name)
+            conn.execute(table.delete().where(table.c.id == existing["id"]))
+            write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
+                        action="delete", entity=entity.name, record_id=existing["id"],
+                        changes={f.name: (existing[f.name], None) for f in entity.stored_fields
+                                 if existing[f.name] is not None} | {"ref": (existing["ref"],
+                                                                              None)},
+                        at=ctx.now)
+
+    # -- internals of writing --------------------------------------------------------------
+
+    def _prepared(self, ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
+                  existing: Mapping[str, Any] | None) -> Prepared:
+        if not isinstance(data, Mapping):
+            raise RecordValidationError(ctx.translator.gettext(
+                _("Expected an object of field values.")))
+        prepared = prepare(ctx, entity, data, existing)
+        if not ctx.errors:
+            current: dict[str, Any] = {}
+            for spec in entity.table_fields:
+                if spec.name not in prepared.lines and existing is not None:
+                    child = ctx.registry.entity(spec.target or "")
+                    current[spec.name] = list(stored_lines(ctx, child, existing["id"]).values())
+            apply_computed(ctx, entity, prepared, current)
+            check_unique(ctx, entity, prepared.values, existing["id"] if existing else None)
+        self._raise_errors(ctx, entity)
+        return prepared
+
+    def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any],
+                ctx: WriteContext, entity: EntitySpec) -> int:
+        try:
+            with conn.begin_nested():
+                return int(conn.execute(table.insert().values(**values)
+                                        .returning(table.c.id)).scalar_one())
+        except IntegrityError:
+            # A concurrent writer took a unique value between our check and our insert.
+            check_unique(ctx, entity, values, None)
+            if not ctx.errors:
+                raise
+            self._raise_errors(ctx, entity)
+            raise
+
+    def _save_lines(self, ctx: WriteContext, entity: EntitySpec, parent_id: int,
+                    prepared: Prepared) -> None:
+        """Make the stored lines of each given child table equal the given list, in order."""
+        audit = ctx.schema.system["officina_audit"]
+        t = ctx.translator
+        for name, lines in prepared.lines.items():
+            spec = entity.field(name)
+            assert spec is not None
+            child = ctx.registry.entity(spec.target or "")
+            table = ctx.schema.table(child.name)
+            stored = stored_lines(ctx, child, parent_id)
+            kept = {line.line_id for line in lines if line.line_id}
+            self._delete_lines(ctx, child, [i for i in stored if i not in kept],
+                               parent=(entity.name, parent_id))
+            for index, line in enumerate(lines):
+                if line.line_id:
+                    changes = changed_fields(line.current, line.values)
+                    ctx.connection.execute(table.update().where(table.c.id == line.line_id)
+                                           .values(**{k: v for k, (_o, v) in changes.items()},
+                                                   idx=index))
+                    action, line_id = "update", line.line_id
+                else:
+                    changes = {k: (None, v) for k, v in line.values.items() if v is not None}
+                    line_id = int(ctx.connection.execute(
+                        table.insert().values(**line.values, parent_id=parent_id, idx=index)
+                        .returning(table.c.id)).scalar_one())
+                    action = "create"
+                if changes or action == "create":
+                    write_audit(ctx.connection, audit, username=ctx.username, action=action,
+                                entity=child.name, record_id=line_id, changes=changes,
+                                at=ctx.now, parent=(entity.name, parent_id))
+                self._save_lines(ctx, child, line_id, line)
+
+    def _delete_children(self, ctx: WriteContext, entity: EntitySpec,
+                         parent_ids: list[int]) -> None:
+        """Delete every line that records ``parent_ids`` of ``entity`` own, depth first."""
+        for spec in entity.table_fields:
+            child = ctx.registry.entity(spec.target or "")
+            table = ctx.schema.table(child.name)
+            ids = list(ctx.connection.execute(
+                sa.select(table.c.id).where(table.c.parent_id.in_(parent_ids))).scalars())
+            self._delete_lines(ctx, child, ids)
+
+    def _delete_lines(self, ctx: WriteContext, child: EntitySpec, line_ids: list[int],
+                      parent: tuple[str, int] | None = None) -> None:
+        """Delete lines ``line_ids`` and theirs; audit them when ``parent`` is given."""
+        if not line_ids:
+            return
+        self._delete_children(ctx, child, line_ids)
+        if parent is not None:
+            audit = ctx.schema.system["officina_audit"]
+            for line_id in line_ids:
+                write_audit(ctx.connection, audit, username=ctx.username, action="delete",
+                            entity=child.name, record_id=line_id, changes={}, at=ctx.now,
+                            parent=parent)
+        table = ctx.schema.table(child.name)
+        ctx.connection.execute(table.delete().where(table.c.id.in_(line_ids)))
+
+    def _refuse_if_linked(self, conn: Connection, loaded: Loaded, entity: EntitySpec,
+                          existing: Mapping[str, Any], t: Translator) -> None:
+        users = []
+        for other in loaded.registry.entities.values():
+            for spec in other.stored_fields:
+                if spec.type == "link" and spec.target == entity.name:
+                    table = loaded.schema.table(other.name)
+                    count = conn.execute(sa.select(sa.func.count()).select_from(table)
+                                         .where(table.c[spec.name] == existing["id"])).scalar()
+                    if count:
+                        users.append(f"{count} {other.plural.lower()} ({spec.label.lower()})")
+        if users:
+            raise Conflict(t.gettext(_("{ref} cannot be deleted: it is still used by {users}."),
+                                     ref=existing["ref"], users=", ".join(users)))

@@ -1,0 +1,178 @@
+"""Preparing values for a write: defaults, validation, links, computed fields, child lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import ValidationError
+from sqlalchemy.engine import Connection
+
+from core.i18n import Translator, _
+from core.metadata.expressions import FormulaError, compile_formula
+from core.metadata.field_types import FIELD_TYPES
+from core.metadata.specs import EntitySpec, FieldSpec, Registry
+from core.records.reading import title_column
+from core.records.validation import load
+from core.storage.tables import Schema
+
+
+@dataclass
+class Prepared:
+    """Validated values of one record or line, and its validated child lines."""
+
+    values: dict[str, Any]
+    line_id: int | None = None
+    current: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, list[Prepared]] = field(default_factory=dict)
+
+    @property
+    def merged(self) -> dict[str, Any]:
+        """Stored values overlaid with the new ones."""
+        return {**self.current, **self.values}
+
+
+@dataclass
+class WriteContext:
+    """What preparing a write needs to know."""
+
+    registry: Registry
+    schema: Schema
+    connection: Connection
+    username: str
+    translator: Translator
+    now: dt.datetime
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.setdefault(path, []).append(message)
+
+
+def default_value(spec: FieldSpec, username: str, now: dt.datetime) -> Any:
+    """A field's default, with ``$today``, ``$now`` and ``$user`` filled in."""
+    dynamic = {"$today": lambda: now.date(), "$now": lambda: now, "$user": lambda: username}
+    if isinstance(spec.default, str) and spec.default in dynamic:
+        return dynamic[spec.default]()
+    return spec.default
+
+
+def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
+            existing: Mapping[str, Any] | None, prefix: str = "") -> Prepared:
+    """Validate ``data`` for ``entity`` (a new record when ``existing`` is None).
+
+    Errors are collected in ``ctx.errors`` under dotted paths (``lines.2.qty``).
+    """
+    t = ctx.translator
+    raw = {k: v for k, v in data.items() if k not in ("id", "version", "_titles")}
+    tables = {f.name: raw.pop(f.name) for f in entity.table_fields if f.name in raw}
+    if existing is None:
+        for spec in entity.stored_fields:
+            if spec.name not in raw and spec.default is not None:
+                raw[spec.name] = default_value(spec, ctx.username, ctx.now)
+    values, errors = load(entity, raw, t.language, partial=existing is not None)
+    for name, messages in errors.items():
+        for message in messages:
+            ctx.error(prefix + name, message)
+    prepared = Prepared(values=values, current=dict(existing or {}))
+    _resolve_links(ctx, entity, prepared.values, prefix)
+    for spec in entity.table_fields:
+        if spec.name not in tables:
+            continue
+        lines = tables[spec.name]
+        if lines is None:
+            lines = []
+        if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+            ctx.error(prefix + spec.name, t.gettext(_("Must be a list of lines.")))
+            continue
+        child = ctx.registry.entity(spec.target or "")
+        stored = stored_lines(ctx, child, existing["id"]) if existing and "id" in existing else {}
+        prepared.lines[spec.name] = [
+            _prepare_line(ctx, child, line, stored, f"{prefix}{spec.name}.{index}.")
+            for index, line in enumerate(lines)]
+    return prepared
+
+
+def stored_lines(ctx: WriteContext, child: EntitySpec, parent_id: int) -> dict[int, dict]:
+    """The lines of ``child`` that record ``parent_id`` owns now, by id, in order."""
+    table = ctx.schema.table(child.name)
+    rows = ctx.connection.execute(sa.select(table).where(table.c.parent_id == parent_id)
+                                  .order_by(table.c.idx))
+    return {row.id: dict(row._mapping) for row in rows}
+
+
+def _prepare_line(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
+                  stored: dict[int, dict], prefix: str) -> Prepared:
+    line_id = line.get("id")
+    if line_id is not None and (isinstance(line_id, bool) or not isinstance(line_id, int)
+                                or line_id not in stored):
+        ctx.error(prefix + "id", ctx.translator.gettext(
+            _("Line {id} does not belong to this record."), id=line_id))
+        line_id = None
+    prepared = prepare(ctx, child, line, stored[line_id] if line_id else None, prefix)
+    prepared.line_id = line_id
+    return prepared
+
+
+def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any],
+                   prefix: str) -> None:
+    """Turn link refs into ids and check that linked records exist (one query per link)."""
+    t = ctx.translator
+    for spec in entity.stored_fields:
+        if spec.type != "link" or values.get(spec.name) is None:
+            continue
+        target = ctx.registry.entity(spec.target or "")
+        table = ctx.schema.table(target.name)
+        value = values[spec.name]
+        column = table.c.id if isinstance(value, int) else table.c.ref
+        found = ctx.connection.execute(sa.select(table.c.id).where(column == value)).scalar()
+        if found is None:
+            ctx.error(prefix + spec.name, t.gettext(_("No {entity} \"{value}\" exists."),
+                                                    entity=target.label.lower(), value=value))
+        else:
+            values[spec.name] = found
+
+
+def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
+                   current: Mapping[str, Any], prefix: str = "") -> None:
+    """Compute formula fields, lines first, in Jinja2's sandbox; errors go to ``ctx``."""
+    context: dict[str, Any] = {**current, **prepared.merged}
+    for name, lines in prepared.lines.items():
+        child = ctx.registry.entity(entity.field(name).target or "")  # type: ignore[union-attr]
+        for index, line in enumerate(lines):
+            apply_computed(ctx, child, line, {}, f"{prefix}{name}.{index}.")
+        context[name] = [line.merged for line in lines]
+    for spec in entity.stored_fields:
+        if not spec.computed:
+            continue
+        try:
+            result = compile_formula(spec.computed)(context)
+            loader = FIELD_TYPES[spec.type].loader(spec, ctx.translator)
+            value = None if result is None else loader.deserialize(result)
+        except FormulaError as exc:
+            ctx.error(prefix + spec.name, str(exc))
+            continue
+        except ValidationError as exc:
+            ctx.error(prefix + spec.name, str(exc.messages[0]))
+            continue
+        prepared.values[spec.name] = value
+        context[spec.name] = value
+
+
+def check_unique(ctx: WriteContext, entity: EntitySpec, values: Mapping[str, Any],
+                 record_id: int | None, prefix: str = "") -> None:
+    """Report unique fields whose new value another record already has."""
+    table = ctx.schema.table(entity.name)
+    for spec in entity.stored_fields:
+        if not spec.unique or values.get(spec.name) is None:
+            continue
+        clash = sa.select(title_column(entity, table) if not entity.is_child else table.c.id
+                          ).where(table.c[spec.name] == values[spec.name])
+        if record_id is not None:
+            clash = clash.where(table.c.id != record_id)
+        other = ctx.connection.execute(clash.limit(1)).scalar()
+        if other is not None:
+            ctx.error(prefix + spec.name, ctx.translator.gettext(
+                _("Already used by {other}."), other=other))

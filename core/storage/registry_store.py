@@ -1,0 +1,127 @@
+"""The live registry of one process: packs plus the overlay stored in the database.
+
+An overlay change is validated against the packs, migrated and saved in one transaction,
+and bumps the registry version; every process notices the new version on its next access
+(at most every ``check_interval`` seconds) and reloads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.metadata.loader import PackSource, read_packs
+from core.metadata.registry import build_registry
+from core.metadata.specs import Registry
+from core.storage.database import Database
+from core.storage.migrate import MigrationPlan, apply_migration
+from core.storage.tables import Schema, build_schema, system_tables
+
+VERSION_KEY = "registry_version"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A registry and the tables built from it."""
+
+    registry: Registry
+    schema: Schema
+
+
+class RegistryStore:
+    """Loads the registry for a database and keeps it current."""
+
+    def __init__(self, database: Database, pack_names: Sequence[str],
+                 search_paths: Sequence[Path], check_interval: float = 1.0):
+        self.database = database
+        self.pack_names = list(pack_names)
+        self.search_paths = list(search_paths)
+        self.check_interval = check_interval
+        self._packs: list[PackSource] | None = None
+        self._loaded: Loaded | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+        self._system = system_tables().system
+
+    @property
+    def packs(self) -> list[PackSource]:
+        """The packs read from disk (once per process)."""
+        if self._packs is None:
+            self._packs = read_packs(self.pack_names, self.search_paths)
+        return self._packs
+
+    def _has_system_tables(self, connection: Connection) -> bool:
+        return sa.inspect(connection).has_table("officina_state")
+
+    def stored_version(self, connection: Connection) -> int:
+        """The registry version recorded in the database (0 before any overlay)."""
+        if not self._has_system_tables(connection):
+            return 0
+        state = self._system["officina_state"]
+        value = connection.execute(sa.select(state.c.value)
+                                   .where(state.c.key == VERSION_KEY)).scalar()
+        return int(value) if value else 0
+
+    def overlays(self, connection: Connection) -> dict[str, str]:
+        """Every entity's stored customisation, as YAML text."""
+        if not self._has_system_tables(connection):
+            return {}
+        overlay = self._system["officina_overlay"]
+        return {row.entity: row.body for row in connection.execute(sa.select(overlay))}
+
+    def build(self, overlays: dict[str, str], version: int) -> Loaded:
+        """A registry from the packs and ``overlays`` (``MetadataError`` if it does not check)."""
+        registry = build_registry(self.packs, overlays, version)
+        return Loaded(registry, build_schema(registry))
+
+    def current(self) -> Loaded:
+        """The registry in force, reloaded when another process changed the overlay."""
+        now = time.monotonic()
+        loaded = self._loaded
+        if loaded is not None and now - self._checked_at < self.check_interval:
+            return loaded
+        with self._lock:
+            with self.database.read() as connection:
+                version = self.stored_version(connection)
+                if self._loaded is None or self._loaded.registry.version != version:
+                    self._loaded = self.build(self.overlays(connection), version)
+            self._checked_at = now
+            return self._loaded
+
+    def save_overlay(self, username: str, entity: str, body: str | None,
+                     allow_destructive: bool = False) -> tuple[Loaded, MigrationPlan]:
+        """Set (or with ``body=None`` remove) an entity's customisation.
+
+        Validates the whole registry with it, migrates the tables and stores it in one
+        transaction; on any error nothing changes and the previous registry stays in force.
+        """
+        overlay = self._system["officina_overlay"]
+        state = self._system["officina_state"]
+        with self.database.migrating() as connection:
+            overlays = self.overlays(connection)
+            if body is None:
+                overlays.pop(entity, None)
+            else:
+                overlays[entity] = body
+            version = self.stored_version(connection) + 1
+            loaded = self.build(overlays, version)
+            plan = apply_migration(connection, loaded.registry, allow_destructive)
+            connection.execute(overlay.delete().where(overlay.c.entity == entity))
+            if body is not None:
+                connection.execute(overlay.insert().values(
+                    entity=entity, body=body, modified_by=username,
+                    modified_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+            if connection.execute(state.update().where(state.c.key == VERSION_KEY)
+                                  .values(value=str(version))).rowcount == 0:
+                connection.execute(state.insert().values(key=VERSION_KEY, value=str(version)))
+        with self._lock:
+            self._loaded = loaded
+            self._checked_at = time.monotonic()
+        return loaded, plan
