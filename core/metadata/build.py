@@ -6,7 +6,7 @@ from typing import Any
 
 from core.metadata.names import default_label, table_name
 from core.metadata.overlay import EntityDraft
-from core.metadata.specs import FieldSpec, LayoutSection, LayoutTab, EntitySpec
+from core.metadata.specs import EntitySpec, FieldSpec, LayoutSection, LayoutTab
 
 FIELD_KEYS = ("help", "required", "unique", "default", "read_only", "min", "max", "pattern",
               "index", "computed", "length", "precision", "scale", "target", "currency",

@@ -59,14 +59,15 @@ def _range(spec: FieldSpec, t: Translator) -> list[validate.Validator]:
         message = _("Must be at least {min}.")
     else:
         message = _("Must be at most {max}.")
-    return [validate.Range(min=spec.min, max=spec.max, error=t.gettext(message, min=spec.min,
-                                                                      max=spec.max))]
+    error = t.gettext(message, min=spec.min, max=spec.max)
+    return [validate.Range(min=spec.min, max=spec.max, error=error)]
 
 
 def _pattern(spec: FieldSpec, t: Translator) -> list[validate.Validator]:
     if not spec.pattern:
         return []
-    return [validate.Regexp(spec.pattern, error=t.gettext(_("Does not match the expected format.")))]
+    error = t.gettext(_("Does not match the expected format."))
+    return [validate.Regexp(spec.pattern, error=error)]
 
 
 def _length(spec: FieldSpec, t: Translator) -> list[validate.Validator]:

@@ -64,9 +64,10 @@ def check_entities(drafts: list[EntityDraft]) -> list[Diagnostic]:
 def _check_entity(draft: EntityDraft, entities: dict[str, EntityDraft]) -> list[Diagnostic]:
     data = draft.data
     problems = []
-    if len(table_name(draft.pack, draft.name)) > MAX_IDENTIFIER:
-        problems.append(draft.diagnostic(["name"], f"table name '{table_name(draft.pack, draft.name)}'"
-                                         f" is longer than {MAX_IDENTIFIER} characters"))
+    table = table_name(draft.pack, draft.name)
+    if len(table) > MAX_IDENTIFIER:
+        problems.append(draft.diagnostic(["name"], f"table name '{table}' is longer than "
+                                         f"{MAX_IDENTIFIER} characters"))
     if draft.name in SQL_RESERVED_WORDS:
         problems.append(draft.diagnostic(["name"], f"'{draft.name}' is an SQL reserved word"))
     if data.get("child") and data.get("naming"):
@@ -119,7 +120,8 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
         try:
             re.compile(spec["pattern"])
         except re.error as exc:
-            problems.append(draft.diagnostic([*at, "pattern"], f"invalid regular expression: {exc}"))
+            problems.append(draft.diagnostic([*at, "pattern"],
+                                             f"invalid regular expression: {exc}"))
     if spec.get("computed"):
         error = formula_syntax_error(spec["computed"])
         if error:

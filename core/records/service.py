@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from core.i18n import Translator, _
-from core.metadata.specs import EntitySpec, FieldSpec, Registry
+from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.actor import Actor
 from core.records.audit import changed_fields, write_audit
 from core.records.errors import Conflict, NotFound, RecordValidationError
@@ -325,7 +325,6 @@ class RecordsService:
                     prepared: Prepared) -> None:
         """Make the stored lines of each given child table equal the given list, in order."""
         audit = ctx.schema.system["officina_audit"]
-        t = ctx.translator
         for name, lines in prepared.lines.items():
             spec = entity.field(name)
             assert spec is not None

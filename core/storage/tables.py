@@ -36,7 +36,8 @@ def _standard_columns(entity: EntitySpec, registry: Registry) -> list[sa.Column]
             sa.Column("idx", sa.Integer(), nullable=False),
         ]
         return columns
-    return columns + [
+    return [
+        *columns,
         sa.Column("ref", sa.String(140), nullable=False, unique=True, index=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("created_by", sa.String(140), nullable=False),

@@ -1,0 +1,40 @@
+# Officina: `make run` installs and starts the application on SQLite with the service pack
+# and its demo data; `make test` installs what the tests need and runs them all.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTANCE ?= instance
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages the tests use: a PostgreSQL server the test harness starts itself.
+TEST_DEBIAN_PACKAGES := postgresql
+
+.PHONY: run test install install-test lint benchmark clean
+
+$(BIN)/officina: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+install: $(BIN)/officina
+
+install-test: install
+	scripts/ensure-debian-packages $(TEST_DEBIAN_PACKAGES)
+	$(BIN)/pip install --quiet -e '.[test]'
+
+run: install
+	$(BIN)/officina init --instance $(INSTANCE)
+	$(BIN)/officina migrate --instance $(INSTANCE)
+	$(BIN)/officina demo --instance $(INSTANCE)
+	$(BIN)/officina run --instance $(INSTANCE) --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/ruff check core packs tests benchmarks
+	$(BIN)/pytest
+
+benchmark: install-test
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(INSTANCE) .pytest_cache .ruff_cache

@@ -1,0 +1,342 @@
+"""``officina``: set up an instance, check packs, migrate, and read and write records."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from core.cli.output import fail, parse_json_argument, print_json
+from core.config import load_settings, write_default_config
+from core.metadata.diagnostics import MetadataError
+from core.metadata.loader import BUILTIN_PACKS, find_pack_dirs
+from core.metadata.registry import load_registry
+from core.officina import Officina
+from core.records.actor import ADMIN_ROLE, SYSTEM, Actor
+from core.records.errors import RecordError
+from core.records.reading import ListQuery
+from core.storage.migrate import MigrationRefused, migrate
+from core.users import actor_for, create_user, user_exists
+
+instance_option = click.option("--instance", type=click.Path(file_okay=False),
+                               help="Instance folder (default: $OFFICINA_INSTANCE or ./instance).")
+db_option = click.option("--db", "database_url",
+                         help="Database URL (default: $OFFICINA_DATABASE_URL, else SQLite in "
+                              "the instance folder).")
+
+
+def _open(instance: str | None, database_url: str | None) -> Officina:
+    return Officina.open(load_settings(instance, database_url))
+
+
+def _actor(officina: Officina, username: str | None) -> Actor:
+    if not username:
+        return SYSTEM
+    with officina.database.read() as connection:
+        return actor_for(connection, username)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="officina")
+def cli() -> None:
+    """Officina: a configurable CRM driven by metadata packs."""
+
+
+@cli.command()
+@instance_option
+@db_option
+@click.option("--admin-user", default="admin", show_default=True)
+@click.option("--admin-password", envvar="OFFICINA_ADMIN_PASSWORD",
+              help="Password of the first administrator ($OFFICINA_ADMIN_PASSWORD); generated "
+                   "and printed when not given.")
+def init(instance: str | None, database_url: str | None, admin_user: str,
+         admin_password: str | None) -> None:
+    """Create the instance folder and database, and the first administrator."""
+    settings = load_settings(instance, database_url)
+    settings.instance.mkdir(parents=True, exist_ok=True)
+    write_default_config(settings.instance)
+    settings = load_settings(instance, database_url)
+    officina = Officina.open(settings)
+    plan = migrate(officina.database, officina.registry.current().registry)
+    click.echo(f"Instance {settings.instance}: {len(plan.safe)} schema change(s) applied.")
+    with officina.database.write() as connection:
+        if user_exists(connection, admin_user):
+            click.echo(f"User '{admin_user}' already exists.")
+            return
+        generated = admin_password is None
+        password = admin_password or secrets.token_urlsafe(12)
+        create_user(connection, admin_user, password, roles=(ADMIN_ROLE,),
+                    full_name="Administrator")
+    click.echo(f"Administrator '{admin_user}' created."
+               + (f" Password: {password}" if generated else ""))
+
+
+@cli.group()
+def pack() -> None:
+    """Work with packs."""
+
+
+@pack.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+def pack_validate(paths: tuple[str, ...]) -> None:
+    """Check packs (their folders) and print every error as FILE:LINE: key: message."""
+    folders = [Path(p) for p in paths]
+    names = []
+    for folder in folders:
+        found = find_pack_dirs([folder])
+        if not found:
+            fail(f"{folder}/pack.yaml:1: (document): no pack.yaml here: a pack folder needs one")
+        names += list(found)
+    search = [*folders, *(f.parent for f in folders), BUILTIN_PACKS]
+    try:
+        registry = load_registry(names, search)
+    except MetadataError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        fail(f"{len(exc.diagnostics)} error(s).")
+    click.echo(f"OK: {', '.join(names)} — {len(registry.entities)} entities.")
+
+
+@cli.command("migrate")
+@instance_option
+@db_option
+@click.option("--allow-destructive", is_flag=True,
+              help="Confirm changes that lose data (dropped columns or tables, narrower types).")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+def migrate_command(instance: str | None, database_url: str | None, allow_destructive: bool,
+                    dry_run: bool) -> None:
+    """Bring the database in step with the packs and customisations."""
+    officina = _open(instance, database_url)
+    plan = migrate(officina.database, officina.registry.current().registry,
+                   allow_destructive=allow_destructive, dry_run=dry_run)
+    for line in plan.describe():
+        click.echo(line)
+    click.echo("Nothing to do: the database is up to date." if plan.empty else
+               ("Plan only (dry run)." if dry_run else "Done."))
+
+
+@cli.group()
+def records() -> None:
+    """Read and write records as JSON (through the records service)."""
+
+
+as_option = click.option("--as", "username", help="Act as this user (default: administrator).")
+
+
+@records.command("list")
+@click.argument("entity")
+@instance_option
+@db_option
+@as_option
+@click.option("--filter", "filters", help='JSON filters, e.g. \'[["status", "=", "new"]]\'.')
+@click.option("--search", help="Text to find in the entity's search fields.")
+@click.option("--sort", help="Comma-separated fields; '-' before a field sorts descending.")
+@click.option("--fields", help="Comma-separated fields to return.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--offset", type=int, default=0, show_default=True)
+@click.option("--exact-count", is_flag=True, help="Count every match, however many.")
+def records_list(entity: str, instance: str | None, database_url: str | None,
+                 username: str | None, filters: str | None, search: str | None,
+                 sort: str | None, fields: str | None, limit: int, offset: int,
+                 exact_count: bool) -> None:
+    """List records of ENTITY."""
+    officina = _open(instance, database_url)
+    query = ListQuery(
+        filters=parse_json_argument(filters, "--filter") if filters else None,
+        search=search, sort=tuple(s for s in (sort or "").split(",") if s),
+        fields=tuple(f for f in fields.split(",") if f) if fields else None,
+        limit=limit, offset=offset, exact_count=exact_count)
+    page = officina.records.list(_actor(officina, username), entity, query)
+    print_json({"total": page.total, "total_exact": page.total_exact, "limit": page.limit,
+                "offset": page.offset, "rows": page.rows})
+
+
+@records.command("get")
+@click.argument("entity")
+@click.argument("key")
+@instance_option
+@db_option
+@as_option
+def records_get(entity: str, key: str, instance: str | None, database_url: str | None,
+                username: str | None) -> None:
+    """Print one record of ENTITY by id or reference."""
+    officina = _open(instance, database_url)
+    print_json(officina.records.get(_actor(officina, username), entity, key))
+
+
+@records.command("create")
+@click.argument("entity")
+@click.argument("data", default="-")
+@instance_option
+@db_option
+@as_option
+def records_create(entity: str, data: str, instance: str | None, database_url: str | None,
+                   username: str | None) -> None:
+    """Create a record of ENTITY from DATA (JSON; '-' or nothing reads standard input)."""
+    officina = _open(instance, database_url)
+    values = parse_json_argument(data, "DATA")
+    print_json(officina.records.create(_actor(officina, username), entity, values))
+
+
+@records.command("update")
+@click.argument("entity")
+@click.argument("key")
+@click.argument("data", default="-")
+@instance_option
+@db_option
+@as_option
+def records_update(entity: str, key: str, data: str, instance: str | None,
+                   database_url: str | None, username: str | None) -> None:
+    """Change a record from DATA (JSON with the "version" you read)."""
+    officina = _open(instance, database_url)
+    values = parse_json_argument(data, "DATA")
+    print_json(officina.records.update(_actor(officina, username), entity, key, values))
+
+
+@records.command("delete")
+@click.argument("entity")
+@click.argument("key")
+@click.option("--version", type=int, help="Refuse if the record changed since this version.")
+@instance_option
+@db_option
+@as_option
+def records_delete(entity: str, key: str, version: int | None, instance: str | None,
+                   database_url: str | None, username: str | None) -> None:
+    """Delete a record of ENTITY (and its lines)."""
+    officina = _open(instance, database_url)
+    officina.records.delete(_actor(officina, username), entity, key, version=version)
+    click.echo(f"Deleted {entity} {key}.")
+
+
+@cli.group()
+def customize() -> None:
+    """An administrator's customisations of entities (custom fields, labels, layouts)."""
+
+
+@customize.command("set")
+@click.argument("entity")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@instance_option
+@db_option
+@click.option("--allow-destructive", is_flag=True)
+def customize_set(entity: str, file: Any, instance: str | None, database_url: str | None,
+                  allow_destructive: bool) -> None:
+    """Replace ENTITY's customisation with FILE (YAML) and migrate."""
+    officina = _open(instance, database_url)
+    loaded, plan = officina.registry.save_overlay("admin", entity, file.read(),
+                                                  allow_destructive)
+    for line in plan.describe():
+        click.echo(line)
+    click.echo(f"Customisation of {entity} saved; registry version {loaded.registry.version}.")
+
+
+@customize.command("show")
+@click.argument("entity")
+@instance_option
+@db_option
+def customize_show(entity: str, instance: str | None, database_url: str | None) -> None:
+    """Print ENTITY's customisation."""
+    officina = _open(instance, database_url)
+    with officina.database.read() as connection:
+        click.echo(officina.registry.overlays(connection).get(entity, "# none"))
+
+
+@customize.command("remove")
+@click.argument("entity")
+@instance_option
+@db_option
+@click.option("--allow-destructive", is_flag=True,
+              help="Confirm dropping the custom fields' columns and their data.")
+def customize_remove(entity: str, instance: str | None, database_url: str | None,
+                     allow_destructive: bool) -> None:
+    """Remove ENTITY's customisation."""
+    officina = _open(instance, database_url)
+    officina.registry.save_overlay("admin", entity, None, allow_destructive)
+    click.echo(f"Customisation of {entity} removed.")
+
+
+@cli.group()
+def user() -> None:
+    """Local users."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, help="A role (repeat for several).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--language", type=click.Choice(["en", "it"]), default="en")
+@instance_option
+@db_option
+def user_add(username: str, roles: tuple[str, ...], password: str, language: str,
+             instance: str | None, database_url: str | None) -> None:
+    """Add a local user."""
+    officina = _open(instance, database_url)
+    with officina.database.write() as connection:
+        if user_exists(connection, username):
+            fail(f"User '{username}' already exists.")
+        create_user(connection, username, password, roles=roles, language=language)
+    click.echo(f"User '{username}' added.")
+
+
+@cli.command()
+@click.option("--pack", "pack_name", default=None, help="Pack whose demo data to load "
+              "(default: every enabled pack).")
+@instance_option
+@db_option
+def demo(pack_name: str | None, instance: str | None, database_url: str | None) -> None:
+    """Load packs' demo fixtures (each file once)."""
+    from core.fixtures import load_fixtures
+
+    officina = _open(instance, database_url)
+    names = [pack_name] if pack_name else [p.name for p in officina.registry.current()
+                                           .registry.packs]
+    for name in names:
+        files = load_fixtures(officina, name, SYSTEM)
+        click.echo(f"{name}: " + (f"loaded {', '.join(files)}" if files else
+                                  "demo data already loaded"))
+
+
+@cli.command()
+@instance_option
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def run(instance: str | None, database_url: str | None, host: str, port: int) -> None:
+    """Serve the web application."""
+    from core.ui.app import create_app
+
+    app = create_app(load_settings(instance, database_url))
+    click.echo(f"Officina on http://{host}:{port}/")
+    app.run(host=host, port=port, debug=False)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning every known error into a clear message."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        fail("Aborted.")
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except MetadataError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        fail(f"{len(exc.diagnostics)} error(s) in the metadata.")
+    except MigrationRefused as exc:
+        fail(str(exc))
+    except RecordError as exc:
+        fail(exc.describe())
+    except (OperationalError, ProgrammingError) as exc:
+        fail(f"Database error: {exc.orig}. Is the database reachable and initialised "
+             "(officina init)?")
+    except Exception as exc:
+        if os.environ.get("OFFICINA_DEBUG"):
+            raise
+        fail(f"Internal error: {type(exc).__name__}: {exc} (set OFFICINA_DEBUG=1 for details)",
+             70)

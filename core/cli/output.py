@@ -1,0 +1,42 @@
+"""Printing results and errors for the command line: JSON out, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from typing import Any
+
+import click
+
+
+def json_default(value: Any) -> Any:
+    """JSON for dates, datetimes and decimals (decimals as strings, keeping their digits)."""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"cannot print {type(value).__name__} as JSON")
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON."""
+    click.echo(json.dumps(value, default=json_default, indent=2, ensure_ascii=False))
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print ``message`` on standard error and exit with ``code``."""
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def parse_json_argument(text: str, what: str) -> Any:
+    """Parse a JSON argument (``-`` reads standard input); a clear error when it is not JSON."""
+    if text == "-":
+        text = sys.stdin.read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                                 f"column {exc.colno}") from None

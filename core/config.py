@@ -1,0 +1,68 @@
+"""Settings of an Officina instance: from its folder's officina.toml, the environment and flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.metadata.loader import BUILTIN_PACKS
+
+CONFIG_FILE = "officina.toml"
+DEFAULT_PACKS = ("service",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the instance lives and what it runs."""
+
+    instance: Path
+    database_url: str
+    packs: tuple[str, ...] = DEFAULT_PACKS
+    pack_paths: tuple[Path, ...] = (BUILTIN_PACKS,)
+    count_limit: int = 10_000
+    registry_check_interval: float = 1.0
+
+
+def default_database_url(instance: Path) -> str:
+    """The SQLite file inside the instance folder."""
+    return f"sqlite:///{(instance / 'officina.sqlite3').resolve()}"
+
+
+def load_settings(instance: str | Path | None = None, database_url: str | None = None) -> Settings:
+    """Settings from (in increasing priority) defaults, officina.toml, environment, arguments."""
+    folder = Path(instance or os.environ.get("OFFICINA_INSTANCE") or "instance")
+    values: dict = {}
+    config_path = folder / CONFIG_FILE
+    if config_path.is_file():
+        with config_path.open("rb") as handle:
+            values = tomllib.load(handle)
+    url = (database_url or os.environ.get("OFFICINA_DATABASE_URL")
+           or values.get("database_url") or default_database_url(folder))
+    packs = tuple(values.get("packs") or DEFAULT_PACKS)
+    extra = [Path(p) if Path(p).is_absolute() else folder / p
+             for p in values.get("pack_paths", [])]
+    env_paths = [Path(p) for p in os.environ.get("OFFICINA_PACK_PATHS", "").split(os.pathsep) if p]
+    return Settings(
+        instance=folder,
+        database_url=url,
+        packs=packs,
+        pack_paths=tuple([*env_paths, *extra, BUILTIN_PACKS]),
+        count_limit=int(values.get("count_limit", 10_000)),
+        registry_check_interval=float(values.get("registry_check_interval", 1.0)),
+    )
+
+
+def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS) -> Path:
+    """Create officina.toml with the defaults spelled out, unless one exists."""
+    path = folder / CONFIG_FILE
+    if not path.exists():
+        listed = ", ".join(f'"{p}"' for p in packs)
+        path.write_text(
+            "# Officina instance settings. OFFICINA_DATABASE_URL or --db override database_url.\n"
+            "# database_url = \"postgresql://officina@localhost/officina\"\n"
+            f"packs = [{listed}]\n"
+            "# pack_paths = [\"../my-packs\"]   # folders holding more packs\n"
+            "count_limit = 10000  # list totals past this are shown as \"10000+\"\n")
+    return path

@@ -1,0 +1,34 @@
+"""Wiring of one running instance: database, live registry and records service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.config import Settings
+from core.records.service import RecordsService, ServiceOptions
+from core.storage.database import Database
+from core.storage.registry_store import RegistryStore
+
+
+@dataclass
+class Officina:
+    """Everything a command, a web worker or a test needs, created once and passed in."""
+
+    settings: Settings
+    database: Database
+    registry: RegistryStore
+    records: RecordsService
+
+    @classmethod
+    def open(cls, settings: Settings) -> Officina:
+        """Connect to the instance's database and prepare its registry (read lazily)."""
+        database = Database(settings.database_url)
+        registry = RegistryStore(database, settings.packs, settings.pack_paths,
+                                 settings.registry_check_interval)
+        records = RecordsService(database, registry,
+                                 options=ServiceOptions(count_limit=settings.count_limit))
+        return cls(settings, database, registry, records)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.database.dispose()

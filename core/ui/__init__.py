@@ -1,0 +1,1 @@
+"""The web application (Flask): generated from the registry."""

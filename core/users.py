@@ -1,0 +1,75 @@
+"""Local users: argon2 password hashes and roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Connection
+
+from core.records.actor import ADMIN_ROLE, Actor
+from core.records.errors import NotFound
+from core.storage.tables import system_tables
+
+_hasher = PasswordHasher()
+
+
+def _users() -> sa.Table:
+    return system_tables().system["officina_user"]
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def create_user(connection: Connection, username: str, password: str | None,
+                roles: tuple[str, ...] = (), full_name: str = "", email: str = "",
+                language: str = "en") -> int:
+    """Add a local user; return its id."""
+    users = _users()
+    return int(connection.execute(users.insert().values(
+        username=username, password_hash=hash_password(password) if password else None,
+        full_name=full_name, email=email, language=language, roles=",".join(roles),
+        active=True, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        .returning(users.c.id)).scalar_one())
+
+
+def user_exists(connection: Connection, username: str) -> bool:
+    """Whether a user of that name exists."""
+    users = _users()
+    return connection.execute(sa.select(users.c.id).where(users.c.username == username)
+                              ).first() is not None
+
+
+def actor_for(connection: Connection, username: str) -> Actor:
+    """The acting user ``username``; ``NotFound`` when unknown or disabled."""
+    users = _users()
+    row = connection.execute(sa.select(users).where(users.c.username == username,
+                                                    users.c.active.is_(True))).first()
+    if row is None:
+        raise NotFound(f"No active user \"{username}\".")
+    roles = frozenset(r for r in row.roles.split(",") if r)
+    return Actor(username=row.username, roles=roles, language=row.language or "en")
+
+
+def verify_password(connection: Connection, username: str, password: str) -> Actor | None:
+    """The actor when ``password`` is right, else None (the same for unknown users)."""
+    users = _users()
+    row = connection.execute(sa.select(users).where(users.c.username == username,
+                                                    users.c.active.is_(True))).first()
+    stored = row.password_hash if row is not None else None
+    try:
+        if not stored or not password:
+            _hasher.hash("timing equaliser")
+            return None
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return actor_for(connection, username)
+
+
+__all__ = ["ADMIN_ROLE", "actor_for", "create_user", "hash_password", "user_exists",
+           "verify_password"]
