@@ -155,7 +155,7 @@ def _check_default(draft: EntityDraft, at: list, spec: dict[str, Any]) -> list[D
 
 
 def _field_ref(draft: EntityDraft, path: list, name: str, allowed: tuple[str, ...] = (),
-               types: tuple[str, ...] | None = None) -> list[Diagnostic]:
+               types: tuple[str, ...] | None = None, tables: bool = False) -> list[Diagnostic]:
     fields = draft.data["fields"]
     if name in allowed:
         return []
@@ -164,7 +164,7 @@ def _field_ref(draft: EntityDraft, path: list, name: str, allowed: tuple[str, ..
     if types is not None and fields[name]["type"] not in types:
         return [draft.diagnostic(path, f"field '{name}' is a {fields[name]['type']} field: "
                                  f"expected one of {', '.join(types)}")]
-    if fields[name]["type"] == "table" and types is None:
+    if fields[name]["type"] == "table" and types is None and not tables:
         return [draft.diagnostic(path, f"'{name}' is a child table: it cannot be used here")]
     return []
 
@@ -265,7 +265,8 @@ def check_pack_documents(packs: Iterable[PackSource],
                 if not found:
                     draft = _on(entities[record["entity"]], doc)
                     for key in record["values"]:
-                        problems += _field_ref(draft, ["records", i, "values", key], key)
+                        problems += _field_ref(draft, ["records", i, "values", key], key,
+                                               tables=True)
     return problems
 
 

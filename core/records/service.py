@@ -299,9 +299,11 @@ class RecordsService:
         if not ctx.errors:
             current: dict[str, Any] = {}
             for spec in entity.table_fields:
-                if spec.name not in prepared.lines and existing is not None:
-                    child = ctx.registry.entity(spec.target or "")
-                    current[spec.name] = list(stored_lines(ctx, child, existing["id"]).values())
+                if spec.name in prepared.lines:
+                    continue
+                child = ctx.registry.entity(spec.target or "")
+                current[spec.name] = ([] if existing is None else
+                                      list(stored_lines(ctx, child, existing["id"]).values()))
             apply_computed(ctx, entity, prepared, current)
             check_unique(ctx, entity, prepared.values, existing["id"] if existing else None)
         self._raise_errors(ctx, entity)

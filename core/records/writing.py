@@ -16,7 +16,7 @@ from core.metadata.expressions import FormulaError, compile_formula
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.specs import EntitySpec, FieldSpec, Registry
 from core.records.reading import title_column
-from core.records.validation import load
+from core.records.validation import load, writable
 from core.storage.tables import Schema
 
 
@@ -68,11 +68,17 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
     t = ctx.translator
     raw = {k: v for k, v in data.items() if k not in ("id", "version", "_titles")}
     tables = {f.name: raw.pop(f.name) for f in entity.table_fields if f.name in raw}
+    fixed: dict[str, Any] = {}
     if existing is None:
         for spec in entity.stored_fields:
             if spec.name not in raw and spec.default is not None:
-                raw[spec.name] = default_value(spec, ctx.username, ctx.now)
+                value = default_value(spec, ctx.username, ctx.now)
+                if writable(spec):
+                    raw[spec.name] = value
+                else:  # read-only fields take their default, checked when the pack loaded
+                    fixed[spec.name] = FIELD_TYPES[spec.type].loader(spec, t).deserialize(value)
     values, errors = load(entity, raw, t.language, partial=existing is not None)
+    values.update(fixed)
     for name, messages in errors.items():
         for message in messages:
             ctx.error(prefix + name, message)

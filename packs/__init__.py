@@ -1,0 +1,1 @@
+"""Packs shipped with Officina: folders of metadata (see docs/packs.md)."""
