@@ -47,6 +47,12 @@ def schema_errors(document: SourceDocument, kind: str) -> list[Diagnostic]:
     found = []
     for error in validator.iter_errors(document.data):
         path = list(error.absolute_path)
+        if "propertyNames" in error.schema_path:
+            path = [*path, str(error.instance)]
+            hint = error.schema.get("description") if isinstance(error.schema, dict) else None
+            found.append(document.diagnostic(path, f"'{error.instance}' is not a valid name"
+                                             + (f": use {hint}" if hint else "")))
+            continue
         if error.validator == "unevaluatedProperties" and "'" in error.message:
             unexpected = error.message.split("'")[1]
             message = f"unknown key '{unexpected}'"

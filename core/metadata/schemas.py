@@ -16,7 +16,8 @@ from core.metadata.field_types import FIELD_TYPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "maxLength": 63}
+NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "maxLength": 63,
+        "description": "a lowercase snake_case name of at most 63 characters"}
 NAMES = {"type": "array", "items": NAME, "uniqueItems": True}
 LABEL = {"type": "string", "minLength": 1, "maxLength": 200}
 ACTION_LIST = {"type": "array", "uniqueItems": True,
@@ -206,8 +207,10 @@ def overlay_schema() -> dict[str, Any]:
             "label": LABEL,
             "plural": LABEL,
             "custom_fields": {"type": "object",
-                              "propertyNames": {"type": "string",
-                                                "pattern": "^x_[a-z0-9_]+$", "maxLength": 63},
+                              "propertyNames": {
+                                  "type": "string", "pattern": "^x_[a-z0-9_]+$", "maxLength": 63,
+                                  "description": "custom fields are named x_ then lowercase "
+                                                 "letters, digits or underscores"},
                               "additionalProperties": field_schema()},
             "fields": {"type": "object", "propertyNames": NAME,
                        "additionalProperties": override},
