@@ -161,6 +161,10 @@ def _classify(connection: Connection, plan: MigrationPlan, table: str | None, op
         plan.destructive.append(Step(f"drop table {op.table_name}", op, op.table_name,
                                      f"{rows} row(s) would be deleted"))
     elif isinstance(op, ops.AddColumnOp):
+        # Its index comes as a CreateIndexOp of its own: the column must not create it too.
+        column = op.column._copy()
+        column.index = column.unique = None
+        op = ops.AddColumnOp(op.table_name, column, schema=op.schema)
         plan.safe.append(Step(f"add column {table}.{op.column.name}", op, table))
     elif isinstance(op, ops.DropColumnOp):
         assert table is not None
@@ -174,7 +178,8 @@ def _classify(connection: Connection, plan: MigrationPlan, table: str | None, op
                     loss or None)
         (plan.safe if keeps else plan.destructive).append(step)
     elif isinstance(op, ops.CreateIndexOp) and op.unique:
-        duplicates = _duplicates(connection, op.table_name, [str(c) for c in op.columns])
+        duplicates = _duplicates(connection, op.table_name,
+                                 [getattr(c, "name", str(c)) for c in op.columns])
         step = Step(f"create unique index {op.index_name}", op, op.table_name)
         if duplicates:
             step.loss = f"{duplicates} value(s) are repeated: make them unique first"
