@@ -22,7 +22,7 @@ from core.metadata.specs import FieldSpec
 
 COMPARISON = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is null", "is not null")
 EQUALITY = ("=", "!=", "in", "not in", "is null", "is not null")
-TEXTUAL = (*EQUALITY, "like")
+TEXTUAL = (*COMPARISON, "like")
 FILE_KEY = re.compile(r"^[0-9a-f]{64}/[^/\\]{1,200}$")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{4,30}$")
 DURATION_TEXT = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.IGNORECASE)

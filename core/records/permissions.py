@@ -52,6 +52,6 @@ def require(policy: PermissionPolicy, actor: Actor, entity: EntitySpec, action: 
     """Raise ``PermissionDenied`` (localised) unless ``actor`` may ``action`` on ``entity``."""
     if not policy.allows(actor, entity, action):
         t = Translator(actor.language)
-        raise PermissionDenied(t.gettext(_("You may not {action} {entity} records."),
+        raise PermissionDenied(t.gettext(_("You may not {action} {entity}."),
                                          action=t.gettext(ACTION_NAMES[action]),
-                                         entity=entity.plural))
+                                         entity=entity.plural.lower()))

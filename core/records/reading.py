@@ -103,7 +103,9 @@ def order_by(entity: EntitySpec, table: sa.Table, sort: Sequence[str],
         if not sortable or name not in table.c:
             raise QueryError(t.gettext(_("Cannot sort by \"{field}\"."), field=name))
         column = table.c[name]
-        terms.append(column.desc() if item.startswith("-") else column.asc())
+        # Empty values sort last (first when descending) on every database.
+        terms.append(column.desc().nulls_first() if item.startswith("-")
+                     else column.asc().nulls_last())
     return [*terms, table.c.id.desc() if sort and sort[-1].startswith("-") else table.c.id.asc()]
 
 

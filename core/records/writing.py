@@ -144,7 +144,9 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
 def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
                    current: Mapping[str, Any], prefix: str = "") -> None:
     """Compute formula fields, lines first, in Jinja2's sandbox; errors go to ``ctx``."""
-    context: dict[str, Any] = {**current, **prepared.merged}
+    context: dict[str, Any] = {f.name: None for f in entity.stored_fields}
+    context.update({f.name: [] for f in entity.table_fields})
+    context.update({**current, **prepared.merged})
     for name, lines in prepared.lines.items():
         child = ctx.registry.entity(entity.field(name).target or "")  # type: ignore[union-attr]
         for index, line in enumerate(lines):
