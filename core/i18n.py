@@ -36,7 +36,7 @@ class Translator:
     def gettext(self, message: str, **values: object) -> str:
         """Translate ``message`` and fill its ``{placeholders}`` from ``values``."""
         text = _catalog(self.language).get(message, message)
-        return text.format(**values) if values else text
+        return text.format(**values)
 
 
 def catalog_messages(language: str) -> dict[str, str]:

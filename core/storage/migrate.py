@@ -188,7 +188,11 @@ def _classify(connection: Connection, plan: MigrationPlan, table: str | None, op
             plan.safe.append(step)
     else:
         table = table or getattr(op, "table_name", None)
-        described = {ops.CreateIndexOp: "create index", ops.DropIndexOp: "drop index"}
+        described = {ops.CreateIndexOp: "create index", ops.DropIndexOp: "drop index",
+                     ops.CreateTableCommentOp: "label (comment) of table",
+                     ops.AlterColumnOp: "label (comment) of column",
+                     ops.CreateForeignKeyOp: "create foreign key",
+                     ops.DropConstraintOp: "drop constraint"}
         name = described.get(type(op), type(op).__name__.removesuffix("Op"))
         label = getattr(op, "index_name", None) or getattr(op, "column_name", None) or ""
         plan.safe.append(Step(f"{name} {label} on {table}".replace("  ", " "), op, table))

@@ -1,0 +1,135 @@
+"""Officina's own messages: every one is translated into Italian, and translations are used."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+import core
+import packs
+from core.i18n import CATALOG_DIR, Translator
+from core.metadata.specs import EntitySpec, FieldSpec
+from core.records.validation import load
+
+# The same extraction as babel.cfg and scripts/update-catalogs: only the no-op marker `_`.
+KEYWORDS = {"_": None}
+SOURCE_DIRS = (Path(core.__file__).parent, Path(packs.__file__).parent)
+TEMPLATE = CATALOG_DIR / "officina.pot"
+ITALIAN = CATALOG_DIR / "it" / "LC_MESSAGES" / "officina.po"
+HOW_TO_FIX = ("run scripts/update-catalogs, then translate the listed messages in "
+              "core/translations/it/LC_MESSAGES/officina.po (and drop any 'fuzzy' flag)")
+
+
+def extracted_messages() -> dict[str, list[str]]:
+    """Every message marked with ``_`` in core/ and packs/, with where it is used."""
+    found: dict[str, list[str]] = {}
+    for source in SOURCE_DIRS:
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+                source, method_map=[("**.py", "python")], keywords=KEYWORDS):
+            if isinstance(message, str) and message:
+                found.setdefault(message, []).append(f"{source.name}/{filename}:{lineno}")
+    return found
+
+
+def read_catalog(path: Path, locale: str | None = None) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{placeholders}`` of a str.format template (``{{`` and ``}}`` are literal braces)."""
+    found = set()
+    for _literal, name, spec, conversion in string.Formatter().parse(text):
+        if name is not None:
+            found.add("{" + name + (f"!{conversion}" if conversion else "")
+                      + (f":{spec}" if spec else "") + "}")
+    return found
+
+
+def listing(messages: dict[str, list[str]]) -> str:
+    return "\n".join(f"  {msgid!r}  ({', '.join(where)})" for msgid, where in
+                     sorted(messages.items()))
+
+
+def test_messages_are_found_in_the_source() -> None:
+    assert "A value is required." in extracted_messages()
+
+
+def test_every_message_has_an_italian_translation() -> None:
+    catalog = read_catalog(ITALIAN, "it")
+    missing = {}
+    for msgid, where in extracted_messages().items():
+        entry = catalog.get(msgid)
+        if entry is None or not entry.string or entry.fuzzy:
+            missing[msgid] = where
+    assert not missing, (f"{len(missing)} message(s) lack a reviewed Italian translation; "
+                         f"{HOW_TO_FIX}:\n{listing(missing)}")
+
+
+def test_template_lists_every_message() -> None:
+    template = {str(m.id) for m in read_catalog(TEMPLATE) if m.id}
+    missing = {k: v for k, v in extracted_messages().items() if k not in template}
+    assert not missing, (f"core/translations/officina.pot is out of date; {HOW_TO_FIX}:\n"
+                         f"{listing(missing)}")
+
+
+def test_translations_keep_the_placeholders_of_their_message() -> None:
+    problems = []
+    for message in read_catalog(ITALIAN, "it"):
+        if not message.id or not message.string:
+            continue
+        msgid, msgstr = str(message.id), str(message.string)
+        try:
+            expected, actual = placeholders(msgid), placeholders(msgstr)
+        except ValueError as exc:  # a single "{" or "}": literal braces must be doubled
+            problems.append(f"  {msgid!r} -> {msgstr!r}: not a valid format string ({exc})")
+            continue
+        if expected != actual:
+            problems.append(f"  {msgid!r} -> {msgstr!r}: placeholders {sorted(actual)}, "
+                            f"expected {sorted(expected)}")
+    assert not problems, "Italian translations with wrong placeholders:\n" + "\n".join(problems)
+
+
+def test_translator_fills_placeholders_in_italian() -> None:
+    assert Translator("it").gettext("Must be at least {min}.", min=3) == "Il valore minimo è 3."
+    assert Translator("it").gettext("A value is required.") == "Valore obbligatorio."
+
+
+@pytest.mark.parametrize("language", ["en", "de", "", "xx-YY"])
+def test_other_languages_fall_back_to_english(language: str) -> None:
+    translator = Translator(language)
+    assert translator.language == "en"
+    assert translator.gettext("Must be at least {min}.", min=3) == "Must be at least 3."
+
+
+def test_unknown_messages_stay_as_written() -> None:
+    assert Translator("it").gettext("Not in any catalog: {n}.", n=1) == "Not in any catalog: 1."
+
+
+TICKET = EntitySpec(
+    name="ticket", pack="test", label="Ticket", plural="Tickets", table_name="test_ticket",
+    fields=(FieldSpec("subject", "string", "Subject", required=True, length=10),
+            FieldSpec("hours", "integer", "Hours", min=1),
+            FieldSpec("code", "string", "Code", read_only=True)),
+)
+
+
+def test_record_validation_reports_errors_in_the_actor_language() -> None:
+    _values, errors = load(TICKET, {"hours": 2}, "it", partial=False)
+    assert errors == {"subject": ["Valore obbligatorio."]}
+
+    _values, errors = load(TICKET, {"subject": "x" * 11, "hours": 0, "code": "A", "colour": 1},
+                           "it", partial=False)
+    assert errors == {"subject": ["Massimo 10 caratteri."], "hours": ["Il valore minimo è 1."],
+                      "code": ["Questo campo è di sola lettura."],
+                      "colour": ["Campo sconosciuto."]}
+
+
+def test_record_validation_stays_in_english_for_english_actors() -> None:
+    _values, errors = load(TICKET, {"hours": "many"}, "en", partial=False)
+    assert errors == {"subject": ["A value is required."], "hours": ["Not a valid whole number."]}
