@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.config import Settings
+from core.files import FileStore
 from core.records.service import RecordsService, ServiceOptions
 from core.storage.database import Database
 from core.storage.registry_store import RegistryStore
@@ -26,7 +27,8 @@ class Officina:
         registry = RegistryStore(database, settings.packs, settings.pack_paths,
                                  settings.registry_check_interval)
         records = RecordsService(database, registry,
-                                 options=ServiceOptions(count_limit=settings.count_limit))
+                                 options=ServiceOptions(count_limit=settings.count_limit),
+                                 files=FileStore(settings.instance / "files"))
         return cls(settings, database, registry, records)
 
     def close(self) -> None:

@@ -261,6 +261,23 @@ def customize_remove(entity: str, instance: str | None, database_url: str | None
 
 
 @cli.group()
+def files() -> None:
+    """Files for attachment and image fields."""
+
+
+@files.command("add")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@instance_option
+@db_option
+def files_add(path: str, instance: str | None, database_url: str | None) -> None:
+    """Store a file and print the key to put in an attachment or image field."""
+    officina = _open(instance, database_url)
+    assert officina.records.files is not None
+    key = officina.records.files.put(Path(path).read_bytes(), Path(path).name)
+    print_json({"key": key})
+
+
+@cli.group()
 def user() -> None:
     """Local users."""
 

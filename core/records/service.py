@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from core.files import FileStore
 from core.i18n import Translator, _
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.actor import Actor
@@ -64,11 +65,12 @@ class RecordsService:
 
     def __init__(self, database: Database, registry: RegistryStore,
                  policy: PermissionPolicy | None = None,
-                 options: ServiceOptions | None = None):
+                 options: ServiceOptions | None = None, files: FileStore | None = None):
         self.database = database
         self.registry = registry
         self.policy = policy or RolePolicy()
         self.options = options or ServiceOptions()
+        self.files = files
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -126,7 +128,8 @@ class RecordsService:
     def _context(self, loaded: Loaded, connection: Connection, actor: Actor) -> WriteContext:
         return WriteContext(registry=loaded.registry, schema=loaded.schema,
                             connection=connection, username=actor.username,
-                            translator=Translator(actor.language), now=utcnow())
+                            translator=Translator(actor.language), now=utcnow(),
+                            files=self.files)
 
     @staticmethod
     def _raise_errors(ctx: WriteContext, entity: EntitySpec) -> None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.engine import Connection
 
+from core.files import FileStore
 from core.i18n import Translator, _
 from core.metadata.expressions import FormulaError, compile_formula
 from core.metadata.field_types import FIELD_TYPES
@@ -45,6 +46,7 @@ class WriteContext:
     username: str
     translator: Translator
     now: dt.datetime
+    files: FileStore | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     def error(self, path: str, message: str) -> None:
@@ -84,6 +86,7 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
             ctx.error(prefix + name, message)
     prepared = Prepared(values=values, current=dict(existing or {}))
     _resolve_links(ctx, entity, prepared.values, prefix)
+    _check_files(ctx, entity, prepared.values, prefix)
     for spec in entity.table_fields:
         if spec.name not in tables:
             continue
@@ -139,6 +142,19 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
                                                     entity=target.label.lower(), value=value))
         else:
             values[spec.name] = found
+
+
+def _check_files(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any],
+                 prefix: str) -> None:
+    """Attachments and images must name files that are stored."""
+    if ctx.files is None:
+        return
+    for spec in entity.stored_fields:
+        key = values.get(spec.name)
+        if spec.type in ("attachment", "image") and key and not ctx.files.exists(key):
+            ctx.error(prefix + spec.name, ctx.translator.gettext(
+                _("The file \"{name}\" is not stored: upload it first."),
+                name=key.split("/", 1)[-1]))
 
 
 def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,

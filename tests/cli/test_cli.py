@@ -38,7 +38,8 @@ def instance(tmp_path: Path, packs_dir: Path) -> dict[str, str]:
 
 def test_help_lists_every_command() -> None:
     out = officina("--help").stdout
-    for command in ("init", "pack", "migrate", "records", "demo", "run", "customize", "user"):
+    for command in ("init", "pack", "migrate", "records", "demo", "run", "customize", "user",
+                    "files"):
         assert f"  {command}" in out
     assert "list" in officina("records", "--help").stdout
 

@@ -230,3 +230,20 @@ def test_messages_follow_the_users_language(shop: Env) -> None:
     with pytest.raises(RecordValidationError) as refused:
         shop.service.create(Actor("g", frozenset({"admin"}), "it"), "customer", {})
     assert refused.value.field_errors["company"] != ["A value is required."]
+
+
+def test_attachments_must_name_stored_files(shop: Env, tmp_path) -> None:
+    from core.files import FileStore
+    from core.records.service import RecordsService
+
+    store = FileStore(tmp_path / "files")
+    service = RecordsService(shop.database, shop.store, files=store)
+    key = store.put(b"%PDF-1.4 manual", "../../Manual v2.pdf")
+    assert key.endswith("/Manual v2.pdf") and store.read(key) == b"%PDF-1.4 manual"
+    assert store.put(b"%PDF-1.4 manual", "copy.pdf").split("/")[0] == key.split("/")[0]
+    record = service.create(SYSTEM, "specimen", {"manual": key})
+    assert record["manual"] == key
+    with pytest.raises(RecordValidationError) as refused:
+        service.create(SYSTEM, "specimen", {"picture": "c" * 64 + "/ghost.png"})
+    assert refused.value.field_errors == {
+        "picture": ['The file "ghost.png" is not stored: upload it first.']}
