@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from core.config import Settings
 from core.files import FileStore
 from core.records.service import RecordsService, ServiceOptions
+from core.rules.engine import RulesEngine
 from core.storage.database import Database
 from core.storage.registry_store import RegistryStore
 
@@ -19,6 +20,7 @@ class Officina:
     database: Database
     registry: RegistryStore
     records: RecordsService
+    rules: RulesEngine
 
     @classmethod
     def open(cls, settings: Settings) -> Officina:
@@ -29,7 +31,10 @@ class Officina:
         records = RecordsService(database, registry,
                                  options=ServiceOptions(count_limit=settings.count_limit),
                                  files=FileStore(settings.instance / "files"))
-        return cls(settings, database, registry, records)
+        engine = RulesEngine(records)
+        engine.actions.load_entry_points()
+        records.events = engine
+        return cls(settings, database, registry, records, engine)
 
     def close(self) -> None:
         """Release database connections."""

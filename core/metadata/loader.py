@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 from core.metadata.diagnostics import Diagnostic, MetadataError
 from core.metadata.schemas import schema_for
@@ -14,7 +15,7 @@ from core.metadata.yaml_source import SourceDocument, YamlSyntaxError, read_yaml
 
 BUILTIN_PACKS = Path(__file__).resolve().parents[2] / "packs"
 KIND_FOLDERS = {"entities": "entity", "workflows": "workflow", "reports": "report",
-                "fixtures": "fixtures"}
+                "fixtures": "fixtures", "calendars": "calendar"}
 
 
 @dataclass
@@ -46,7 +47,13 @@ def schema_errors(document: SourceDocument, kind: str) -> list[Diagnostic]:
     validator = Draft202012Validator(schema_for(kind))
     found = []
     for error in validator.iter_errors(document.data):
+        while error.validator in ("oneOf", "anyOf") and error.context:
+            error = best_match(error.context)  # the alternative that came closest
         path = list(error.absolute_path)
+        if error.validator == "additionalProperties" and "'" in error.message:
+            unexpected = error.message.split("'")[1]
+            found.append(document.diagnostic([*path, unexpected], f"unknown key '{unexpected}'"))
+            continue
         if "propertyNames" in error.schema_path:
             path = [*path, str(error.instance)]
             hint = error.schema.get("description") if isinstance(error.schema, dict) else None

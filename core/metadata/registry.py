@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from core.metadata.build import build_entity
@@ -13,7 +13,8 @@ from core.metadata.loader import PackSource, read_packs, schema_errors
 from core.metadata.overlay import EntityDraft, merge_overlay
 from core.metadata.semantic import check_entities, check_pack_documents, check_packs
 from core.metadata.specs import PackSpec, Registry
-from core.metadata.yaml_source import YamlSyntaxError, parse_yaml
+from core.metadata.workflows import build_workflows
+from core.metadata.yaml_source import SourceDocument, YamlSyntaxError, parse_yaml
 
 
 def overlay_file_name(entity: str) -> str:
@@ -75,8 +76,42 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
                  label=p.manifest.data.get("label", p.name))
         for p in packs)
     entities = {name: build_entity(draft) for name, draft in drafts.items()}
+    calendars = {doc.data["name"]: doc for pack in packs
+                 for doc in pack.documents.get("calendar", [])}
+    problems += _calendar_problems(calendars.values())
+    workflows, workflow_problems = build_workflows(
+        [(pack.name, doc) for pack in packs for doc in pack.documents.get("workflow", [])],
+        entities, mail_template_names(packs), frozenset(calendars))
+    problems += workflow_problems
+    if problems:
+        raise MetadataError(problems)
     return Registry(packs=pack_specs, entities=entities,
-                    content_hash=_content_hash(packs, drafts), version=version)
+                    content_hash=_content_hash(packs, drafts), version=version,
+                    workflows=workflows, calendars=calendars)
+
+
+def _calendar_problems(documents: Iterable[SourceDocument]) -> list[Diagnostic]:
+    """Calendars that do not build (bad hours, timezone, country), at their key's line."""
+    from core.rules.calendar import calendar_from_dict  # the rules layer owns calendars
+
+    problems = []
+    for document in documents:
+        try:
+            calendar_from_dict(document.data)
+        except ValueError as exc:
+            text = str(exc)
+            key = text.split(":", 1)[0] if ":" in text else ""
+            path = [p for p in key.replace("[", ".").replace("]", "").split(".") if p]
+            path = [int(p) if p.isdigit() else p for p in path]
+            problems.append(document.diagnostic(path, text.split(": ", 1)[-1]
+                                                if path else text))
+    return problems
+
+
+def mail_template_names(packs: Sequence[PackSource]) -> frozenset[str]:
+    """Names of the mail templates the packs ship (``templates/mail/<name>.yaml``)."""
+    return frozenset(path.stem for pack in packs
+                     for path in (pack.path / "templates" / "mail").glob("*.yaml"))
 
 
 def load_registry(pack_names: Sequence[str], search_paths: Sequence[Path],

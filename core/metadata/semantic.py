@@ -251,12 +251,6 @@ def check_pack_documents(packs: Iterable[PackSource],
     for pack in packs:
         for doc in pack.documents.get("report", []):
             problems += _check_report(doc, entities)
-        for doc in pack.documents.get("workflow", []):
-            problems += _check_entity_ref(doc, ["entity"], doc.data["entity"], entities)
-            state = doc.data.get("state_field")
-            if state and doc.data["entity"] in entities:
-                problems += _field_ref(_on(entities[doc.data["entity"]], doc), ["state_field"],
-                                       state, (), ("select",))
         for doc in pack.documents.get("fixtures", []):
             for i, record in enumerate(doc.data["records"]):
                 found = _check_entity_ref(doc, ["records", i, "entity"], record["entity"],

@@ -125,9 +125,22 @@ class Registry:
     entities: Mapping[str, EntitySpec]
     content_hash: str
     version: int = 0
+    workflows: Mapping[str, Any] = field(default_factory=dict)
+    calendars: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entities", MappingProxyType(dict(self.entities)))
+        object.__setattr__(self, "workflows", MappingProxyType(dict(self.workflows)))
+        object.__setattr__(self, "calendars", MappingProxyType(dict(self.calendars)))
+
+    def workflows_of(self, entity: str) -> list[Any]:
+        """The workflows of ``entity`` (``WorkflowSpec``), by name."""
+        return [w for _, w in sorted(self.workflows.items()) if w.entity == entity]
+
+    def state_machine(self, entity: str) -> Any:
+        """The ``StateMachineSpec`` of ``entity``, if a workflow defines one."""
+        return next((w.state_machine for w in self.workflows_of(entity)
+                     if w.state_machine is not None), None)
 
     def entity(self, name: str) -> EntitySpec:
         """The entity called ``name``; ``KeyError`` when there is none."""
@@ -143,4 +156,5 @@ class Registry:
 
     def with_version(self, version: int) -> Registry:
         """The same registry carrying another version number."""
-        return Registry(self.packs, self.entities, self.content_hash, version)
+        return Registry(self.packs, self.entities, self.content_hash, version, self.workflows,
+                        self.calendars)

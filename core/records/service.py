@@ -43,6 +43,7 @@ from core.records.writing import (
     prepare,
     stored_lines,
 )
+from core.rules.events import EventSink, RecordEvent
 from core.storage.database import Database
 from core.storage.registry_store import Loaded, RegistryStore
 
@@ -71,6 +72,7 @@ class RecordsService:
         self.policy = policy or RolePolicy()
         self.options = options or ServiceOptions()
         self.files = files
+        self.events: EventSink | None = None  # the rules engine, when one is attached
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -219,6 +221,8 @@ class RecordsService:
         with self._writing(connection) as conn:
             ctx = self._context(loaded, conn, actor)
             prepared = self._prepared(ctx, entity, data, None)
+            if self.events is not None:
+                self.events.transition_for(conn, actor, entity.name, None, prepared.values)
             table = loaded.schema.table(entity.name)
             series = loaded.schema.system["officina_naming_series"]
             ref = next_ref(conn, series, entity.naming or "", ctx.now.date())
@@ -230,11 +234,35 @@ class RecordsService:
                         changes={k: (None, v) for k, v in prepared.values.items()
                                  if v is not None}, at=ctx.now)
             self._save_lines(ctx, entity, record_id, prepared)
-            return self.get(actor, entity.name, record_id, connection=conn)
+            record = self.get(actor, entity.name, record_id, connection=conn)
+            if self.events is not None:
+                self.events.emit(conn, RecordEvent("created", entity.name, record, actor,
+                                                   changed=frozenset(prepared.values)))
+                record = self.get(actor, entity.name, record_id, connection=conn)
+            return record
+
+    def transition(self, actor: Actor, entity_name: str, key: int | str, name: str, *,
+                   version: int | None = None,
+                   connection: Connection | None = None) -> dict[str, Any]:
+        """Take the workflow transition ``name`` (roles and guard checked, actions run)."""
+        loaded = self.registry.current()
+        machine = loaded.registry.state_machine(entity_name)
+        spec = machine.transition(name) if machine else None
+        if spec is None:
+            raise NotFound(Translator(actor.language).gettext(
+                _("\"{entity}\" has no transition \"{name}\"."), entity=entity_name,
+                name=name))
+        with self._writing(connection) as conn:
+            entity = self._entity(loaded, entity_name, actor)
+            current = self._find(conn, loaded, entity, actor, key, lock=True)
+            return self.update(actor, entity_name, current["id"], {machine.field: spec.target},
+                               version=current["version"] if version is None else version,
+                               connection=conn, _transition=name)
 
     def update(self, actor: Actor, entity_name: str, key: int | str,
                data: Mapping[str, Any], *, version: int | None = None,
-               connection: Connection | None = None) -> dict[str, Any]:
+               connection: Connection | None = None,
+               _transition: str | None = None) -> dict[str, Any]:
         """Change a record; ``version`` (or ``data["version"]``) must be the one last read."""
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
@@ -250,6 +278,10 @@ class RecordsService:
             ctx = self._context(loaded, conn, actor)
             prepared = self._prepared(ctx, entity, data, existing)
             changes = changed_fields(existing, prepared.values)
+            transition = None
+            if self.events is not None:
+                transition = self.events.transition_for(conn, actor, entity.name, existing,
+                                                        prepared.values, _transition)
             table = loaded.schema.table(entity.name)
             result = conn.execute(
                 table.update().where(table.c.id == existing["id"], table.c.version == expected)
@@ -265,7 +297,16 @@ class RecordsService:
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
             self._save_lines(ctx, entity, existing["id"], prepared)
-            return self.get(actor, entity.name, existing["id"], connection=conn)
+            record = self.get(actor, entity.name, existing["id"], connection=conn)
+            if self.events is not None:
+                self.events.emit(conn, RecordEvent("updated", entity.name, record, actor,
+                                                   old=existing, changed=frozenset(changes)))
+                if transition is not None:
+                    self.events.emit(conn, RecordEvent("transition", entity.name, record, actor,
+                                                       old=existing, changed=frozenset(changes),
+                                                       transition=transition))
+                record = self.get(actor, entity.name, existing["id"], connection=conn)
+            return record
 
     def delete(self, actor: Actor, entity_name: str, key: int | str, *,
                version: int | None = None, connection: Connection | None = None) -> None:
@@ -290,6 +331,9 @@ class RecordsService:
                                  if existing[f.name] is not None} | {"ref": (existing["ref"],
                                                                               None)},
                         at=ctx.now)
+            if self.events is not None:
+                self.events.emit(conn, RecordEvent("deleted", entity.name, existing, actor,
+                                                   old=existing))
 
     # -- internals of writing --------------------------------------------------------------
 

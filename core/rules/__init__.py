@@ -1,0 +1,1 @@
+"""Rules engine: workflows, timers, outbox and the worker."""

@@ -1,0 +1,284 @@
+"""What rules do: set fields, create records, transitions, timers, mail, notices, webhooks.
+
+Synchronous actions (set, create, transition, timers, notices, refuse, named actions) run in
+the transaction of the change that fired them; mail and webhooks become outbox rows in that
+same transaction, which the worker delivers after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.cli.output import json_default
+from core.metadata.expressions import FormulaError, compile_formula
+from core.metadata.specs import Registry
+from core.metadata.timeexpr import parse_duration, parse_relative
+from core.metadata.workflow_specs import ActionSpec
+from core.records.actor import Actor
+from core.records.errors import RecordError
+from core.rules.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
+from core.rules.events import RecordEvent
+from core.rules.mail import MailTemplate, render_mail
+from core.storage.tables import Schema
+
+if TYPE_CHECKING:
+    from core.rules.engine import RulesEngine
+
+
+class RuleActionError(RecordError):
+    """An action of a rule could not be done; the change that fired it is rolled back."""
+
+    code = "rule"
+
+
+class RuleRefused(RecordError):
+    """A rule refused the change (``refuse`` action), with its message."""
+
+    code = "refused"
+
+
+@dataclass
+class ActionContext:
+    """Everything an action may use; named actions receive it too."""
+
+    engine: RulesEngine
+    connection: Connection
+    registry: Registry
+    schema: Schema
+    event: RecordEvent
+    rule: str
+    actor: Actor
+    now: dt.datetime
+    calendar: BusinessCalendar
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The record as it is now, in this transaction."""
+        table = self.schema.table(self.event.entity)
+        row = self.connection.execute(sa.select(table).where(
+            table.c.id == self.event.record["id"])).first()
+        return dict(row._mapping) if row is not None else dict(self.event.record)
+
+    def expression_context(self) -> dict[str, Any]:
+        calendar = self.calendar
+        return {
+            "record": self.record, "old": dict(self.event.old or {}),
+            "user": self.event.actor.username, "now": self.now, "today": self.now.date(),
+            "duration": parse_duration,
+            "add_working_time": lambda start, text: calendar.add_working_time(
+                start, parse_duration(text)),
+            "working_time_between": lambda a, b: calendar.working_time_between(a, b),
+        }
+
+    def value(self, raw: Any) -> Any:
+        """A literal, or the result of ``"= expression"`` in the sandbox."""
+        if isinstance(raw, str) and raw.startswith("="):
+            try:
+                return compile_formula(raw[1:].strip())(self.expression_context())
+            except FormulaError as exc:
+                raise RuleActionError(f"rule {self.rule}: {exc}") from None
+        if isinstance(raw, dict):
+            return {k: self.value(v) for k, v in raw.items()}
+        if isinstance(raw, list):
+            return [self.value(v) for v in raw]
+        return raw
+
+
+def _set(ctx: ActionContext, params: dict[str, Any]) -> None:
+    values = {name: ctx.value(raw) for name, raw in params.items()}
+    current = ctx.record
+    ctx.engine.records.update(ctx.actor, ctx.event.entity, current["id"], values,
+                              version=current["version"], connection=ctx.connection)
+
+
+def _create(ctx: ActionContext, params: dict[str, Any]) -> None:
+    ctx.engine.records.create(ctx.actor, params["entity"], ctx.value(params["values"]),
+                              connection=ctx.connection)
+
+
+def _transition(ctx: ActionContext, name: str) -> None:
+    ctx.engine.records.transition(ctx.actor, ctx.event.entity, ctx.record["id"], name,
+                                  connection=ctx.connection)
+
+
+def due_time(ctx: ActionContext, text: str, business_hours: bool) -> dt.datetime | None:
+    """When ``text`` (``now + 2h``, ``due_at - 30m``) falls, optionally in working time."""
+    relative = parse_relative(text)
+    if not business_hours:
+        return relative.resolve(ctx.now, ctx.record)
+    anchor = relative.resolve(ctx.now, ctx.record)
+    if anchor is None:
+        return None
+    base = anchor - relative.offset
+    if relative.offset >= dt.timedelta():
+        return ctx.calendar.add_working_time(base, relative.offset)
+    return ctx.calendar.subtract_working_time(base, -relative.offset)
+
+
+def _start_timer(ctx: ActionContext, params: dict[str, Any]) -> None:
+    due = due_time(ctx, params["at"], params.get("business_hours", False))
+    _cancel_timer(ctx, params["name"])
+    if due is None:
+        return  # the date it is relative to is empty: nothing to wait for
+    timers = ctx.schema.system["officina_timer"]
+    ctx.connection.execute(timers.insert().values(
+        entity=ctx.event.entity, record_id=ctx.event.record["id"], name=params["name"],
+        due_at=due, status="pending", attempts=0, created_at=ctx.now))
+
+
+def _cancel_timer(ctx: ActionContext, name: str) -> None:
+    timers = ctx.schema.system["officina_timer"]
+    ctx.connection.execute(timers.update().where(
+        timers.c.entity == ctx.event.entity, timers.c.record_id == ctx.event.record["id"],
+        timers.c.name == name, timers.c.status == "pending").values(status="cancelled",
+                                                                     done_at=ctx.now))
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone to tell: a user (for notices) and/or an address (for mail)."""
+
+    username: str | None
+    email: str | None
+    language: str
+
+
+def recipients(ctx: ActionContext, specs: list[str]) -> list[Recipient]:
+    """Resolve ``role:``, ``user:``, ``field:`` and plain addresses, each person once."""
+    users = ctx.schema.system["officina_user"]
+    found: dict[str, Recipient] = {}
+    record = ctx.record
+    for spec in specs:
+        kind, _, name = spec.partition(":")
+        rows: list[Any] = []
+        if kind == "role":
+            rows = [r for r in ctx.connection.execute(sa.select(users).where(
+                users.c.active.is_(True), users.c.roles.like(f"%{name}%")))
+                if name in r.roles.split(",")]
+        elif kind == "user":
+            rows = list(ctx.connection.execute(sa.select(users).where(users.c.username == name)))
+        elif kind == "field":
+            value = _field_value(ctx, record, name)
+            if isinstance(value, str) and "@" in value:
+                found.setdefault(value, Recipient(None, value, ctx.event.actor.language))
+            elif value:
+                rows = list(ctx.connection.execute(sa.select(users).where(
+                    users.c.username == str(value))))
+        else:
+            found.setdefault(spec, Recipient(None, spec, ctx.event.actor.language))
+        for row in rows:
+            found.setdefault(row.username, Recipient(row.username, row.email or None,
+                                                     row.language or "en"))
+    return list(found.values())
+
+
+def _field_value(ctx: ActionContext, record: dict[str, Any], path: str) -> Any:
+    link, _, name = path.partition(".")
+    if not name:
+        return record.get(link)
+    spec = ctx.registry.entity(ctx.event.entity).field(link)
+    if spec is None or record.get(link) is None:
+        return None
+    table = ctx.schema.table(spec.target or "")
+    return ctx.connection.execute(sa.select(table.c[name]).where(
+        table.c.id == record[link])).scalar()
+
+
+def _enqueue(ctx: ActionContext, kind: str, payload: dict[str, Any]) -> None:
+    outbox = ctx.schema.system["officina_outbox"]
+    ctx.connection.execute(outbox.insert().values(
+        kind=kind, payload=json.dumps(payload, default=json_default), entity=ctx.event.entity,
+        record_id=ctx.event.record.get("id"), rule=ctx.rule, status="pending", attempts=0,
+        next_attempt_at=ctx.now, created_at=ctx.now))
+
+
+def _send_mail(ctx: ActionContext, params: dict[str, Any]) -> None:
+    template = ctx.engine.mail_template(ctx.registry, params["template"])
+    context = {"record": ctx.record, "old": dict(ctx.event.old or {}),
+               "entity": ctx.registry.entity(ctx.event.entity).label,
+               "user": ctx.event.actor.username, "now": ctx.now}
+    by_language: dict[str, list[str]] = {}
+    for recipient in recipients(ctx, params["to"]):
+        if recipient.email:
+            by_language.setdefault(recipient.language, []).append(recipient.email)
+    for language, addresses in sorted(by_language.items()):
+        try:
+            rendered = render_mail(template, context, language)
+        except Exception as exc:
+            raise RuleActionError(f"rule {ctx.rule}: mail template {params['template']}: "
+                                  f"{exc}") from None
+        _enqueue(ctx, "mail", {"to": addresses, "subject": rendered.subject,
+                               "text": rendered.text, "html": rendered.html})
+
+
+def _notify(ctx: ActionContext, params: dict[str, Any]) -> None:
+    message = params["message"]
+    notices = ctx.schema.system["officina_notification"]
+    for recipient in recipients(ctx, params["to"]):
+        if recipient.username is None:
+            continue
+        text = message if isinstance(message, str) else (
+            message.get(recipient.language) or message.get("en") or next(iter(message.values())))
+        rendered = ctx.value("= " + json.dumps(text)) if "{{" in text else text
+        ctx.connection.execute(notices.insert().values(
+            username=recipient.username, message=rendered, entity=ctx.event.entity,
+            record_id=ctx.event.record.get("id"), rule=ctx.rule, created_at=ctx.now))
+
+
+def _webhook(ctx: ActionContext, params: dict[str, Any]) -> None:
+    payload = ctx.value(params.get("payload") or {})
+    _enqueue(ctx, "webhook", {"url": params["url"], "secret": params.get("secret"),
+                              "payload": {"event": ctx.event.kind, "entity": ctx.event.entity,
+                                          "rule": ctx.rule, "record": ctx.record, **payload}})
+
+
+def _call(ctx: ActionContext, params: dict[str, Any]) -> None:
+    function = ctx.engine.actions.get(params["action"])
+    if function is None:
+        raise RuleActionError(f"rule {ctx.rule}: no action '{params['action']}' is registered")
+    values = function(ctx, **ctx.value(params.get("args") or {}))
+    if values:
+        _set(ctx, values)
+
+
+def _refuse(ctx: ActionContext, message: str | Mapping[str, str]) -> None:
+    language = ctx.event.actor.language
+    text = message if isinstance(message, str) else (message.get(language) or message.get("en")
+                                                      or next(iter(message.values())))
+    raise RuleRefused(text)
+
+
+ACTIONS: dict[str, Callable[[ActionContext, Any], None]] = {
+    "set": _set, "create": _create, "transition": _transition, "start_timer": _start_timer,
+    "cancel_timer": _cancel_timer, "send_mail": _send_mail, "notify": _notify,
+    "webhook": _webhook, "call": _call, "refuse": _refuse,
+}
+
+
+def run_action(ctx: ActionContext, action: ActionSpec) -> None:
+    """Do one action of a rule."""
+    ACTIONS[action.kind](ctx, action.params)
+
+
+def load_calendar(registry: Registry, name: str | None) -> BusinessCalendar:
+    """The named calendar of the registry, or the default one."""
+    if not name or name not in registry.calendars:
+        return DEFAULT_CALENDAR
+    return calendar_from_dict(registry.calendars[name].data)
+
+
+def load_mail_template(registry: Registry, name: str) -> MailTemplate:
+    """A pack's mail template (``templates/mail/<name>.yaml``)."""
+    for pack in reversed(registry.packs):
+        path = Path(pack.path) / "templates" / "mail" / f"{name}.yaml"
+        if path.is_file():
+            return MailTemplate.from_yaml(path.read_text(encoding="utf-8"), name)
+    raise RuleActionError(f"no mail template '{name}'")

@@ -1,0 +1,41 @@
+"""Record events: what happened to a record, posted to the rules engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Connection
+
+from core.records.actor import Actor
+
+
+@dataclass(frozen=True)
+class RecordEvent:
+    """A change, transition, timer or named event of one record."""
+
+    kind: str
+    entity: str
+    record: Mapping[str, Any]
+    actor: Actor
+    old: Mapping[str, Any] | None = None
+    changed: frozenset[str] = field(default_factory=frozenset)
+    transition: str | None = None
+    timer: str | None = None
+    name: str | None = None
+    rule: str | None = None
+
+
+class EventSink(Protocol):
+    """Where the records service reports changes (the rules engine), inside its transaction."""
+
+    def transition_for(self, connection: Connection, actor: Actor, entity: str,
+                       old: Mapping[str, Any] | None, new: Mapping[str, Any],
+                       requested: str | None = None) -> str | None:
+        """The transition a change of state makes (refusing illegal ones), or None."""
+        ...
+
+    def emit(self, connection: Connection, event: RecordEvent) -> None:
+        """Run the rules ``event`` fires; an exception rolls the whole change back."""
+        ...
