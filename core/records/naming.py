@@ -44,7 +44,8 @@ def next_number(connection: Connection, series: sa.Table, key: str) -> int:
                                   .where(series.c.series == key)).scalar_one())
 
 
-def next_ref(connection: Connection, series: sa.Table, pattern: str, today: dt.date) -> str:
-    """The next reference of a naming series."""
+def next_ref(connection: Connection, series: sa.Table, pattern: str, today: dt.date,
+             scope: str) -> str:
+    """The next reference of ``scope``'s (an entity's) naming series: each has its own counter."""
     key = series_key(pattern, today)
-    return format_ref(key, next_number(connection, series, key))
+    return format_ref(key, next_number(connection, series, f"{scope}:{key}"))

@@ -7,7 +7,7 @@ optimistic locking happen here, so no caller (UI, API, CLI, rules, imports) can 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +72,7 @@ class RecordsService:
         self.policy = policy or RolePolicy()
         self.options = options or ServiceOptions()
         self.files = files
+        self.clock: Callable[[], dt.datetime] = utcnow  # replaceable, e.g. by tests
         self.events: EventSink | None = None  # the rules engine, when one is attached
 
     # -- helpers ---------------------------------------------------------------------------
@@ -130,7 +131,7 @@ class RecordsService:
     def _context(self, loaded: Loaded, connection: Connection, actor: Actor) -> WriteContext:
         return WriteContext(registry=loaded.registry, schema=loaded.schema,
                             connection=connection, username=actor.username,
-                            translator=Translator(actor.language), now=utcnow(),
+                            translator=Translator(actor.language), now=self.clock(),
                             files=self.files)
 
     @staticmethod
@@ -225,7 +226,7 @@ class RecordsService:
                 self.events.transition_for(conn, actor, entity.name, None, prepared.values)
             table = loaded.schema.table(entity.name)
             series = loaded.schema.system["officina_naming_series"]
-            ref = next_ref(conn, series, entity.naming or "", ctx.now.date())
+            ref = next_ref(conn, series, entity.naming or "", ctx.now.date(), entity.name)
             standard = {"ref": ref, "created_at": ctx.now, "created_by": actor.username,
                         "modified_at": ctx.now, "modified_by": actor.username, "version": 1}
             record_id = self._insert(conn, table, {**prepared.values, **standard}, ctx, entity)
