@@ -23,6 +23,7 @@ class Settings:
     pack_paths: tuple[Path, ...] = (BUILTIN_PACKS,)
     count_limit: int = 10_000
     registry_check_interval: float = 1.0
+    mail: dict | None = None
 
 
 def default_database_url(instance: Path) -> str:
@@ -51,6 +52,7 @@ def load_settings(instance: str | Path | None = None, database_url: str | None =
         pack_paths=tuple([*env_paths, *extra, BUILTIN_PACKS]),
         count_limit=int(values.get("count_limit", 10_000)),
         registry_check_interval=float(values.get("registry_check_interval", 1.0)),
+        mail=values.get("mail"),
     )
 
 
@@ -64,5 +66,10 @@ def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS) -
             "# database_url = \"postgresql://officina@localhost/officina\"\n"
             f"packs = [{listed}]\n"
             "# pack_paths = [\"../my-packs\"]   # folders holding more packs\n"
-            "count_limit = 10000  # list totals past this are shown as \"10000+\"\n")
+            "count_limit = 10000  # list totals past this are shown as \"10000+\"\n"
+            "\n# Outgoing mail, sent by `officina worker`:\n"
+            "# [mail]\n# host = \"smtp.example.com\"\n# port = 587\n"
+            "# security = \"starttls\"   # none, starttls or ssl\n"
+            "# username = \"officina@example.com\"\n# password = \"...\"\n"
+            "# sender = \"Officina <officina@example.com>\"\n")
     return path

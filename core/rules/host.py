@@ -57,14 +57,17 @@ class RulesHost:
         matched: list[str] = []
         with self._lock:
             for name in ruleset_names:
-                session = f"s{next(self._sessions)}"
-                posted = {**fact, "sid": session, "id": session}
+                # One session per ruleset; each fact is retracted right after matching, so
+                # the engine's state stays empty (it holds a bounded number of sessions).
+                posted = {**fact, "sid": "officina", "id": f"f{next(self._sessions)}"}
                 self._host.matched = []
                 try:
                     self._host.assert_fact(name, posted)
                 except engine.MessageNotHandledException:
+                    continue  # no rule looked at it: nothing was stored
+                try:
+                    self._host.retract_fact(name, posted)
+                except engine.MessageNotHandledException:
                     pass
-                finally:
-                    self._host.delete_state(name, session)
                 matched += self._host.matched
         return matched

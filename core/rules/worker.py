@@ -1,0 +1,248 @@
+"""The worker: fires due timers, runs schedules and delivers the outbox, with retries.
+
+Rows are claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock
+does the same), so several workers never take the same row. A timer fires and is marked done
+in one transaction with the rules it runs: it happens once or not at all. A mail or webhook is
+delivered after its claim commits and then marked done; a worker that dies in between leaves
+the lease to expire, and the row is tried again (at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from croniter import croniter
+from sqlalchemy.engine import Connection
+
+from core.records.actor import ADMIN_ROLE, Actor
+from core.rules.actions import load_calendar
+from core.rules.engine import RulesEngine
+from core.rules.events import RecordEvent
+from core.rules.mail import MailError, MailSettings, RenderedMail, send_mail
+from core.rules.webhook import call_webhook
+
+log = logging.getLogger(__name__)
+WORKER_ACTOR = Actor("worker", frozenset({ADMIN_ROLE}))
+PAGE = 200
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How the worker claims and retries."""
+
+    batch: int = 20
+    lease: dt.timedelta = dt.timedelta(minutes=5)
+    max_attempts: int = 8
+    backoff: dt.timedelta = dt.timedelta(seconds=30)
+    max_backoff: dt.timedelta = dt.timedelta(hours=1)
+
+
+@dataclass
+class WorkerReport:
+    """What one pass did."""
+
+    timers: int = 0
+    schedules: int = 0
+    delivered: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def idle(self) -> bool:
+        return not (self.timers or self.schedules or self.delivered or self.failed)
+
+
+class Worker:
+    """One worker process (or thread); any number may run against one database."""
+
+    def __init__(self, engine: RulesEngine, mail: MailSettings | None = None,
+                 options: WorkerOptions | None = None, name: str | None = None,
+                 clock: Callable[[], dt.datetime] | None = None):
+        self.engine = engine
+        self.records = engine.records
+        self.database = engine.records.database
+        self.mail = mail
+        self.options = options or WorkerOptions()
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.clock = clock or engine.clock
+        self.deliverers: dict[str, Callable[[dict[str, Any]], None]] = {
+            "mail": self._deliver_mail, "webhook": self._deliver_webhook}
+
+    @property
+    def _tables(self) -> dict[str, sa.Table]:
+        return self.records.registry.current().schema.system
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    def _claim(self, table: sa.Table, due_column: str) -> list[int]:
+        """Take up to ``batch`` due rows (or rows whose claimer's lease ran out)."""
+        now = self.clock()
+        due = sa.or_(sa.and_(table.c.status == "pending", table.c[due_column] <= now),
+                     sa.and_(table.c.status == "running", table.c.lease_until < now))
+        with self.database.write() as connection:
+            query = (sa.select(table.c.id).where(due).order_by(table.c[due_column], table.c.id)
+                     .limit(self.options.batch))
+            if connection.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = list(connection.execute(query).scalars())
+            if ids:
+                connection.execute(table.update().where(table.c.id.in_(ids)).values(
+                    status="running", claimed_by=self.name,
+                    lease_until=now + self.options.lease))
+        return ids
+
+    def _retry_or_fail(self, connection: Connection, table: sa.Table, row: Any, due: str,
+                       error: str, permanent: bool = False) -> None:
+        attempts = row.attempts + 1
+        give_up = permanent or attempts >= self.options.max_attempts
+        delay = min(self.options.backoff * 2 ** (attempts - 1), self.options.max_backoff)
+        connection.execute(table.update().where(table.c.id == row.id).values(
+            status="failed" if give_up else "pending", attempts=attempts, last_error=error,
+            claimed_by=None, lease_until=None,
+            **({} if give_up else {due: self.clock() + delay})))
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def fire_timers(self, report: WorkerReport) -> None:
+        timers = self._tables["officina_timer"]
+        for timer_id in self._claim(timers, "due_at"):
+            try:
+                with self.database.write() as connection:
+                    row = connection.execute(sa.select(timers).where(
+                        timers.c.id == timer_id, timers.c.claimed_by == self.name)).first()
+                    if row is None:
+                        continue  # cancelled or taken over meanwhile
+                    self._fire(connection, row)
+                    connection.execute(timers.update().where(timers.c.id == timer_id).values(
+                        status="done", done_at=self.clock(), attempts=row.attempts + 1))
+                report.timers += 1
+            except Exception as exc:
+                report.errors.append(f"timer {timer_id}: {exc}")
+                with self.database.write() as connection:
+                    row = connection.execute(sa.select(timers).where(
+                        timers.c.id == timer_id)).first()
+                    if row is not None:
+                        self._retry_or_fail(connection, timers, row, "due_at", str(exc))
+
+    def _fire(self, connection: Connection, row: Any) -> None:
+        loaded = self.records.registry.current()
+        if row.entity not in loaded.registry.entities:
+            return
+        table = loaded.schema.table(row.entity)
+        record = connection.execute(sa.select(table).where(table.c.id == row.record_id)).first()
+        if record is None:
+            return  # the record is gone: nothing to remind about
+        self.engine.emit(connection, RecordEvent("timer", row.entity, dict(record._mapping),
+                                                 WORKER_ACTOR, timer=row.name))
+
+    # -- schedules --------------------------------------------------------------------------
+
+    def run_schedules(self, report: WorkerReport) -> None:
+        loaded = self.records.registry.current()
+        schedule = loaded.schema.system["officina_schedule"]
+        now = self.clock()
+        for workflow in loaded.registry.workflows.values():
+            zone = ZoneInfo(load_calendar(loaded.registry, workflow.calendar).timezone)
+            for rule in workflow.rules:
+                if rule.trigger != "schedule" or not rule.enabled or rule.cron is None:
+                    continue
+                if self._take_schedule(schedule, rule.qualified_name, rule.cron, zone, now):
+                    self._run_schedule(workflow.entity, rule.qualified_name)
+                    report.schedules += 1
+
+    def _take_schedule(self, schedule: sa.Table, rule: str, cron: str, zone: ZoneInfo,
+                       now: dt.datetime) -> bool:
+        """Whether this worker runs ``rule`` now (the compare-and-set makes one winner)."""
+        with self.database.write() as connection:
+            last = connection.execute(sa.select(schedule.c.last_run_at).where(
+                schedule.c.rule == rule)).scalar()
+            if last is None:
+                connection.execute(schedule.insert().values(rule=rule, last_run_at=now))
+                return False  # starts counting now: no run for times before it existed
+            local = last.replace(tzinfo=dt.UTC).astimezone(zone)
+            following = croniter(cron, local).get_next(dt.datetime)
+            if following.astimezone(dt.UTC).replace(tzinfo=None) > now:
+                return False
+            taken = connection.execute(schedule.update().where(
+                schedule.c.rule == rule, schedule.c.last_run_at == last).values(last_run_at=now))
+            return taken.rowcount == 1
+
+    def _run_schedule(self, entity: str, rule: str) -> None:
+        table = self.records.registry.current().schema.table(entity)
+        last_id = 0
+        while True:
+            with self.database.write() as connection:
+                rows = list(connection.execute(sa.select(table).where(table.c.id > last_id)
+                                               .order_by(table.c.id).limit(PAGE)))
+                for row in rows:
+                    self.engine.emit(connection, RecordEvent(
+                        "schedule", entity, dict(row._mapping), WORKER_ACTOR, rule=rule))
+            if len(rows) < PAGE:
+                return
+            last_id = rows[-1].id
+
+    # -- outbox -----------------------------------------------------------------------------
+
+    def deliver_outbox(self, report: WorkerReport) -> None:
+        outbox = self._tables["officina_outbox"]
+        for row_id in self._claim(outbox, "next_attempt_at"):
+            with self.database.read() as connection:
+                row = connection.execute(sa.select(outbox).where(
+                    outbox.c.id == row_id, outbox.c.claimed_by == self.name)).first()
+            if row is None:
+                continue
+            try:
+                self.deliverers[row.kind](json.loads(row.payload))
+            except Exception as exc:
+                report.failed += 1
+                report.errors.append(f"{row.kind} {row_id}: {exc}")
+                permanent = isinstance(exc, MailError) and exc.permanent
+                with self.database.write() as connection:
+                    self._retry_or_fail(connection, outbox, row, "next_attempt_at", str(exc),
+                                        permanent)
+                continue
+            with self.database.write() as connection:
+                connection.execute(outbox.update().where(outbox.c.id == row_id).values(
+                    status="done", done_at=self.clock(), attempts=row.attempts + 1,
+                    last_error=None))
+            report.delivered += 1
+
+    def _deliver_mail(self, payload: dict[str, Any]) -> None:
+        if self.mail is None:
+            raise MailError("mail is not configured: add a [mail] table to officina.toml")
+        send_mail(self.mail, payload["to"], RenderedMail(payload["subject"], payload["text"],
+                                                        payload.get("html")))
+
+    @staticmethod
+    def _deliver_webhook(payload: dict[str, Any]) -> None:
+        call_webhook(payload["url"], payload["payload"], secret=payload.get("secret"))
+
+    # -- loop -------------------------------------------------------------------------------
+
+    def run_once(self) -> WorkerReport:
+        """Do everything that is due now, then return."""
+        report = WorkerReport()
+        self.fire_timers(report)
+        self.run_schedules(report)
+        self.deliver_outbox(report)
+        return report
+
+    def run_forever(self, poll: float = 5.0, should_stop: Callable[[], bool] = lambda: False
+                    ) -> None:
+        """Work until ``should_stop`` says so, sleeping ``poll`` seconds when idle."""
+        while not should_stop():
+            report = self.run_once()
+            for error in report.errors:
+                log.warning("%s", error)
+            if report.idle:
+                time.sleep(poll)

@@ -1,0 +1,71 @@
+"""``officina rules`` and ``officina worker`` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli import officina
+
+
+@pytest.fixture
+def desk(tmp_path: Path, packs_dir: Path) -> dict[str, str]:
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    (folder / "officina.toml").write_text('packs = ["helpdesk"]\n')
+    env = {"OFFICINA_INSTANCE": str(folder), "OFFICINA_PACK_PATHS": str(packs_dir)}
+    officina("init", "--admin-password", "pw", env=env)
+    return env
+
+
+def test_rules_list_shows_triggers_and_locations(desk: dict[str, str]) -> None:
+    out = officina("rules", "list", env=desk).stdout
+    assert "ticket: transition close: resolved -> closed (coordinator)" in out
+    assert "ticket: ticket_flow.late: on timer late" in out
+    assert "ticket: ticket_flow.nightly_reminder: on schedule 0 6 * * *" in out
+    assert "ticket_flow.yaml:31)" in out
+
+
+def test_rules_explain_says_which_rules_fire_and_why(desk: dict[str, str]) -> None:
+    created = json.loads(officina("records", "create", "ticket",
+                                  '{"subject": "Fire in the server room"}', env=desk).stdout)
+    assert created["priority"] == "urgent"
+    out = officina("rules", "explain", "ticket", created["ref"], "--event", "timer", "--name",
+                   "late", env=desk).stdout
+    assert "FIRES ticket_flow.late (on timer late; when status in" in out
+    assert "-> set escalated=True" in out
+    assert "no    ticket_flow.warn" in out
+
+
+def test_dry_run_reports_and_changes_nothing(desk: dict[str, str], tmp_path: Path) -> None:
+    officina("records", "create", "ticket", '{"subject": "Old printer"}', env=desk)
+    officina("records", "create", "ticket", '{"subject": "New laptop", "priority": "low"}',
+             env=desk)
+    draft = tmp_path / "draft.yaml"
+    draft.write_text("""name: draft_rules
+entity: ticket
+rules:
+  - name: low_priority_cleanup
+    on: updated
+    when: {field: priority, eq: low}
+    do:
+      - set: {notes: cleaned}
+""")
+    out = officina("rules", "dry-run", str(draft), env=desk).stdout
+    assert "TCK-00002: would run draft_rules.low_priority_cleanup: set notes=cleaned" in out
+    assert "TCK-00001" not in out
+    assert "2 record(s) tried, 1 rule firing(s) would happen." in out
+    listed = json.loads(officina("records", "list", "ticket", env=desk).stdout)
+    assert all(row.get("notes") is None for row in listed["rows"])
+    draft.write_text("name: draft_rules\nentity: ticket\nrules:\n  - name: x\n    on: updated\n"
+                     "    when: {field: colour, eq: red}\n    do: []\n")
+    bad = officina("rules", "dry-run", str(draft), env=desk, check=False)
+    assert bad.returncode == 1
+    assert "draft.yaml:6: rules[0].when.field: unknown field 'colour'" in bad.stderr
+
+
+def test_worker_once_reports_what_it_did(desk: dict[str, str]) -> None:
+    out = officina("worker", "--once", env=desk).stdout
+    assert "timers fired: 0, schedules run: 0, delivered: 0, failed: 0" in out
