@@ -8,6 +8,7 @@ when several threads post at once) and reports which rules matched; actions run 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import threading
@@ -65,9 +66,7 @@ class RulesHost:
                     self._host.assert_fact(name, posted)
                 except engine.MessageNotHandledException:
                     continue  # no rule looked at it: nothing was stored
-                try:
+                with contextlib.suppress(engine.MessageNotHandledException):
                     self._host.retract_fact(name, posted)
-                except engine.MessageNotHandledException:
-                    pass
                 matched += self._host.matched
         return matched
