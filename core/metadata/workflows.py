@@ -45,8 +45,10 @@ class WorkflowChecker:
 
     def __init__(self, document: SourceDocument, pack: str,
                  entities: Mapping[str, EntitySpec], roles: frozenset[str],
-                 mail_templates: frozenset[str], calendars: frozenset[str]):
+                 mail_templates: frozenset[str], calendars: frozenset[str],
+                 machines: Mapping[str, StateMachineSpec] | None = None):
         self.doc = document
+        self.machines = machines or {}
         self.pack = pack
         self.entities = entities
         self.roles = roles
@@ -209,7 +211,8 @@ class WorkflowChecker:
         self._check_values(target, params["values"], [*at, "values"])
 
     def _check_transition(self, name: str, at: list) -> None:
-        if self.machine is None or self.machine.transition(name) is None:
+        machine = self.machine or (self.machines.get(self.entity.name) if self.entity else None)
+        if machine is None or machine.transition(name) is None:
             self.error(at, f"unknown transition '{name}'")
 
     def _check_start_timer(self, params: dict[str, Any], at: list) -> None:
@@ -362,8 +365,12 @@ def build_workflows(documents: Iterable[tuple[str, SourceDocument]],
     workflows: dict[str, WorkflowSpec] = {}
     problems: list[Diagnostic] = []
     machines: dict[str, str] = {}
-    for pack, document in documents:
-        checker = WorkflowChecker(document, pack, entities, roles, mail_templates, calendars)
+    specs: dict[str, StateMachineSpec] = {}
+    # Workflows with a state machine first, so rules elsewhere may name its transitions.
+    ordered = sorted(documents, key=lambda item: "state_machine" not in item[1].data)
+    for pack, document in ordered:
+        checker = WorkflowChecker(document, pack, entities, roles, mail_templates, calendars,
+                                  specs)
         spec = checker.build()
         problems += checker.problems
         if spec is None:
@@ -377,5 +384,6 @@ def build_workflows(documents: Iterable[tuple[str, SourceDocument]],
                                 f"'{spec.entity}' already has a state machine in workflow "
                                 f"'{machines[spec.entity]}'"))
             machines[spec.entity] = spec.name
+            specs.setdefault(spec.entity, spec.state_machine)
         workflows[spec.name] = spec
     return workflows, problems

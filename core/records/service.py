@@ -284,16 +284,17 @@ class RecordsService:
                 transition = self.events.transition_for(conn, actor, entity.name, existing,
                                                         prepared.values, _transition)
             table = loaded.schema.table(entity.name)
+            if not changes and not prepared.lines and transition is None:
+                if expected != existing["version"]:
+                    raise self._stale(t, existing, expected)
+                # Nothing changes: no new version, no audit, no event.
+                return self.get(actor, entity.name, existing["id"], connection=conn)
             result = conn.execute(
                 table.update().where(table.c.id == existing["id"], table.c.version == expected)
                 .values(**{k: v for k, (_old, v) in changes.items()}, version=expected + 1,
                         modified_at=ctx.now, modified_by=actor.username))
             if result.rowcount == 0:
-                raise Conflict(t.gettext(
-                    _("{ref} was changed by {user} since you opened it (version {expected}, now "
-                      "{current}): reload it and apply your change again."),
-                    ref=existing["ref"], user=existing["modified_by"], expected=expected,
-                    current=existing["version"]))
+                raise self._stale(t, existing, expected)
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
@@ -337,6 +338,14 @@ class RecordsService:
                                                    old=existing))
 
     # -- internals of writing --------------------------------------------------------------
+
+    @staticmethod
+    def _stale(t: Translator, existing: Mapping[str, Any], expected: int) -> Conflict:
+        return Conflict(t.gettext(
+            _("{ref} was changed by {user} since you opened it (version {expected}, now "
+              "{current}): reload it and apply your change again."),
+            ref=existing["ref"], user=existing["modified_by"], expected=expected,
+            current=existing["version"]))
 
     def _prepared(self, ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
                   existing: Mapping[str, Any] | None) -> Prepared:

@@ -247,3 +247,11 @@ def test_attachments_must_name_stored_files(shop: Env, tmp_path) -> None:
         service.create(SYSTEM, "specimen", {"picture": "c" * 64 + "/ghost.png"})
     assert refused.value.field_errors == {
         "picture": ['The file "ghost.png" is not stored: upload it first.']}
+
+
+def test_an_update_that_changes_nothing_keeps_the_version(shop: Env, acme: dict) -> None:
+    before = len(audit_rows(shop))
+    same = shop.service.update(CLERK, "customer", acme["id"], {"city": "Milano", "version": 1})
+    assert same["version"] == 1 and len(audit_rows(shop)) == before
+    with pytest.raises(Conflict):
+        shop.service.update(CLERK, "customer", acme["id"], {"city": "Milano", "version": 0})
