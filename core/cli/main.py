@@ -99,7 +99,8 @@ def pack_validate(paths: tuple[str, ...]) -> None:
         for diagnostic in exc.diagnostics:
             click.echo(str(diagnostic), err=True)
         fail(f"{len(exc.diagnostics)} error(s).")
-    click.echo(f"OK: {', '.join(names)} — {len(registry.entities)} entities.")
+    count = len(registry.entities)
+    click.echo(f"OK: {', '.join(names)} — {count} {'entity' if count == 1 else 'entities'}.")
 
 
 @cli.command("migrate")
@@ -125,7 +126,8 @@ def records() -> None:
     """Read and write records as JSON (through the records service)."""
 
 
-as_option = click.option("--as", "username", help="Act as this user (default: administrator).")
+as_option = click.option("--as", "username", help="Act as this user (default: the system "
+                                                  "user, with administrator rights).")
 
 
 @records.command("list")
@@ -316,6 +318,143 @@ def demo(pack_name: str | None, instance: str | None, database_url: str | None) 
         files = load_fixtures(officina, name, SYSTEM)
         click.echo(f"{name}: " + (f"loaded {', '.join(files)}" if files else
                                   "demo data already loaded"))
+
+
+@cli.command()
+@instance_option
+@db_option
+@click.option("--once", is_flag=True, help="Do what is due now, then exit (for cron and tests).")
+@click.option("--poll", default=5.0, show_default=True, help="Seconds between idle passes.")
+def worker(instance: str | None, database_url: str | None, once: bool, poll: float) -> None:
+    """Fire due timers, run schedules and deliver mail and webhooks."""
+    from core.rules.mail import MailSettings
+    from core.rules.worker import Worker
+
+    officina = _open(instance, database_url)
+    mail = officina.settings.mail
+    runner = Worker(officina.rules, MailSettings.from_dict(mail) if mail else None)
+    if once:
+        report = runner.run_once()
+        for error in report.errors:
+            click.echo(f"failed: {error}", err=True)
+        click.echo(f"timers fired: {report.timers}, schedules run: {report.schedules}, "
+                   f"delivered: {report.delivered}, failed: {report.failed}")
+        return
+    click.echo(f"Worker {runner.name} started.")
+    try:
+        runner.run_forever(poll)
+    except KeyboardInterrupt:
+        click.echo("Worker stopped.")
+
+
+@cli.group()
+def rules() -> None:
+    """Inspect and try workflows."""
+
+
+@rules.command("list")
+@instance_option
+@db_option
+def rules_list(instance: str | None, database_url: str | None) -> None:
+    """Every rule and transition, with its trigger and where it is written."""
+    registry = _open(instance, database_url).registry.current().registry
+    for workflow in registry.workflows.values():
+        machine = workflow.state_machine
+        for transition in machine.transitions if machine else ():
+            roles = ", ".join(sorted(transition.roles)) or "anyone"
+            click.echo(f"{workflow.entity}: transition {transition.name}: "
+                       f"{'/'.join(transition.sources)} -> {transition.target} ({roles})")
+        for rule in workflow.rules:
+            detail = rule.timer or rule.event or rule.cron or rule.transition or ",".join(
+                rule.fields)
+            state = "" if rule.enabled else " [disabled]"
+            click.echo(f"{workflow.entity}: {rule.qualified_name}: on {rule.trigger}"
+                       f"{' ' + detail if detail else ''}{state}  ({rule.location})")
+
+
+@rules.command("log")
+@click.option("--entity", help="Only firings on this entity.")
+@click.option("--record", "record_id", type=int, help="Only firings on this record id.")
+@click.option("--rule", help="Only this rule (workflow.rule).")
+@click.option("--limit", default=50, show_default=True)
+@instance_option
+@db_option
+def rules_log(entity: str | None, record_id: int | None, rule: str | None, limit: int,
+              instance: str | None, database_url: str | None) -> None:
+    """The latest rule firings: when, which rule, on what, for whom, how long."""
+    import sqlalchemy as sa
+
+    officina = _open(instance, database_url)
+    log = officina.registry.current().schema.system["officina_rule_log"]
+    query = sa.select(log).order_by(log.c.id.desc()).limit(limit)
+    for column, value in (("entity", entity), ("record_id", record_id), ("rule", rule)):
+        if value is not None:
+            query = query.where(log.c[column] == value)
+    with officina.database.read() as connection:
+        for row in connection.execute(query):
+            click.echo(f"{row.at:%Y-%m-%d %H:%M:%S}  {row.rule}  {row.event}  "
+                       f"{row.entity}:{row.record_id}  by {row.username}  {row.result}  "
+                       f"{row.duration_ms:.1f} ms")
+
+
+@cli.command("outbox")
+@click.option("--status", type=click.Choice(["pending", "running", "done", "failed"]),
+              help="Only rows in this state.")
+@click.option("--limit", default=50, show_default=True)
+@instance_option
+@db_option
+def outbox_command(status: str | None, limit: int, instance: str | None,
+                   database_url: str | None) -> None:
+    """Mail and webhooks waiting, delivered or failed, with their last error."""
+    import sqlalchemy as sa
+
+    officina = _open(instance, database_url)
+    outbox = officina.registry.current().schema.system["officina_outbox"]
+    query = sa.select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+    if status:
+        query = query.where(outbox.c.status == status)
+    with officina.database.read() as connection:
+        for row in connection.execute(query):
+            error = f"  last error: {row.last_error}" if row.last_error else ""
+            click.echo(f"#{row.id}  {row.kind}  {row.status}  attempts {row.attempts}  "
+                       f"rule {row.rule}  {row.entity}:{row.record_id}{error}")
+
+
+@rules.command("explain")
+@click.argument("entity")
+@click.argument("key")
+@click.option("--event", "kind", default="updated", show_default=True,
+              type=click.Choice(["created", "updated", "deleted", "timer", "schedule",
+                                 "event", "transition"]))
+@click.option("--name", help="The timer, event, transition or schedule rule's name.")
+@instance_option
+@db_option
+def rules_explain(entity: str, key: str, kind: str, name: str | None, instance: str | None,
+                  database_url: str | None) -> None:
+    """Which rules an event on a record would fire now, and what they would do."""
+    from core.rules.explain import explain
+
+    officina = _open(instance, database_url)
+    for line in explain(officina, entity, key, kind, name):
+        click.echo(line)
+
+
+@rules.command("dry-run")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--event", "kind", default="updated", show_default=True,
+              type=click.Choice(["created", "updated", "timer", "schedule", "event"]))
+@click.option("--name", help="The timer, event or schedule rule's name.")
+@click.option("--limit", default=1000, show_default=True, help="Records to try at most.")
+@instance_option
+@db_option
+def rules_dry_run(file: str, kind: str, name: str | None, limit: int, instance: str | None,
+                  database_url: str | None) -> None:
+    """Run a new or edited workflow FILE against existing records, changing nothing."""
+    from core.rules.explain import dry_run
+
+    officina = _open(instance, database_url)
+    for line in dry_run(officina, Path(file), kind, name, limit):
+        click.echo(line)
 
 
 @cli.command()

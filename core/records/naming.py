@@ -34,14 +34,14 @@ def next_number(connection: Connection, series: sa.Table, key: str) -> int:
     writes begin IMMEDIATE) until commit; a rolled-back transaction gives its number back.
     """
     bump = (series.update().where(series.c.series == key)
-            .values(current=series.c.current + 1))
-    if connection.execute(bump).rowcount == 0:
+            .values(current=series.c.current + 1).returning(series.c.current))
+    number = connection.execute(bump).scalar()
+    if number is None:  # the series' first number
         dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
         connection.execute(dialect_insert(series).values(series=key, current=0)
                            .on_conflict_do_nothing(index_elements=["series"]))
-        connection.execute(bump)
-    return int(connection.execute(sa.select(series.c.current)
-                                  .where(series.c.series == key)).scalar_one())
+        number = connection.execute(bump).scalar_one()
+    return int(number)
 
 
 def next_ref(connection: Connection, series: sa.Table, pattern: str, today: dt.date,

@@ -73,10 +73,13 @@ def selection(entity: EntitySpec, registry: Registry, schema: Schema,
             continue
         chosen.columns.append(table.c[name])
         if spec.type == "link":
+            # A correlated subquery, not a join: the database looks titles up only for the
+            # rows of the page, after sorting and limiting.
             target = registry.entity(spec.target or "")
             alias = schema.table(target.name).alias(f"link_{name}")
-            chosen.columns.append(title_column(target, alias).label(name + TITLE_SUFFIX))
-            chosen.source = chosen.source.outerjoin(alias, alias.c.id == table.c[name])
+            title = (sa.select(title_column(target, alias)).where(alias.c.id == table.c[name])
+                     .scalar_subquery())
+            chosen.columns.append(title.label(name + TITLE_SUFFIX))
             chosen.links.append(name)
     return chosen
 

@@ -69,3 +69,17 @@ rules:
 def test_worker_once_reports_what_it_did(desk: dict[str, str]) -> None:
     out = officina("worker", "--once", env=desk).stdout
     assert "timers fired: 0, schedules run: 0, delivered: 0, failed: 0" in out
+
+
+def test_rule_log_and_outbox_are_visible(desk: dict[str, str]) -> None:
+    created = json.loads(officina("records", "create", "ticket", '{"subject": "Fire!"}',
+                                  env=desk).stdout)
+    log = officina("rules", "log", "--entity", "ticket", env=desk).stdout
+    assert "ticket_flow.deadline  created  ticket:1  by system  done" in log
+    assert "ticket_flow.fire_means_urgent" in log
+    officina("records", "delete", "ticket", created["ref"], env=desk)
+    outbox = officina("outbox", "--status", "pending", env=desk).stdout
+    assert "webhook  pending  attempts 0  rule ticket_flow.goodbye  ticket:1" in outbox
+    officina("worker", "--once", env=desk)
+    failed = officina("outbox", env=desk).stdout
+    assert "attempts 1" in failed and "last error:" in failed
