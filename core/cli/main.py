@@ -372,6 +372,34 @@ def rules_list(instance: str | None, database_url: str | None) -> None:
                        f"{' ' + detail if detail else ''}{state}  ({rule.location})")
 
 
+@rules.command("set")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@instance_option
+@db_option
+def rules_set(file: Any, instance: str | None, database_url: str | None) -> None:
+    """Store a new or edited workflow (YAML) in the database; every process picks it up."""
+    from ruamel.yaml import YAML
+
+    officina = _open(instance, database_url)
+    body = file.read()
+    name = (YAML(typ="safe").load(body) or {}).get("name")
+    if not isinstance(name, str):
+        fail(f"{file.name}:1: name: a workflow needs a name")
+    loaded = officina.registry.save_workflow("admin", name, body)
+    click.echo(f"Workflow {name} saved; registry version {loaded.registry.version}.")
+
+
+@rules.command("remove")
+@click.argument("name")
+@instance_option
+@db_option
+def rules_remove(name: str, instance: str | None, database_url: str | None) -> None:
+    """Drop the stored version of workflow NAME (the pack's own, if any, applies again)."""
+    officina = _open(instance, database_url)
+    officina.registry.save_workflow("admin", name, None)
+    click.echo(f"Stored workflow {name} removed.")
+
+
 @rules.command("log")
 @click.option("--entity", help="Only firings on this entity.")
 @click.option("--record", "record_id", type=int, help="Only firings on this record id.")

@@ -67,6 +67,7 @@ def build_entity(draft: EntityDraft) -> EntitySpec:
         list_filters=tuple(listing.get("filters") or ()),
         default_sort=listing.get("sort") or "-modified_at",
         layout=build_layout(data.get("layout")),
+        indexes=tuple(tuple(index) for index in data.get("indexes") or ()),
         permissions={role: frozenset(actions)
                      for role, actions in (data.get("permissions") or {}).items()},
         renamed_from=data.get("renamed_from"),

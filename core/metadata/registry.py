@@ -53,8 +53,39 @@ def _content_hash(packs: Sequence[PackSource], drafts: dict[str, EntityDraft]) -
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def workflow_file_name(name: str) -> str:
+    """How a workflow stored in the database is named in diagnostics."""
+    return f"<workflow {name}>"
+
+
+def _stored_workflows(packs: Sequence[PackSource], stored: Mapping[str, str]
+                      ) -> tuple[list[tuple[str, SourceDocument]], list[Diagnostic]]:
+    """Pack workflows, with those stored in the database replacing or adding to them."""
+    problems: list[Diagnostic] = []
+    documents = {doc.data["name"]: (pack.name, doc) for pack in packs
+                 for doc in pack.documents.get("workflow", [])}
+    for name, text in sorted(stored.items()):
+        try:
+            document = parse_yaml(text, workflow_file_name(name))
+        except YamlSyntaxError as exc:
+            problems.append(exc.diagnostic)
+            continue
+        if not isinstance(document.data, dict):
+            problems.append(document.diagnostic([], "expected a mapping of keys to values"))
+            continue
+        errors = schema_errors(document, "workflow")
+        if document.data.get("name") != name:
+            errors.append(document.diagnostic(["name"], f"the workflow is stored as '{name}'"))
+        if errors:
+            problems += errors
+            continue
+        pack = documents[name][0] if name in documents else packs[-1].name
+        documents[name] = (pack, document)
+    return list(documents.values()), problems
+
+
 def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | None = None,
-                   version: int = 0) -> Registry:
+                   version: int = 0, workflows: Mapping[str, str] | None = None) -> Registry:
     """Merge, check and freeze; raise ``MetadataError`` listing every problem."""
     problems = check_packs(packs)
     drafts: dict[str, EntityDraft] = {}
@@ -79,15 +110,15 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
     calendars = {doc.data["name"]: doc for pack in packs
                  for doc in pack.documents.get("calendar", [])}
     problems += _calendar_problems(calendars.values())
-    workflows, workflow_problems = build_workflows(
-        [(pack.name, doc) for pack in packs for doc in pack.documents.get("workflow", [])],
-        entities, mail_template_names(packs), frozenset(calendars))
-    problems += workflow_problems
+    documents, stored_problems = _stored_workflows(packs, workflows or {})
+    specs, workflow_problems = build_workflows(documents, entities, mail_template_names(packs),
+                                               frozenset(calendars))
+    problems += stored_problems + workflow_problems
     if problems:
         raise MetadataError(problems)
     return Registry(packs=pack_specs, entities=entities,
                     content_hash=_content_hash(packs, drafts), version=version,
-                    workflows=workflows, calendars=calendars)
+                    workflows=specs, calendars=calendars)
 
 
 def _calendar_problems(documents: Iterable[SourceDocument]) -> list[Diagnostic]:

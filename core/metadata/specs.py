@@ -77,6 +77,7 @@ class EntitySpec:
     list_filters: tuple[str, ...] = ()
     default_sort: str = "-modified_at"
     layout: tuple[LayoutTab, ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
     permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     renamed_from: str | None = None
     source: str = ""

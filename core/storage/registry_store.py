@@ -49,6 +49,7 @@ class RegistryStore:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._system = system_tables().system
+        self._tables_seen: set[str] = set()
 
     @property
     def packs(self) -> list[PackSource]:
@@ -57,8 +58,13 @@ class RegistryStore:
             self._packs = read_packs(self.pack_names, self.search_paths)
         return self._packs
 
+    def _has(self, connection: Connection, table: str) -> bool:
+        if table not in self._tables_seen and sa.inspect(connection).has_table(table):
+            self._tables_seen.add(table)  # once a table exists, it stays
+        return table in self._tables_seen
+
     def _has_system_tables(self, connection: Connection) -> bool:
-        return sa.inspect(connection).has_table("officina_state")
+        return self._has(connection, "officina_state")
 
     def stored_version(self, connection: Connection) -> int:
         """The registry version recorded in the database (0 before any overlay)."""
@@ -76,9 +82,17 @@ class RegistryStore:
         overlay = self._system["officina_overlay"]
         return {row.entity: row.body for row in connection.execute(sa.select(overlay))}
 
-    def build(self, overlays: dict[str, str], version: int) -> Loaded:
-        """A registry from the packs and ``overlays`` (``MetadataError`` if it does not check)."""
-        registry = build_registry(self.packs, overlays, version)
+    def workflows(self, connection: Connection) -> dict[str, str]:
+        """Workflows stored in the database (edited by administrators), as YAML text."""
+        if not self._has(connection, "officina_workflow"):
+            return {}
+        table = self._system["officina_workflow"]
+        return {row.name: row.body for row in connection.execute(sa.select(table))}
+
+    def build(self, overlays: dict[str, str], version: int,
+              workflows: dict[str, str] | None = None) -> Loaded:
+        """A registry from the packs and the customisations (``MetadataError`` if it fails)."""
+        registry = build_registry(self.packs, overlays, version, workflows)
         return Loaded(registry, build_schema(registry))
 
     def current(self) -> Loaded:
@@ -91,7 +105,8 @@ class RegistryStore:
             with self.database.read() as connection:
                 version = self.stored_version(connection)
                 if self._loaded is None or self._loaded.registry.version != version:
-                    self._loaded = self.build(self.overlays(connection), version)
+                    self._loaded = self.build(self.overlays(connection), version,
+                                              self.workflows(connection))
             self._checked_at = now
             return self._loaded
 
@@ -103,7 +118,6 @@ class RegistryStore:
         transaction; on any error nothing changes and the previous registry stays in force.
         """
         overlay = self._system["officina_overlay"]
-        state = self._system["officina_state"]
         with self.database.migrating() as connection:
             overlays = self.overlays(connection)
             if body is None:
@@ -111,17 +125,48 @@ class RegistryStore:
             else:
                 overlays[entity] = body
             version = self.stored_version(connection) + 1
-            loaded = self.build(overlays, version)
+            loaded = self.build(overlays, version, self.workflows(connection))
             plan = apply_migration(connection, loaded.registry, allow_destructive)
             connection.execute(overlay.delete().where(overlay.c.entity == entity))
             if body is not None:
                 connection.execute(overlay.insert().values(
                     entity=entity, body=body, modified_by=username,
                     modified_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
-            if connection.execute(state.update().where(state.c.key == VERSION_KEY)
-                                  .values(value=str(version))).rowcount == 0:
-                connection.execute(state.insert().values(key=VERSION_KEY, value=str(version)))
+            self._bump(connection, version)
+        self._swap(loaded)
+        return loaded, plan
+
+    def save_workflow(self, username: str, name: str, body: str | None) -> Loaded:
+        """Store (or with ``body=None`` drop) an administrator's version of workflow ``name``.
+
+        It replaces the pack's workflow of that name, or adds a new one. The whole registry
+        is checked first; every process picks the new version up without a restart.
+        """
+        table = self._system["officina_workflow"]
+        with self.database.write() as connection:
+            workflows = self.workflows(connection)
+            if body is None:
+                workflows.pop(name, None)
+            else:
+                workflows[name] = body
+            version = self.stored_version(connection) + 1
+            loaded = self.build(self.overlays(connection), version, workflows)
+            connection.execute(table.delete().where(table.c.name == name))
+            if body is not None:
+                connection.execute(table.insert().values(
+                    name=name, body=body, modified_by=username,
+                    modified_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+            self._bump(connection, version)
+        self._swap(loaded)
+        return loaded
+
+    def _bump(self, connection: Connection, version: int) -> None:
+        state = self._system["officina_state"]
+        if connection.execute(state.update().where(state.c.key == VERSION_KEY)
+                              .values(value=str(version))).rowcount == 0:
+            connection.execute(state.insert().values(key=VERSION_KEY, value=str(version)))
+
+    def _swap(self, loaded: Loaded) -> None:
         with self._lock:
             self._loaded = loaded
             self._checked_at = time.monotonic()
-        return loaded, plan

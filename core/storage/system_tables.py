@@ -58,6 +58,13 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         sa.Column("modified_by", sa.String(140), nullable=False),
     )
     sa.Table(
+        "officina_workflow", metadata,
+        sa.Column("name", sa.String(63), primary_key=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("modified_at", sa.DateTime(), nullable=False),
+        sa.Column("modified_by", sa.String(140), nullable=False),
+    )
+    sa.Table(
         "officina_state", metadata,
         sa.Column("key", sa.String(63), primary_key=True),
         sa.Column("value", sa.Text(), nullable=False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -47,6 +48,14 @@ def _standard_columns(entity: EntitySpec, registry: Registry) -> list[sa.Column]
     ]
 
 
+def index_name(table: str, fields: tuple[str, ...]) -> str:
+    """A deterministic name for a composite index, shortened with a hash past 63 characters."""
+    name = f"ix_{table}_{'_'.join(fields)}"
+    if len(name) <= 63:
+        return name
+    return f"{name[:54]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"  # noqa: S324 - a name
+
+
 @dataclass(frozen=True)
 class Schema:
     """The tables of one registry version."""
@@ -73,8 +82,10 @@ def build_schema(registry: Registry) -> Schema:
     for entity in registry.entities.values():
         columns = _standard_columns(entity, registry)
         columns += [_field_column(f, registry) for f in entity.stored_fields]
-        tables[entity.name] = sa.Table(entity.table_name, metadata, *columns,
-                                       comment=entity.label)
+        table = sa.Table(entity.table_name, metadata, *columns, comment=entity.label)
+        for fields in entity.indexes:
+            sa.Index(index_name(entity.table_name, fields), *(table.c[f] for f in fields))
+        tables[entity.name] = table
     return Schema(metadata=metadata, tables=tables)
 
 

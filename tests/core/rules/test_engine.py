@@ -169,3 +169,28 @@ def test_explain_lists_the_rules_an_event_would_fire(helpdesk: RulesEnv) -> None
             "created", "ticket", {**ticket, "priority": "urgent"}, AGENT))
     assert [f.rule for f in firings] == ["ticket_flow.deadline", "ticket_flow.urgent_task"]
     assert firings[1].location.endswith("ticket_flow.yaml:31")  # where the rule is written
+
+
+def test_a_workflow_edited_in_the_database_applies_everywhere_without_restart(
+        helpdesk: RulesEnv, database_url: str, packs_dir) -> None:
+    from tests.core.rules.conftest import open_rules_env
+
+    other = open_rules_env(database_url, packs_dir, helpdesk.clock)  # another process
+    assert new_ticket(other, subject="Toner")["score"] == 0
+    edited = (packs_dir / "helpdesk" / "workflows" / "extras.yaml").read_text() + """
+  - name: toner_scores
+    on: created
+    when: {field: subject, contains: toner}
+    do:
+      - set: {score: 7}
+"""
+    loaded = helpdesk.store.save_workflow("admin", "extras", edited)
+    assert loaded.registry.version == 1
+    assert new_ticket(other, subject="Toner again")["score"] == 7
+    with pytest.raises(Exception, match="unknown field 'colour'"):
+        helpdesk.store.save_workflow("admin", "extras", edited.replace("subject, contains",
+                                                                       "colour, contains"))
+    assert helpdesk.store.current().registry.version == 1  # the bad one changed nothing
+    helpdesk.store.save_workflow("admin", "extras", None)
+    assert new_ticket(other, subject="Toner once more")["score"] == 0
+    other.database.dispose()

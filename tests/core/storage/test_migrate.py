@@ -212,3 +212,15 @@ def test_migrating_a_fresh_database_twice_in_other_processes_is_idempotent(
     assert migrate(second.database, second.store.current().registry).empty
     first.database.dispose()
     second.database.dispose()
+
+
+def test_composite_indexes_declared_in_metadata(shop: Env, packs_dir: Path) -> None:
+    path = packs_dir / "testshop" / "entities" / "customer.yaml"
+    path.write_text(path.read_text() + "indexes:\n  - [city, kind, company]\n")
+    plan = migrate(shop.database, registry_of(packs_dir))
+    assert [s.description for s in plan.safe] == [
+        "create index ix_testshop_customer_city_kind_company on testshop_customer"]
+    indexes = {i["name"]: i["column_names"] for i in sa.inspect(shop.database.engine)
+               .get_indexes("testshop_customer")}
+    assert indexes["ix_testshop_customer_city_kind_company"] == ["city", "kind", "company"]
+    assert migrate(shop.database, registry_of(packs_dir)).empty
