@@ -200,6 +200,23 @@ def records_update(entity: str, key: str, data: str, instance: str | None,
     print_json(officina.records.update(_actor(officina, username), entity, key, values))
 
 
+@records.command("transition")
+@click.argument("entity")
+@click.argument("key")
+@click.argument("name")
+@click.option("--version", type=int, help="Refuse if the record changed since this version.")
+@instance_option
+@db_option
+@as_option
+def records_transition(entity: str, key: str, name: str, version: int | None,
+                       instance: str | None, database_url: str | None,
+                       username: str | None) -> None:
+    """Take the workflow transition NAME on a record (roles and conditions apply)."""
+    officina = _open(instance, database_url)
+    print_json(officina.records.transition(_actor(officina, username), entity, key, name,
+                                           version=version))
+
+
 @records.command("delete")
 @click.argument("entity")
 @click.argument("key")
@@ -289,16 +306,19 @@ def user() -> None:
 @click.option("--role", "roles", multiple=True, help="A role (repeat for several).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--language", type=click.Choice(["en", "it"]), default="en")
+@click.option("--email", default="", help="Address for mail sent by rules.")
+@click.option("--name", "full_name", default="", help="Full name.")
 @instance_option
 @db_option
-def user_add(username: str, roles: tuple[str, ...], password: str, language: str,
-             instance: str | None, database_url: str | None) -> None:
+def user_add(username: str, roles: tuple[str, ...], password: str, language: str, email: str,
+             full_name: str, instance: str | None, database_url: str | None) -> None:
     """Add a local user."""
     officina = _open(instance, database_url)
     with officina.database.write() as connection:
         if user_exists(connection, username):
             fail(f"User '{username}' already exists.")
-        create_user(connection, username, password, roles=roles, language=language)
+        create_user(connection, username, password, roles=roles, language=language,
+                    email=email, full_name=full_name)
     click.echo(f"User '{username}' added.")
 
 
@@ -398,6 +418,26 @@ def rules_remove(name: str, instance: str | None, database_url: str | None) -> N
     officina = _open(instance, database_url)
     officina.registry.save_workflow("admin", name, None)
     click.echo(f"Stored workflow {name} removed.")
+
+
+@rules.command("event")
+@click.argument("entity")
+@click.argument("key")
+@click.argument("name")
+@instance_option
+@db_option
+@as_option
+def rules_event(entity: str, key: str, name: str, instance: str | None,
+                database_url: str | None, username: str | None) -> None:
+    """Post the named event NAME on a record (fires rules with ``on: event``)."""
+    from core.rules.events import RecordEvent
+
+    officina = _open(instance, database_url)
+    actor = _actor(officina, username)
+    with officina.database.write() as connection:
+        record = officina.records.get(actor, entity, key, connection=connection)
+        officina.rules.emit(connection, RecordEvent("event", entity, record, actor, name=name))
+    click.echo(f"Event {name} posted on {record['ref']}.")
 
 
 @rules.command("log")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 
@@ -29,7 +29,11 @@ def compile_formula(expression: str) -> Callable[[Mapping[str, Any]], Any]:
 
     def evaluate(context: Mapping[str, Any]) -> Any:
         try:
-            return compiled(**context)
+            result = compiled(**context)
+            if isinstance(result, Undefined):
+                # An unknown name or a refused attribute: raise the error it stands for.
+                result._fail_with_undefined_error()
+            return result
         except SecurityError as exc:
             raise FormulaError(f"formula not allowed: {exc}") from None
         except Exception as exc:
@@ -45,3 +49,16 @@ def formula_syntax_error(expression: str) -> str | None:
     except FormulaError as exc:
         return str(exc)
     return None
+
+
+def formula_names(expression: str) -> set[str]:
+    """The variables ``expression`` reads, less the sandbox's globals (``range``, ``dict``...).
+
+    Empty when the expression does not parse: its syntax error is reported on its own.
+    """
+    environment = _environment()
+    try:
+        parsed = environment.parse(f"{{{{ {expression} }}}}")
+    except TemplateSyntaxError:
+        return set()
+    return set(meta.find_undeclared_variables(parsed)) - set(environment.globals)

@@ -27,6 +27,7 @@ FILE_KEY = re.compile(r"^[0-9a-f]{64}/[^/\\]{1,200}$")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{4,30}$")
 DURATION_TEXT = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.IGNORECASE)
 CLOCK = re.compile(r"^\s*(\d+):([0-5]\d)\s*$")
+WHOLE_TEXT = re.compile(r"^\s*([+-]?\d+)(?:\.0*)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,27 @@ def _text(spec: FieldSpec, t: Translator) -> fields.Field:
     return fields.String(validate=_pattern(spec, t), error_messages=_messages(t), allow_none=True)
 
 
+class _WholeNumberField(fields.Integer):
+    """A whole number: ``4``, ``"4"``, ``4.0`` or ``"4.0"``; ``4.5`` is refused, not truncated."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float | Decimal):
+            integral = (value.is_integer() if isinstance(value, float)
+                        else value.is_finite() and value == value.to_integral_value())
+            if not integral:
+                raise self.make_error("invalid", input=value)
+        elif isinstance(value, str):
+            whole = WHOLE_TEXT.match(value)
+            if whole is None:
+                raise self.make_error("invalid", input=value)
+            value = whole[1]
+        return super()._validated(value)
+
+
 def _integer(spec: FieldSpec, t: Translator) -> fields.Field:
     messages = {**_messages(t), "invalid": t.gettext(_("Not a valid whole number."))}
-    return fields.Integer(strict=False, validate=_range(spec, t), error_messages=messages,
-                          allow_none=True)
+    return _WholeNumberField(strict=False, validate=_range(spec, t), error_messages=messages,
+                             allow_none=True)
 
 
 class _DecimalField(fields.Decimal):
@@ -198,13 +216,13 @@ def _select(spec: FieldSpec, t: Translator) -> fields.Field:
 
 
 class _MultiSelectField(fields.Field):
-    """Several options, stored as one comma-separated column in the options' order."""
+    """Several options, stored as one comma-separated column in the options' order (or NULL)."""
 
     def __init__(self, spec: FieldSpec, t: Translator, **kwargs: Any):
         self._spec, self._t = spec, t
         super().__init__(**kwargs)
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str | None:
         chosen = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
         if not isinstance(chosen, list | tuple) or not all(isinstance(v, str) for v in chosen):
             raise self.make_error("invalid")
@@ -212,7 +230,8 @@ class _MultiSelectField(fields.Field):
         if unknown:
             raise ValidationError(self._t.gettext(_("Must be one of: {choices}."),
                                                   choices=", ".join(self._spec.options)))
-        return ",".join(o for o in self._spec.options if o in chosen)
+        # Nothing chosen is no value (NULL), so that "is null" finds it.
+        return ",".join(o for o in self._spec.options if o in chosen) or None
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> list[str]:
         return [v for v in (value or "").split(",") if v]

@@ -110,6 +110,7 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
     calendars = {doc.data["name"]: doc for pack in packs
                  for doc in pack.documents.get("calendar", [])}
     problems += _calendar_problems(calendars.values())
+    problems += _mail_template_problems(packs)
     documents, stored_problems = _stored_workflows(packs, workflows or {})
     specs, workflow_problems = build_workflows(documents, entities, mail_template_names(packs),
                                                frozenset(calendars))
@@ -136,6 +137,23 @@ def _calendar_problems(documents: Iterable[SourceDocument]) -> list[Diagnostic]:
             path = [int(p) if p.isdigit() else p for p in path]
             problems.append(document.diagnostic(path, text.split(": ", 1)[-1]
                                                 if path else text))
+    return problems
+
+
+def _mail_template_problems(packs: Sequence[PackSource]) -> list[Diagnostic]:
+    """Mail templates that do not parse or compile, with file and line."""
+    from core.rules.mail import MailTemplate, MailTemplateError, check_template
+
+    problems: list[Diagnostic] = []
+    for pack in packs:
+        for path in sorted((pack.path / "templates" / "mail").glob("*.yaml")):
+            name = str(path)
+            try:
+                template = MailTemplate.from_yaml(path.read_text(encoding="utf-8"), name)
+            except MailTemplateError as exc:
+                problems.append(Diagnostic(name, 1, "(document)", str(exc)))
+                continue
+            problems += check_template(template)
     return problems
 
 

@@ -93,6 +93,10 @@ def entity_schema() -> dict[str, Any]:
                        "additionalProperties": field_schema()},
             "list": _list_schema(),
             "layout": _layout_schema(),
+            "indexes": {"type": "array",
+                        "description": "composite indexes, each a list of fields in order",
+                        "items": {"type": "array", "items": NAME, "minItems": 2,
+                                  "uniqueItems": True}},
             "permissions": {"type": "object",
                             "propertyNames": {"type": "string",
                                               "pattern": r"^(\*|[a-z][a-z0-9_]*)$"},
@@ -326,8 +330,8 @@ def overlay_schema() -> dict[str, Any]:
             "custom_fields": {"type": "object",
                               "propertyNames": {
                                   "type": "string", "pattern": "^x_[a-z0-9_]+$", "maxLength": 63,
-                                  "description": "custom fields are named x_ then lowercase "
-                                                 "letters, digits or underscores"},
+                                  "description": "x_ followed by lowercase letters, digits "
+                                                 "or underscores"},
                               "additionalProperties": field_schema()},
             "fields": {"type": "object", "propertyNames": NAME,
                        "additionalProperties": override},

@@ -11,11 +11,12 @@ from marshmallow import ValidationError
 from core.i18n import Translator
 from core.metadata.build import build_field
 from core.metadata.diagnostics import Diagnostic
-from core.metadata.expressions import formula_syntax_error
+from core.metadata.expressions import formula_names, formula_syntax_error
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.limits import limit_problems
 from core.metadata.loader import PackSource
 from core.metadata.names import (
+    CHILD_COLUMNS,
     MAX_IDENTIFIER,
     RESERVED_FIELD_NAMES,
     SQL_RESERVED_WORDS,
@@ -23,10 +24,20 @@ from core.metadata.names import (
     table_name,
 )
 from core.metadata.overlay import EntityDraft
+from core.records.filters import STANDARD_FIELDS
 
 DYNAMIC_DEFAULTS = {"$today": ("date",), "$now": ("datetime",), "$user": ("string", "text")}
 NUMERIC = ("integer", "decimal", "money", "duration")
 SEARCHABLE = ("string", "text", "email", "phone", "url", "select")
+RESERVED_IN_ORDER = tuple(dict.fromkeys((*STANDARD_COLUMNS, *CHILD_COLUMNS,
+                                         *sorted(RESERVED_FIELD_NAMES))))
+# The tokens a naming series replaces (core.records.naming): a counter and date parts.
+NAMING_TOKEN = re.compile(r"\{(?:#+|YYYY|YY|MM|DD)\}")
+
+
+def _a(kind: str) -> str:
+    """``kind`` with its indefinite article: ``a string``, ``an integer``."""
+    return f"{'an' if kind[:1] in 'aeio' else 'a'} {kind}"
 
 
 def check_packs(packs: Iterable[PackSource]) -> list[Diagnostic]:
@@ -73,6 +84,10 @@ def _check_entity(draft: EntityDraft, entities: dict[str, EntityDraft]) -> list[
     if data.get("child") and data.get("naming"):
         problems.append(draft.diagnostic(["naming"], "child entities have no naming series: "
                                          "their lines are numbered within the parent"))
+    elif data.get("naming") and _digits_only(data["naming"]):
+        problems.append(draft.diagnostic(["naming"], "a naming series needs a letter or sign "
+                                         "outside its {tokens} (e.g. TCK-{#####}) so "
+                                         "references are never taken for ids"))
     fields = data["fields"]
     for name, spec in fields.items():
         problems += _check_field(draft, name, spec, entities)
@@ -82,6 +97,11 @@ def _check_entity(draft: EntityDraft, entities: dict[str, EntityDraft]) -> list[
     return problems
 
 
+def _digits_only(naming: str) -> bool:
+    """Whether every reference of the naming series is made of digits (and spaces) only."""
+    return all(c.isdigit() or c.isspace() for c in NAMING_TOKEN.sub("", naming))
+
+
 def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
                  entities: dict[str, EntityDraft]) -> list[Diagnostic]:
     at = ["fields", name]
@@ -89,7 +109,7 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     kind = spec["type"]
     if name in RESERVED_FIELD_NAMES:
         problems.append(draft.diagnostic(at, f"'{name}' is a standard column's name: "
-                                         f"choose another ({', '.join(STANDARD_COLUMNS)} "
+                                         f"choose another ({', '.join(RESERVED_IN_ORDER)} "
                                          "are reserved)"))
     elif name in SQL_RESERVED_WORDS:
         problems.append(draft.diagnostic(at, f"'{name}' is an SQL reserved word: choose another"))
@@ -126,11 +146,20 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
         error = formula_syntax_error(spec["computed"])
         if error:
             problems.append(draft.diagnostic([*at, "computed"], error))
+        problems += _check_formula_names(draft, [*at, "computed"], spec["computed"])
     if spec.get("unique") and kind in ("table", "text", "multiselect"):
-        problems.append(draft.diagnostic([*at, "unique"], f"a {kind} field cannot be unique"))
+        problems.append(draft.diagnostic([*at, "unique"], f"{_a(kind)} field cannot be unique"))
     if "default" in spec and spec["default"] is not None:
         problems += _check_default(draft, at, spec)
     return problems
+
+
+def _check_formula_names(draft: EntityDraft, path: list, expression: str) -> list[Diagnostic]:
+    """Every name a formula reads is a field of its entity (a formula sees nothing else)."""
+    fields = draft.data["fields"]
+    return [draft.diagnostic(path, f"unknown name '{name}' in formula: fields of "
+                                   f"'{draft.name}' are {', '.join(fields)}")
+            for name in sorted(formula_names(expression)) if name not in fields]
 
 
 def _check_default(draft: EntityDraft, at: list, spec: dict[str, Any]) -> list[Diagnostic]:
@@ -141,11 +170,12 @@ def _check_default(draft: EntityDraft, at: list, spec: dict[str, Any]) -> list[D
             return [draft.diagnostic([*at, "default"], f"unknown dynamic default '{default}': "
                                      f"use one of {', '.join(DYNAMIC_DEFAULTS)}")]
         if spec["type"] not in allowed:
-            return [draft.diagnostic([*at, "default"], f"'{default}' is not a default for a "
-                                     f"{spec['type']} field")]
+            return [draft.diagnostic([*at, "default"], f"'{default}' is not a default for "
+                                     f"{_a(spec['type'])} field")]
         return []
     if spec["type"] in ("table", "link"):
-        return [draft.diagnostic([*at, "default"], f"a {spec['type']} field takes no default")]
+        return [draft.diagnostic([*at, "default"], f"{_a(spec['type'])} field takes no "
+                                 "default")]
     loader = FIELD_TYPES[spec["type"]].loader(build_field(at[-1], spec), Translator())
     try:
         loader.deserialize(default)
@@ -162,7 +192,7 @@ def _field_ref(draft: EntityDraft, path: list, name: str, allowed: tuple[str, ..
     if name not in fields:
         return [draft.diagnostic(path, f"unknown field '{name}' of entity '{draft.name}'")]
     if types is not None and fields[name]["type"] not in types:
-        return [draft.diagnostic(path, f"field '{name}' is a {fields[name]['type']} field: "
+        return [draft.diagnostic(path, f"field '{name}' is {_a(fields[name]['type'])} field: "
                                  f"expected one of {', '.join(types)}")]
     if fields[name]["type"] == "table" and types is None and not tables:
         return [draft.diagnostic(path, f"'{name}' is a child table: it cannot be used here")]
@@ -181,9 +211,21 @@ def _check_references(draft: EntityDraft) -> list[Diagnostic]:
         for i, name in enumerate(listing.get(key) or []):
             problems += _field_ref(draft, ["list", key, i], name, STANDARD_COLUMNS)
     if listing.get("sort"):
-        problems += _field_ref(draft, ["list", "sort"], listing["sort"].lstrip("-"),
-                               STANDARD_COLUMNS)
+        problems += _sort_ref(draft, ["list", "sort"], listing["sort"])
     problems += _check_layout(draft)
+    for i, index in enumerate(draft.data.get("indexes") or []):
+        for j, name in enumerate(index):
+            problems += _field_ref(draft, ["indexes", i, j], name, STANDARD_COLUMNS)
+    return problems
+
+
+def _sort_ref(draft: EntityDraft, path: list, sort: str) -> list[Diagnostic]:
+    """``sort`` (``-`` in front for descending) names a field or column rows can be sorted by."""
+    name = sort.lstrip("-")
+    problems = _field_ref(draft, path, name, STANDARD_COLUMNS, tables=True)
+    kind = draft.data["fields"].get(name, {}).get("type")
+    if not problems and name not in STANDARD_COLUMNS and not FIELD_TYPES[kind].sortable:
+        problems.append(draft.diagnostic(path, f"cannot sort by {_a(kind)} field"))
     return problems
 
 
@@ -287,7 +329,10 @@ def _check_report(doc: Any, entities: dict[str, EntityDraft]) -> list[Diagnostic
     for i, name in enumerate(data.get("columns") or []):
         problems += _field_ref(draft, ["columns", i], name, STANDARD_COLUMNS)
     for i, condition in enumerate(data.get("filters") or []):
-        problems += _field_ref(draft, ["filters", i, 0], condition[0], STANDARD_COLUMNS)
+        found = _field_ref(draft, ["filters", i, 0], condition[0], STANDARD_COLUMNS)
+        problems += found or _check_operator(draft, ["filters", i, 1], condition)
+    if data.get("sort"):
+        problems += _sort_ref(draft, ["sort"], data["sort"])
     for i, aggregate in enumerate(data.get("aggregates") or []):
         function, name = aggregate["function"], aggregate.get("field")
         if function != "count" and not name:
@@ -297,3 +342,15 @@ def _check_report(doc: Any, entities: dict[str, EntityDraft]) -> list[Diagnostic
             problems += _field_ref(draft, ["aggregates", i, "field"], name, STANDARD_COLUMNS,
                                    types)
     return problems
+
+
+def _check_operator(draft: EntityDraft, path: list, condition: list) -> list[Diagnostic]:
+    """A report filter's operator applies to its field's type, as list filters require."""
+    name, operator = condition[0], str(condition[1]).lower()
+    spec = draft.data["fields"].get(name)
+    kind = spec["type"] if spec is not None else STANDARD_FIELDS[name].type
+    operators = FIELD_TYPES[kind].operators
+    if operator in operators:
+        return []
+    return [draft.diagnostic(path, f"operator '{condition[1]}' does not apply to field '{name}' "
+                                   f"({_a(kind)} field): use one of {', '.join(operators)}")]

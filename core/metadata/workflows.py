@@ -116,6 +116,8 @@ class WorkflowChecker:
         kind = self.field_type([*path, subject], raw[subject])
         if kind is None or not self._operator_fits(kind, op, value, at):
             return None
+        if op in ("eq", "ne", "in") and not self._values_fit(raw[subject], value, at):
+            return None
         if op in ("before", "after"):
             value = parse_relative(value)
         return Comparison(subject, raw[subject], op, value)
@@ -134,6 +136,32 @@ class WorkflowChecker:
             self.error(at, f"operator '{op}' does not apply to a user name")
             return None
         return Comparison("user", what, op, value)
+
+    def _spec(self, path: str) -> FieldSpec | None:
+        """The field at ``path`` (``link.field`` follows one link), if any."""
+        assert self.entity is not None
+        head, _, rest = path.partition(".")
+        spec = self.entity.field(head)
+        if spec is not None and rest and spec.target in self.entities:
+            return self.entities[spec.target].field(rest)
+        return spec
+
+    def _values_fit(self, path: str, value: Any, at: list) -> bool:
+        """Constants compared with a select or yes/no field must be values it can hold."""
+        spec = self._spec(path)
+        values = value if isinstance(value, list) else [value]
+        if spec is None or None in values:
+            return True
+        if spec.type == "select":
+            wrong = [v for v in values if v not in spec.options]
+            if wrong:
+                self.error(at, f"'{wrong[0]}' is not an option of '{path}' "
+                               f"({', '.join(spec.options)})")
+                return False
+        if spec.type == "boolean" and not all(isinstance(v, bool) for v in values):
+            self.error(at, f"'{path}' is yes/no: compare it with true or false")
+            return False
+        return True
 
     def _operator_fits(self, kind: str, op: str, value: Any, at: list) -> bool:
         if op == "is":
@@ -263,6 +291,9 @@ class WorkflowChecker:
         initial = raw.get("initial") or (spec.default if spec.default in states else states[0])
         if initial not in states:
             self.error([*at, "initial"], f"unknown state '{initial}'")
+        elif spec.default is not None and spec.default != initial:
+            self.error([*at, "initial"], f"records start in '{initial}' but the default of "
+                       f"'{spec.name}' is '{spec.default}': make them the same")
         transitions = []
         names: set[str] = set()
         for index, item in enumerate(raw["transitions"]):

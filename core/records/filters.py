@@ -135,6 +135,17 @@ class FilterParser:
 
 
 LinkResolver = Callable[[FieldSpec, Any], sa.ColumnElement[Any]]
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """The LIKE pattern of a ``like`` value: plain text matched anywhere, ``*`` a wildcard.
+
+    ``%``, ``_`` and the escape character match themselves. A value with a ``*`` is not
+    wrapped, so ``HD*`` means "starts with HD"; any other value matches anywhere.
+    """
+    escaped = "".join(LIKE_ESCAPE + c if c in (LIKE_ESCAPE, "%", "_") else c for c in text)
+    return escaped.replace("*", "%") if "*" in text else f"%{escaped}%"
 
 
 def compile_filter(node: Filter, table: sa.Table, link_ids: LinkResolver) -> sa.ColumnElement[bool]:
@@ -163,7 +174,7 @@ def compile_filter(node: Filter, table: sa.Table, link_ids: LinkResolver) -> sa.
         "between": lambda: column.between(value[0], value[1]),
         "is null": lambda: column.is_(None),
         "is not null": lambda: column.is_not(None),
-        "like": lambda: column.ilike(value if "%" in value or "_" in value else f"%{value}%"),
+        "like": lambda: column.ilike(like_pattern(value), escape=LIKE_ESCAPE),
         "has": lambda: sa.or_(column == value, column.like(f"{value},%"),
                               column.like(f"%,{value}"), column.like(f"%,{value},%")),
     }

@@ -11,10 +11,13 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from jinja2 import StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy.engine import Connection
 
 from core.cli.output import json_default
@@ -227,10 +230,23 @@ def _notify(ctx: ActionContext, params: dict[str, Any]) -> None:
             continue
         text = message if isinstance(message, str) else (
             message.get(recipient.language) or message.get("en") or next(iter(message.values())))
-        rendered = ctx.value("= " + json.dumps(text)) if "{{" in text else text
+        rendered = render_text(text, ctx.expression_context()) if "{{" in text else text
         ctx.connection.execute(notices.insert().values(
             username=recipient.username, message=rendered, entity=ctx.event.entity,
             record_id=ctx.event.record.get("id"), rule=ctx.rule, created_at=ctx.now))
+
+
+@cache
+def _text_environment() -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+def render_text(text: str, context: Mapping[str, Any]) -> str:
+    """A short text with ``{{ placeholders }}``, rendered in Jinja2's sandbox."""
+    try:
+        return _text_environment().from_string(text).render(context)
+    except Exception as exc:
+        raise RuleActionError(f"message {text!r}: {exc}") from None
 
 
 def _webhook(ctx: ActionContext, params: dict[str, Any]) -> None:

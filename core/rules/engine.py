@@ -211,7 +211,8 @@ class RulesEngine:
         for name in self.match(connection, event, now):
             rule = compiled.rules.get(name)
             if rule is not None:
-                self._run(connection, registry, schema, event, name, rule.actions, now)
+                calendar = registry.workflows[rule.workflow].calendar
+                self._run(connection, registry, schema, event, name, rule.actions, now, calendar)
 
     def _state_actions(self, connection: Connection, registry: Registry, schema: Schema,
                        event: RecordEvent, now: dt.datetime) -> None:
@@ -224,20 +225,20 @@ class RulesEngine:
                  (f"{event.entity}.transition.{transition.name}", transition.actions),
                  (f"{event.entity}.enter.{transition.target}",
                   machine.on_enter.get(transition.target, ()))]
+        workflow = next(w for w in registry.workflows_of(event.entity)
+                        if w.state_machine is machine)
         for name, actions in steps:
             if actions:
-                self._run(connection, registry, schema, event, name, actions, now)
+                self._run(connection, registry, schema, event, name, actions, now,
+                          workflow.calendar)
 
     def _run(self, connection: Connection, registry: Registry, schema: Schema,
              event: RecordEvent, name: str, actions: tuple[ActionSpec, ...],
-             now: dt.datetime) -> None:
+             now: dt.datetime, calendar: str | None) -> None:
         started = time.perf_counter()
-        workflow = next((w for w in registry.workflows_of(event.entity)
-                         if name.startswith(f"{w.name}.")), None)
         ctx = ActionContext(
             engine=self, connection=connection, registry=registry, schema=schema, event=event,
-            rule=name, now=now, calendar=load_calendar(registry, workflow.calendar
-                                                       if workflow else None),
+            rule=name, now=now, calendar=load_calendar(registry, calendar),
             actor=Actor(f"rule:{name}", frozenset({ADMIN_ROLE}), event.actor.language))
         token = _chain.set((*_chain.get(), name))
         try:

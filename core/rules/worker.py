@@ -157,7 +157,7 @@ class Worker:
                 if rule.trigger != "schedule" or not rule.enabled or rule.cron is None:
                     continue
                 if self._take_schedule(schedule, rule.qualified_name, rule.cron, zone, now):
-                    self._run_schedule(workflow.entity, rule.qualified_name)
+                    self._run_schedule(workflow.entity, rule.qualified_name, report)
                     report.schedules += 1
 
     def _take_schedule(self, schedule: sa.Table, rule: str, cron: str, zone: ZoneInfo,
@@ -177,16 +177,27 @@ class Worker:
                 schedule.c.rule == rule, schedule.c.last_run_at == last).values(last_run_at=now))
             return taken.rowcount == 1
 
-    def _run_schedule(self, entity: str, rule: str) -> None:
-        table = self.records.registry.current().schema.table(entity)
+    def _run_schedule(self, entity: str, rule: str, report: WorkerReport) -> None:
+        """Offer every record to the schedule rule; one record's failure spares the others."""
+        schema = self.records.registry.current().schema
+        table, log = schema.table(entity), schema.system["officina_rule_log"]
         last_id = 0
         while True:
             with self.database.write() as connection:
                 rows = list(connection.execute(sa.select(table).where(table.c.id > last_id)
                                                .order_by(table.c.id).limit(PAGE)))
                 for row in rows:
-                    self.engine.emit(connection, RecordEvent(
-                        "schedule", entity, dict(row._mapping), WORKER_ACTOR, rule=rule))
+                    try:
+                        with connection.begin_nested():
+                            self.engine.emit(connection, RecordEvent(
+                                "schedule", entity, dict(row._mapping), WORKER_ACTOR,
+                                rule=rule))
+                    except Exception as exc:
+                        report.errors.append(f"{rule} on {entity} {row.id}: {exc}")
+                        connection.execute(log.insert().values(
+                            at=self.clock(), rule=rule, event="schedule", entity=entity,
+                            record_id=row.id, username=WORKER_ACTOR.username, result="failed",
+                            detail=str(exc)[:2000], duration_ms=0.0))
             if len(rows) < PAGE:
                 return
             last_id = rows[-1].id

@@ -180,7 +180,8 @@ def _classify(connection: Connection, plan: MigrationPlan, table: str | None, op
     elif isinstance(op, ops.CreateIndexOp) and op.unique:
         duplicates = _duplicates(connection, op.table_name,
                                  [getattr(c, "name", str(c)) for c in op.columns])
-        step = Step(f"create unique index {op.index_name}", op, op.table_name)
+        step = Step(f"create unique index {op.index_name} on {op.table_name}", op,
+                    op.table_name)
         if duplicates:
             step.loss = f"{duplicates} value(s) are repeated: make them unique first"
             plan.blocked.append(step)

@@ -83,3 +83,21 @@ def test_rule_log_and_outbox_are_visible(desk: dict[str, str]) -> None:
     officina("worker", "--once", env=desk)
     failed = officina("outbox", env=desk).stdout
     assert "attempts 1" in failed and "last error:" in failed
+
+
+def test_transitions_and_named_events_from_the_command_line(desk: dict[str, str]) -> None:
+    officina("user", "add", "cora", "--role", "coordinator", "--password", "pw",
+             "--email", "cora@example.com", env=desk)
+    created = json.loads(officina("records", "create", "ticket",
+                                  '{"subject": "Jam", "assignee": "aldo"}', env=desk).stdout)
+    ref = created["ref"]
+    for name in ("assign", "start", "wait"):
+        moved = json.loads(officina("records", "transition", "ticket", ref, name,
+                                    env=desk).stdout)
+    assert moved["status"] == "waiting"
+    refused = officina("records", "transition", "ticket", ref, "close", env=desk, check=False)
+    assert refused.returncode == 1 and '"close" cannot start from "waiting".' in refused.stderr
+    assert "posted" in officina("rules", "event", "ticket", ref, "customer_replied",
+                                env=desk).stdout
+    assert json.loads(officina("records", "get", "ticket", ref, env=desk).stdout)[
+        "status"] == "in_progress"

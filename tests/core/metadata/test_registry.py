@@ -64,8 +64,8 @@ list:
 
 @pytest.mark.parametrize("overlay, expected", [
     ("custom_fields:\n  gift: {type: boolean}\n",
-     "<customisation of sale>:2: custom_fields.gift: 'gift' is not a valid name: use custom "
-     "fields are named x_"),
+     "<customisation of sale>:2: custom_fields.gift: 'gift' is not a valid name: use x_ "
+     "followed by lowercase letters, digits or underscores"),
     ("fields:\n  colour: {label: Colour}\n", "<customisation of sale>:2: fields.colour: entity "
                                              "'sale' has no field 'colour'"),
     ("custom_fields:\n  x_who: {type: link, target: nobody}\n",
