@@ -236,9 +236,9 @@ class RecordsService:
                                  if v is not None}, at=ctx.now)
             self._save_lines(ctx, entity, record_id, prepared)
             record = self.get(actor, entity.name, record_id, connection=conn)
-            if self.events is not None:
-                self.events.emit(conn, RecordEvent("created", entity.name, record, actor,
-                                                   changed=frozenset(prepared.values)))
+            if self.events is not None and self.events.emit(
+                    conn, RecordEvent("created", entity.name, record, actor,
+                                      changed=frozenset(prepared.values))):
                 record = self.get(actor, entity.name, record_id, connection=conn)
             return record
 
@@ -301,13 +301,15 @@ class RecordsService:
             self._save_lines(ctx, entity, existing["id"], prepared)
             record = self.get(actor, entity.name, existing["id"], connection=conn)
             if self.events is not None:
-                self.events.emit(conn, RecordEvent("updated", entity.name, record, actor,
-                                                   old=existing, changed=frozenset(changes)))
+                ran = self.events.emit(conn, RecordEvent("updated", entity.name, record, actor,
+                                                         old=existing,
+                                                         changed=frozenset(changes)))
                 if transition is not None:
-                    self.events.emit(conn, RecordEvent("transition", entity.name, record, actor,
-                                                       old=existing, changed=frozenset(changes),
-                                                       transition=transition))
-                record = self.get(actor, entity.name, existing["id"], connection=conn)
+                    ran = self.events.emit(conn, RecordEvent(
+                        "transition", entity.name, record, actor, old=existing,
+                        changed=frozenset(changes), transition=transition)) or ran
+                if ran:
+                    record = self.get(actor, entity.name, existing["id"], connection=conn)
             return record
 
     def delete(self, actor: Actor, entity_name: str, key: int | str, *,

@@ -194,8 +194,11 @@ class RulesEngine:
 
     # -- running ----------------------------------------------------------------------------
 
-    def emit(self, connection: Connection, event: RecordEvent) -> None:
-        """Run every rule ``event`` fires (and the state machine's actions) in ``connection``."""
+    def emit(self, connection: Connection, event: RecordEvent) -> bool:
+        """Run every rule ``event`` fires (and the state machine's actions) in ``connection``.
+
+        Returns whether any action ran (so the caller knows to read the record again).
+        """
         registry, schema = self._loaded()
         chain = _chain.get()
         if len(chain) >= self.max_depth:
@@ -203,23 +206,26 @@ class RulesEngine:
                 _("Rules fire each other more than {depth} levels deep (a loop?): {chain}."),
                 depth=self.max_depth, chain=" → ".join(chain)))
         now = self.clock()
+        ran = False
         if event.kind == "transition":
-            self._state_actions(connection, registry, schema, event, now)
+            ran = self._state_actions(connection, registry, schema, event, now)
         compiled = self.compiled(registry, event.entity)
         if not compiled.rules:
-            return
+            return ran
         for name in self.match(connection, event, now):
             rule = compiled.rules.get(name)
             if rule is not None:
                 calendar = registry.workflows[rule.workflow].calendar
                 self._run(connection, registry, schema, event, name, rule.actions, now, calendar)
+                ran = True
+        return ran
 
     def _state_actions(self, connection: Connection, registry: Registry, schema: Schema,
-                       event: RecordEvent, now: dt.datetime) -> None:
+                       event: RecordEvent, now: dt.datetime) -> bool:
         machine = registry.state_machine(event.entity)
         transition = machine.transition(event.transition or "") if machine else None
         if machine is None or transition is None:
-            return
+            return False
         source = (event.old or {}).get(machine.field)
         steps = [(f"{event.entity}.leave.{source}", machine.on_leave.get(source, ())),
                  (f"{event.entity}.transition.{transition.name}", transition.actions),
@@ -227,10 +233,13 @@ class RulesEngine:
                   machine.on_enter.get(transition.target, ()))]
         workflow = next(w for w in registry.workflows_of(event.entity)
                         if w.state_machine is machine)
+        ran = False
         for name, actions in steps:
             if actions:
                 self._run(connection, registry, schema, event, name, actions, now,
                           workflow.calendar)
+                ran = True
+        return ran
 
     def _run(self, connection: Connection, registry: Registry, schema: Schema,
              event: RecordEvent, name: str, actions: tuple[ActionSpec, ...],

@@ -36,6 +36,6 @@ class EventSink(Protocol):
         """The transition a change of state makes (refusing illegal ones), or None."""
         ...
 
-    def emit(self, connection: Connection, event: RecordEvent) -> None:
-        """Run the rules ``event`` fires; an exception rolls the whole change back."""
+    def emit(self, connection: Connection, event: RecordEvent) -> bool:
+        """Run the rules ``event`` fires (True if any action ran); an exception rolls back."""
         ...

@@ -69,4 +69,6 @@ class RulesHost:
                 with contextlib.suppress(engine.MessageNotHandledException):
                     self._host.retract_fact(name, posted)
                 matched += self._host.matched
-        return matched
+        # The engine splits an "or" into one rule per branch: a rule whose condition holds
+        # several ways is reported once per way. Each rule fires once.
+        return list(dict.fromkeys(matched))

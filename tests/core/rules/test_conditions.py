@@ -83,3 +83,11 @@ def test_timers_relative_to_an_empty_date_are_not_started(helpdesk: RulesEnv) ->
     timers = helpdesk.rows("officina_timer", record_id=record["id"])
     assert {t["name"] for t in timers} == {"warn", "late"}  # from creation, when due_at was set
     assert all(t["due_at"] > dt.datetime(2026, 11, 20) for t in timers)
+
+
+def test_a_rule_whose_condition_holds_two_ways_fires_once(helpdesk: RulesEnv) -> None:
+    critical = helpdesk.service.create(SYSTEM, "product", {"title": "Chiller",
+                                                            "critical": True})
+    ticket(helpdesk, priority="urgent", product=critical["id"])  # both branches of the "any"
+    assert len(helpdesk.service.list(SYSTEM, "task").rows) == 1
+    assert [n["message"] for n in helpdesk.rows("officina_notification")] == ["Ticket urgente"]

@@ -51,3 +51,10 @@ def test_definitions_passed_in_are_not_mutated() -> None:
     definitions = ruleset("host_copy", 1)
     host.register(definitions)
     assert definitions["host_copy"]["r0"]["run"] == "r0"
+
+
+def test_a_rule_true_in_several_ways_is_reported_once() -> None:
+    host = RulesHost()
+    host.register({"host_or": {"either": {
+        "all": [{"m": {"$or": [{"a": 1}, {"b": 1}, {"c": 1}]}}], "run": "either"}}})
+    assert host.match(["host_or"], {"a": 1, "b": 1, "c": 1}) == ["either"]
