@@ -219,6 +219,9 @@ class WorkflowChecker:
             spec: FieldSpec | None = entity.field(name)
             if spec is None:
                 self.error([*at, name], f"unknown field '{name}' of entity '{entity.name}'")
+            elif spec.computed:
+                self.error([*at, name], f"'{name}' is computed by its formula: a rule cannot "
+                           "set it")
             elif isinstance(value, str) and value.startswith("="):
                 error = formula_syntax_error(value[1:].strip())
                 if error:

@@ -14,6 +14,7 @@ class Actor:
     username: str
     roles: frozenset[str] = field(default_factory=frozenset)
     language: str = "en"
+    trusted: bool = False  # the engine itself (rules): may set read-only fields
 
     @property
     def is_admin(self) -> bool:

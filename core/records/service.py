@@ -132,7 +132,7 @@ class RecordsService:
         return WriteContext(registry=loaded.registry, schema=loaded.schema,
                             connection=connection, username=actor.username,
                             translator=Translator(actor.language), now=self.clock(),
-                            files=self.files)
+                            files=self.files, trusted=actor.trusted)
 
     @staticmethod
     def _raise_errors(ctx: WriteContext, entity: EntitySpec) -> None:

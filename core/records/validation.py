@@ -12,18 +12,18 @@ from core.metadata.field_types import FIELD_TYPES
 from core.metadata.specs import EntitySpec, FieldSpec
 
 
-def writable(spec: FieldSpec) -> bool:
-    """Whether callers may give this field a value."""
-    return not (spec.read_only or spec.computed)
+def writable(spec: FieldSpec, trusted: bool = False) -> bool:
+    """Whether callers may give this field a value (trusted ones, like rules, set read-only)."""
+    return not spec.computed and (trusted or not spec.read_only)
 
 
 @lru_cache(maxsize=512)
-def entity_schema(entity: EntitySpec, language: str) -> Schema:
+def entity_schema(entity: EntitySpec, language: str, trusted: bool = False) -> Schema:
     """A marshmallow schema of the writable fields of ``entity`` (child tables excluded)."""
     t = Translator(language)
     declared: dict[str, Any] = {}
     for spec in entity.stored_fields:
-        if not writable(spec):
+        if not writable(spec, trusted):
             continue
         loader = FIELD_TYPES[spec.type].loader(spec, t)
         loader.required = spec.required
@@ -53,17 +53,17 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def load(entity: EntitySpec, data: dict[str, Any], language: str,
-         partial: bool) -> tuple[dict[str, Any], dict[str, list[str]]]:
+         partial: bool, trusted: bool = False) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Convert and validate ``data``; return the values and the per-field errors."""
     t = Translator(language)
     errors: dict[str, list[str]] = {}
     for name in data:
         spec = entity.field(name)
-        if spec is not None and spec.stored and not writable(spec):
+        if spec is not None and spec.stored and not writable(spec, trusted):
             errors[name] = [t.gettext(_("This field is read-only."))]
     values = {k: v for k, v in data.items() if k not in errors}
     try:
-        loaded = entity_schema(entity, t.language).load(values, partial=partial)
+        loaded = entity_schema(entity, t.language, trusted).load(values, partial=partial)
     except ValidationError as exc:
         errors.update(flatten_errors(exc.messages))
         loaded = {k: v for k, v in exc.valid_data.items() if k not in errors}

@@ -47,6 +47,7 @@ class WriteContext:
     translator: Translator
     now: dt.datetime
     files: FileStore | None = None
+    trusted: bool = False
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     def error(self, path: str, message: str) -> None:
@@ -79,7 +80,8 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
                     raw[spec.name] = value
                 else:  # read-only fields take their default, checked when the pack loaded
                     fixed[spec.name] = FIELD_TYPES[spec.type].loader(spec, t).deserialize(value)
-    values, errors = load(entity, raw, t.language, partial=existing is not None)
+    values, errors = load(entity, raw, t.language, partial=existing is not None,
+                          trusted=ctx.trusted)
     values.update(fixed)
     for name, messages in errors.items():
         for message in messages:

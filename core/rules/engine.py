@@ -248,7 +248,8 @@ class RulesEngine:
         ctx = ActionContext(
             engine=self, connection=connection, registry=registry, schema=schema, event=event,
             rule=name, now=now, calendar=load_calendar(registry, calendar),
-            actor=Actor(f"rule:{name}", frozenset({ADMIN_ROLE}), event.actor.language))
+            actor=Actor(f"rule:{name}", frozenset({ADMIN_ROLE}), event.actor.language,
+                        trusted=True))
         token = _chain.set((*_chain.get(), name))
         try:
             for action in actions:

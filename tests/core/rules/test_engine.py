@@ -194,3 +194,14 @@ def test_a_workflow_edited_in_the_database_applies_everywhere_without_restart(
     helpdesk.store.save_workflow("admin", "extras", None)
     assert new_ticket(other, subject="Toner once more")["score"] == 0
     other.database.dispose()
+
+
+def test_rules_set_read_only_fields_that_users_cannot(helpdesk: RulesEnv) -> None:
+    record = new_ticket(helpdesk, assignee="aldo")
+    with pytest.raises(RecordValidationError) as refused:
+        helpdesk.service.update(AGENT, "ticket", record["id"], {
+            "resolved_at": "2026-11-20T12:00:00", "version": record["version"]})
+    assert list(refused.value.field_errors) == ["resolved_at"]
+    for name in ("assign", "start", "resolve"):
+        record = helpdesk.service.transition(AGENT, "ticket", record["id"], name)
+    assert record["resolved_at"] == helpdesk.clock.now  # set by the on_enter rule
