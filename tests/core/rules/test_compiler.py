@@ -18,8 +18,8 @@ fields:
 
 
 def pack_with(tmp_path: Path, count: int, offset: int = 0) -> Path:
-    rules = "".join(f"  - {{name: above_{i}, on: created, when: {{field: value, gt: {i + offset}}}, "
-                    f"do: []}}\n" for i in range(count))
+    rules = "".join(f"  - {{name: above_{i}, on: created, "
+                    f"when: {{field: value, gt: {i + offset}}}, do: []}}\n" for i in range(count))
     write_pack(tmp_path, "meters", {"entities/reading.yaml": ENTITY,
                                     "workflows/many.yaml": f"name: many\nentity: reading\n"
                                                            f"rules:\n{rules}"})
