@@ -27,6 +27,8 @@ run: install
 	$(BIN)/officina init --instance $(INSTANCE)
 	$(BIN)/officina migrate --instance $(INSTANCE)
 	$(BIN)/officina demo --instance $(INSTANCE)
+	trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/officina worker --instance $(INSTANCE) & \
 	$(BIN)/officina run --instance $(INSTANCE) --host $(HOST) --port $(PORT)
 
 test: install-test
