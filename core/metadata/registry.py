@@ -22,23 +22,30 @@ def overlay_file_name(entity: str) -> str:
     return f"<customisation of {entity}>"
 
 
+def _parse_stored(text: str, file: str, kind: str,
+                  problems: list[Diagnostic]) -> SourceDocument | None:
+    """A document kept in the database, parsed and checked against its schema (or None)."""
+    try:
+        document = parse_yaml(text, file)
+    except YamlSyntaxError as exc:
+        problems.append(exc.diagnostic)
+        return None
+    if document.data is None:
+        return None
+    if not isinstance(document.data, dict):
+        problems.append(document.diagnostic([], "expected a mapping of keys to values"))
+        return None
+    errors = schema_errors(document, kind)
+    problems += errors
+    return None if errors else document
+
+
 def _apply_overlays(drafts: dict[str, EntityDraft],
                     overlays: Mapping[str, str]) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
     for entity, text in sorted(overlays.items()):
-        try:
-            document = parse_yaml(text, overlay_file_name(entity))
-        except YamlSyntaxError as exc:
-            problems.append(exc.diagnostic)
-            continue
-        if document.data is None:
-            continue
-        if not isinstance(document.data, dict):
-            problems.append(document.diagnostic([], "expected a mapping of keys to values"))
-            continue
-        errors = schema_errors(document, "overlay")
-        if errors:
-            problems += errors
+        document = _parse_stored(text, overlay_file_name(entity), "overlay", problems)
+        if document is None:
             continue
         if entity not in drafts:
             problems.append(document.diagnostic([], f"unknown entity '{entity}'"))
@@ -65,19 +72,12 @@ def _stored_workflows(packs: Sequence[PackSource], stored: Mapping[str, str]
     documents = {doc.data["name"]: (pack.name, doc) for pack in packs
                  for doc in pack.documents.get("workflow", [])}
     for name, text in sorted(stored.items()):
-        try:
-            document = parse_yaml(text, workflow_file_name(name))
-        except YamlSyntaxError as exc:
-            problems.append(exc.diagnostic)
+        document = _parse_stored(text, workflow_file_name(name), "workflow", problems)
+        if document is None:
             continue
-        if not isinstance(document.data, dict):
-            problems.append(document.diagnostic([], "expected a mapping of keys to values"))
-            continue
-        errors = schema_errors(document, "workflow")
         if document.data.get("name") != name:
-            errors.append(document.diagnostic(["name"], f"the workflow is stored as '{name}'"))
-        if errors:
-            problems += errors
+            problems.append(document.diagnostic(["name"],
+                                                f"the workflow is stored as '{name}'"))
             continue
         pack = documents[name][0] if name in documents else packs[-1].name
         documents[name] = (pack, document)

@@ -40,6 +40,7 @@ from core.records.service import RecordsService
 from core.storage.database import Database
 from core.storage.migrate import migrate
 from core.storage.registry_store import RegistryStore
+from tests.support.markdown import documented, markdown_sections
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC_PATH = ROOT / "docs" / "packs.md"
@@ -68,29 +69,8 @@ DOC_YEAR = "2026"
 
 
 def sections(level: int = 2) -> dict[str, str]:
-    """The page's sections of one heading level (2 for ``##``), by heading text.
-
-    A section runs until the next heading of the same or a higher level; lines inside
-    fenced blocks (YAML comments start with ``#`` too) are never headings.
-    """
-    found: dict[str, str] = {}
-    current = None
-    fenced = False
-    for line in DOC.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-        heading = re.match(r"(#+) (.*)", line) if not fenced else None
-        if heading and len(heading[1]) <= level:
-            current = heading[2].strip() if len(heading[1]) == level else None
-            if current is not None:
-                found[current] = ""
-        elif current is not None:
-            found[current] += line + "\n"
-    return found
-
-
-def documented(key: str, text: str) -> bool:
-    return f"`{key}`" in text
+    """The page's sections of one heading level (2 for ``##``), by heading text."""
+    return markdown_sections(DOC, level)
 
 
 def schema_keys(node: Any) -> set[str]:

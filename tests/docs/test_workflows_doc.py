@@ -40,6 +40,7 @@ from core.rules.mail import TEMPLATE_PARTS, MailSettings
 from core.rules.worker import Worker
 from core.users import create_user
 from tests.conftest import Env, open_env
+from tests.support.markdown import documented, markdown_sections
 from tests.support.packs import write_pack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,29 +58,8 @@ ROME = ZoneInfo("Europe/Rome")
 
 
 def sections(level: int, text: str = DOC) -> dict[str, str]:
-    """The sections of one heading level (2 for ``##``), by heading text.
-
-    A section runs until the next heading of the same or a higher level; lines inside fenced
-    blocks (YAML comments start with ``#`` too) are never headings.
-    """
-    found: dict[str, str] = {}
-    current = None
-    fenced = False
-    for line in text.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-        heading = re.match(r"(#+) (.*)", line) if not fenced else None
-        if heading and len(heading[1]) <= level:
-            current = heading[2].strip() if len(heading[1]) == level else None
-            if current is not None:
-                found[current] = ""
-        elif current is not None:
-            found[current] += line + "\n"
-    return found
-
-
-def documented(key: str, text: str) -> bool:
-    return f"`{key}`" in text
+    """The sections of one heading level of ``text`` (this page by default)."""
+    return markdown_sections(text, level)
 
 
 def missing(keys: Any, text: str) -> list[str]:
