@@ -51,7 +51,10 @@ def merge_overlay(draft: EntityDraft, overlay: SourceDocument) -> list[Diagnosti
     for key in overlaid:
         data[key] = copy.deepcopy(changes[key])
     fields_data: dict[str, Any] = data["fields"]
+    renamed = {spec.get("renamed_from"): name for name, spec in fields_data.items()
+               if spec.get("renamed_from")}
     for name, override in (changes.get("fields") or {}).items():
+        name = renamed.get(name, name)  # the customisation names the field's old name
         if name not in fields_data:
             problems.append(overlay.diagnostic(["fields", name],
                                                f"entity '{draft.name}' has no field '{name}'"))

@@ -47,10 +47,12 @@ def _apply_overlays(drafts: dict[str, EntityDraft],
         document = _parse_stored(text, overlay_file_name(entity), "overlay", problems)
         if document is None:
             continue
-        if entity not in drafts:
+        target = drafts.get(entity) or next(
+            (d for d in drafts.values() if d.data.get("renamed_from") == entity), None)
+        if target is None:
             problems.append(document.diagnostic([], f"unknown entity '{entity}'"))
             continue
-        problems += merge_overlay(drafts[entity], document)
+        problems += merge_overlay(target, document)
     return problems
 
 

@@ -120,6 +120,11 @@ class RegistryStore:
         overlay = self._system["officina_overlay"]
         with self.database.migrating() as connection:
             overlays = self.overlays(connection)
+            spec = self.current().registry.entities.get(entity)
+            former = spec.renamed_from if spec is not None else None
+            if former in overlays:  # stored under the entity's old name: move it
+                overlays.pop(former)
+                connection.execute(overlay.delete().where(overlay.c.entity == former))
             if body is None:
                 overlays.pop(entity, None)
             else:

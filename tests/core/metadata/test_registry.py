@@ -85,3 +85,21 @@ def test_pack_folder_must_match_its_name(tmp_path: Path) -> None:
     with pytest.raises(MetadataError) as caught:
         load_registry(["shop2"], [tmp_path])
     assert "pack.yaml:1: name: pack is named 'shop' but its folder is 'shop2'" in str(caught.value)
+
+
+def test_customisations_follow_renamed_entities_and_fields(tmp_path) -> None:
+    import shutil
+
+    shutil.copytree(FIXTURE_PACKS / "testshop", tmp_path / "testshop")
+    shutil.rmtree(tmp_path / "testshop" / "fixtures")
+    path = tmp_path / "testshop" / "entities" / "product.yaml"
+    path.write_text(path.read_text().replace("name: product\n", "name: article\n"
+                                             "renamed_from: product\n").replace(
+        "  title: {type: string", "  heading: {renamed_from: title, type: string").replace(
+        "title_field: title", "title_field: heading"))
+    sale_line = tmp_path / "testshop" / "entities" / "sale_line.yaml"
+    sale_line.write_text(sale_line.read_text().replace("target: product", "target: article"))
+    overlay = "label: Item\nfields:\n  title: {label: Name}\n"
+    registry = load_registry(["testshop"], [tmp_path], {"product": overlay})
+    article = registry.entity("article")
+    assert article.label == "Item" and article.field("heading").label == "Name"

@@ -1,0 +1,31 @@
+"""Storing a new local password."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.auth.errors import PasswordRejected
+from core.auth.policy import password_problems
+from core.i18n import _
+from core.storage.tables import system_tables
+from core.users import hash_password
+
+
+def _users() -> sa.Table:
+    return system_tables().system["officina_user"]
+
+
+def check_policy(username: str, password: str) -> None:
+    """Raise ``PasswordRejected`` (with the problems as field errors) if the policy fails."""
+    problems = password_problems(username, password)
+    if problems:
+        raise PasswordRejected(_("The new password is not acceptable."),
+                               field_errors={"new_password": problems})
+
+
+def store_password(connection: Connection, username: str, password: str) -> None:
+    """Replace the password hash of ``username``."""
+    users = _users()
+    connection.execute(users.update().where(users.c.username == username)
+                       .values(password_hash=hash_password(password)))
