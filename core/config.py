@@ -24,6 +24,7 @@ class Settings:
     count_limit: int = 10_000
     registry_check_interval: float = 1.0
     mail: dict | None = None
+    timezone: str = "Europe/Rome"
 
 
 def default_database_url(instance: Path) -> str:
@@ -53,6 +54,7 @@ def load_settings(instance: str | Path | None = None, database_url: str | None =
         count_limit=int(values.get("count_limit", 10_000)),
         registry_check_interval=float(values.get("registry_check_interval", 1.0)),
         mail=values.get("mail"),
+        timezone=str(values.get("timezone", "Europe/Rome")),
     )
 
 

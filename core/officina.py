@@ -29,7 +29,8 @@ class Officina:
         registry = RegistryStore(database, settings.packs, settings.pack_paths,
                                  settings.registry_check_interval)
         records = RecordsService(database, registry,
-                                 options=ServiceOptions(count_limit=settings.count_limit),
+                                 options=ServiceOptions(count_limit=settings.count_limit,
+                                                        timezone=settings.timezone),
                                  files=FileStore(settings.instance / "files"))
         engine = RulesEngine(records)
         engine.actions.load_entry_points()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ssl
 
-from ldap3 import FIRST, NONE, SUBTREE, Connection, Server, ServerPool, Tls
+from ldap3 import NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
@@ -18,24 +18,31 @@ from core.auth.ldap_sync import sync_ldap_user
 from core.i18n import _
 
 
-def _pool(settings: LdapSettings) -> ServerPool:
+def _servers(settings: LdapSettings) -> list[Server]:
     tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ca_certs_file)
-    servers = [Server(url, use_ssl=url.startswith("ldaps://"), tls=tls, get_info=NONE,
-                      connect_timeout=settings.timeout) for url in settings.urls]
-    return ServerPool(servers, FIRST, active=1, exhaust=False)
+    return [Server(url, use_ssl=url.startswith("ldaps://"), tls=tls, get_info=NONE,
+                   connect_timeout=settings.timeout) for url in settings.urls]
 
 
-def _bind(settings: LdapSettings, pool: ServerPool, user: str | None,
+def _bind(settings: LdapSettings, servers: list[Server], user: str | None,
           password: str | None) -> Connection:
-    """An open connection (StartTLS if asked) after a bind attempt; check ``.bound``."""
-    connection = Connection(pool, user=user, password=password, read_only=True,
-                            receive_timeout=settings.timeout, raise_exceptions=False)
-    connection.open()
-    if settings.start_tls and not connection.start_tls():
-        connection.unbind()
-        raise LDAPException("StartTLS failed")
-    connection.bind()
-    return connection
+    """A connection to the first server that answers (StartTLS if asked), after a bind
+    attempt; check ``.bound``. ``LDAPException`` when no server answers."""
+    failure: LDAPException = LDAPException("no LDAP server configured")
+    for server in servers:
+        connection = Connection(server, user=user, password=password, read_only=True,
+                                receive_timeout=settings.timeout, raise_exceptions=False)
+        try:
+            connection.open()
+            if settings.start_tls and not connection.start_tls():
+                raise LDAPException(f"StartTLS failed on {server.host}")
+        except LDAPException as error:
+            connection.unbind()
+            failure = error
+            continue
+        connection.bind()
+        return connection
+    raise failure
 
 
 def _value(entry: object, attribute: str) -> str:
@@ -81,9 +88,9 @@ def authenticate_ldap(settings: LdapSettings, username: str, password: str) -> L
     """The directory's user when ``password`` is right, else None (empty passwords too)."""
     if not username or not password:
         return None
-    pool = _pool(settings)
+    servers = _servers(settings)
     try:
-        service = _bind(settings, pool, settings.bind_dn or None, settings.bind_password or None)
+        service = _bind(settings, servers, settings.bind_dn or None, settings.bind_password or None)
     except LDAPException as error:
         raise LdapUnavailable(_("The directory server cannot be reached.")) from error
     try:
@@ -94,7 +101,7 @@ def authenticate_ldap(settings: LdapSettings, username: str, password: str) -> L
             return None
         dn = str(entry["dn"])
         try:
-            user = _bind(settings, pool, dn, password)
+            user = _bind(settings, servers, dn, password)
         except LDAPException as error:
             raise LdapUnavailable(_("The directory server cannot be reached.")) from error
         try:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -54,6 +55,7 @@ class ServiceOptions:
 
     count_limit: int = 10_000
     max_page_size: int = 1_000
+    timezone: str = "Europe/Rome"  # whose "today" defaults and naming series use
 
 
 def utcnow() -> dt.datetime:
@@ -129,9 +131,11 @@ class RecordsService:
         return dict(row._mapping)
 
     def _context(self, loaded: Loaded, connection: Connection, actor: Actor) -> WriteContext:
+        now = self.clock()
+        today = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(self.options.timezone)).date()
         return WriteContext(registry=loaded.registry, schema=loaded.schema,
                             connection=connection, username=actor.username,
-                            translator=Translator(actor.language), now=self.clock(),
+                            translator=Translator(actor.language), now=now, today=today,
                             files=self.files, trusted=actor.trusted)
 
     @staticmethod
@@ -226,7 +230,7 @@ class RecordsService:
                 self.events.transition_for(conn, actor, entity.name, None, prepared.values)
             table = loaded.schema.table(entity.name)
             series = loaded.schema.system["officina_naming_series"]
-            ref = next_ref(conn, series, entity.naming or "", ctx.now.date(), entity.name)
+            ref = next_ref(conn, series, entity.naming or "", ctx.today, entity.name)
             standard = {"ref": ref, "created_at": ctx.now, "created_by": actor.username,
                         "modified_at": ctx.now, "modified_by": actor.username, "version": 1}
             record_id = self._insert(conn, table, {**prepared.values, **standard}, ctx, entity)

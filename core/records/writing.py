@@ -46,6 +46,7 @@ class WriteContext:
     username: str
     translator: Translator
     now: dt.datetime
+    today: dt.date  # in the instance's time zone, not UTC's
     files: FileStore | None = None
     trusted: bool = False
     errors: dict[str, list[str]] = field(default_factory=dict)
@@ -54,9 +55,9 @@ class WriteContext:
         self.errors.setdefault(path, []).append(message)
 
 
-def default_value(spec: FieldSpec, username: str, now: dt.datetime) -> Any:
+def default_value(spec: FieldSpec, username: str, now: dt.datetime, today: dt.date) -> Any:
     """A field's default, with ``$today``, ``$now`` and ``$user`` filled in."""
-    dynamic = {"$today": lambda: now.date(), "$now": lambda: now, "$user": lambda: username}
+    dynamic = {"$today": lambda: today, "$now": lambda: now, "$user": lambda: username}
     if isinstance(spec.default, str) and spec.default in dynamic:
         return dynamic[spec.default]()
     return spec.default
@@ -75,7 +76,7 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
     if existing is None:
         for spec in entity.stored_fields:
             if spec.name not in raw and spec.default is not None:
-                value = default_value(spec, ctx.username, ctx.now)
+                value = default_value(spec, ctx.username, ctx.now, ctx.today)
                 if writable(spec):
                     raw[spec.name] = value
                 else:  # read-only fields take their default, checked when the pack loaded

@@ -255,3 +255,11 @@ def test_an_update_that_changes_nothing_keeps_the_version(shop: Env, acme: dict)
     assert same["version"] == 1 and len(audit_rows(shop)) == before
     with pytest.raises(Conflict):
         shop.service.update(CLERK, "customer", acme["id"], {"city": "Milano", "version": 0})
+
+
+def test_today_and_naming_dates_follow_the_instance_time_zone(shop: Env, acme: dict) -> None:
+    shop.service.clock = lambda: dt.datetime(2026, 12, 31, 23, 30)  # 00:30 on New Year in Rome
+    sale = shop.service.create(CLERK, "sale", {"subject": "First of the year",
+                                               "customer": acme["id"]})
+    assert sale["day"] == dt.date(2027, 1, 1) and sale["ref"] == "SO-2027-00001"
+    assert sale["created_at"] == dt.datetime(2026, 12, 31, 23, 30)  # stored in UTC
