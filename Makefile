@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 INSTANCE ?= instance
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Debian packages the tests use: a PostgreSQL server the test harness starts itself.
-TEST_DEBIAN_PACKAGES := postgresql
+# Debian packages the tests use: a PostgreSQL server and OpenLDAP's slapd, both started by
+# the test harness itself.
+TEST_DEBIAN_PACKAGES := postgresql slapd ldap-utils
 
 .PHONY: run test install install-test lint benchmark clean
 

@@ -17,6 +17,9 @@ ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def add_system_tables(metadata: sa.MetaData) -> None:
     """Define the engine's own tables in ``metadata``."""
+    from core.auth.tables import add_auth_tables  # login attempts and reset tokens
+
+    add_auth_tables(metadata)
     sa.Table(
         "officina_user", metadata,
         sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
