@@ -154,14 +154,21 @@ class RecordsService:
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         require(self.policy, actor, entity, "read")
         table = loaded.schema.table(entity.name)
+        chosen = selection(entity, loaded.registry, loaded.schema,
+                           [*(c for c in ("created_at", "created_by", "modified_at",
+                                          "modified_by")),
+                            *(f.name for f in entity.stored_fields)])
+        by_id = isinstance(key, int) or str(key).isdigit()
+        statement = (sa.select(*chosen.columns).select_from(chosen.source)
+                     .where(table.c.id == int(key) if by_id else table.c.ref == key))
+        visible = self.policy.row_filter(actor, entity, table)
+        if visible is not None:
+            statement = statement.where(visible)
         with self._reading(connection) as conn:
-            record_id = self._find(conn, loaded, entity, actor, key)["id"]
-            chosen = selection(entity, loaded.registry, loaded.schema,
-                               [*(c for c in ("created_at", "created_by", "modified_at",
-                                              "modified_by")),
-                                *(f.name for f in entity.stored_fields)])
-            row = conn.execute(sa.select(*chosen.columns).select_from(chosen.source)
-                               .where(table.c.id == record_id)).one()
+            row = conn.execute(statement).first()
+            if row is None:
+                raise NotFound(Translator(actor.language).gettext(
+                    _("No {entity} \"{key}\" exists."), entity=entity.label.lower(), key=key))
             record = present(entity, row, chosen.links)
             load_lines(conn, loaded.registry, loaded.schema, entity, [record])
         return record
