@@ -233,6 +233,34 @@ def records_delete(entity: str, key: str, version: int | None, instance: str | N
 
 
 @cli.group()
+def report() -> None:
+    """Run the reports of the installed packs."""
+
+
+@report.command("run")
+@click.argument("name")
+@instance_option
+@db_option
+@as_option
+@click.option("--filter", "filters", help='Extra JSON filters, e.g. \'[["status", "=", "new"]]\'.')
+def report_run(name: str, instance: str | None, database_url: str | None,
+               username: str | None, filters: str | None) -> None:
+    """Run report NAME and print its columns, rows and totals as JSON."""
+    import dataclasses
+
+    from core.reports import load_reports, run_report
+
+    officina = _open(instance, database_url)
+    reports = load_reports(officina.records.registry.current().registry)
+    if name not in reports:
+        fail(f"Unknown report '{name}'; known: {', '.join(sorted(reports)) or 'none'}.")
+    result = run_report(officina.records, _actor(officina, username), reports[name],
+                        parse_json_argument(filters, "--filter") if filters else None)
+    print_json({"report": name, "columns": [dataclasses.asdict(c) for c in result.columns],
+                "rows": result.rows, "totals": result.totals})
+
+
+@cli.group()
 def customize() -> None:
     """An administrator's customisations of entities (custom fields, labels, layouts)."""
 

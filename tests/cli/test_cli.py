@@ -179,3 +179,12 @@ def test_database_url_from_the_environment(instance: dict[str, str], postgres_se
     assert [r["company"] for r in listed["rows"]] == ["On PostgreSQL"]
     sqlite_side = json.loads(officina("records", "list", "customer", env=instance).stdout)
     assert sqlite_side["total"] == 0
+
+
+def test_report_run_prints_groups_and_totals(instance: dict[str, str]) -> None:
+    officina("demo", env=instance)
+    result = json.loads(officina("report", "run", "sales_by_status", env=instance).stdout)
+    assert result["rows"][0]["status"] == "draft"
+    assert result["totals"]["Count"] == 1
+    unknown = officina("report", "run", "nothing", env=instance, check=False)
+    assert unknown.returncode == 1 and "Unknown report 'nothing'" in unknown.stderr
