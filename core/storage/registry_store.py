@@ -125,18 +125,11 @@ class RegistryStore:
             if former in overlays:  # stored under the entity's old name: move it
                 overlays.pop(former)
                 connection.execute(overlay.delete().where(overlay.c.entity == former))
-            if body is None:
-                overlays.pop(entity, None)
-            else:
-                overlays[entity] = body
+            _put(overlays, entity, body)
             version = self.stored_version(connection) + 1
             loaded = self.build(overlays, version, self.workflows(connection))
             plan = apply_migration(connection, loaded.registry, allow_destructive)
-            connection.execute(overlay.delete().where(overlay.c.entity == entity))
-            if body is not None:
-                connection.execute(overlay.insert().values(
-                    entity=entity, body=body, modified_by=username,
-                    modified_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+            _store(connection, overlay, overlay.c.entity, entity, body, username)
             self._bump(connection, version)
         self._swap(loaded)
         return loaded, plan
@@ -150,17 +143,10 @@ class RegistryStore:
         table = self._system["officina_workflow"]
         with self.database.write() as connection:
             workflows = self.workflows(connection)
-            if body is None:
-                workflows.pop(name, None)
-            else:
-                workflows[name] = body
+            _put(workflows, name, body)
             version = self.stored_version(connection) + 1
             loaded = self.build(self.overlays(connection), version, workflows)
-            connection.execute(table.delete().where(table.c.name == name))
-            if body is not None:
-                connection.execute(table.insert().values(
-                    name=name, body=body, modified_by=username,
-                    modified_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+            _store(connection, table, table.c.name, name, body, username)
             self._bump(connection, version)
         self._swap(loaded)
         return loaded
@@ -175,3 +161,21 @@ class RegistryStore:
         with self._lock:
             self._loaded = loaded
             self._checked_at = time.monotonic()
+
+
+def _put(documents: dict[str, str], key: str, body: str | None) -> None:
+    """Set ``key``'s document, or drop it when ``body`` is None."""
+    if body is None:
+        documents.pop(key, None)
+    else:
+        documents[key] = body
+
+
+def _store(connection: Connection, table: sa.Table, key_column: sa.Column, key: str,
+           body: str | None, username: str) -> None:
+    """Replace the stored document ``key`` (or delete it when ``body`` is None)."""
+    connection.execute(table.delete().where(key_column == key))
+    if body is not None:
+        connection.execute(table.insert().values(
+            {key_column.name: key, "body": body, "modified_by": username,
+             "modified_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}))

@@ -25,15 +25,20 @@ def officina(*args: str, env: dict[str, str] | None = None, stdin: str | None = 
     return result
 
 
-@pytest.fixture
-def instance(tmp_path: Path, packs_dir: Path) -> dict[str, str]:
-    """An initialised instance running the test shop pack; environment to reach it."""
+def new_instance(tmp_path: Path, packs_dir: Path, pack: str) -> dict[str, str]:
+    """An initialised instance running ``pack``; the environment that reaches it."""
     folder = tmp_path / "instance"
     folder.mkdir()
-    (folder / "officina.toml").write_text('packs = ["testshop"]\n')
+    (folder / "officina.toml").write_text(f'packs = ["{pack}"]\n')
     env = {"OFFICINA_INSTANCE": str(folder), "OFFICINA_PACK_PATHS": str(packs_dir)}
     officina("init", "--admin-password", "s3cret-Admin", env=env)
     return env
+
+
+@pytest.fixture
+def instance(tmp_path: Path, packs_dir: Path) -> dict[str, str]:
+    """An initialised instance running the test shop pack."""
+    return new_instance(tmp_path, packs_dir, "testshop")
 
 
 def test_help_lists_every_command() -> None:

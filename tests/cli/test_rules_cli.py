@@ -7,17 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import officina
+from tests.cli.test_cli import new_instance, officina
 
 
 @pytest.fixture
 def desk(tmp_path: Path, packs_dir: Path) -> dict[str, str]:
-    folder = tmp_path / "instance"
-    folder.mkdir()
-    (folder / "officina.toml").write_text('packs = ["helpdesk"]\n')
-    env = {"OFFICINA_INSTANCE": str(folder), "OFFICINA_PACK_PATHS": str(packs_dir)}
-    officina("init", "--admin-password", "pw", env=env)
-    return env
+    """An initialised instance running the helpdesk pack and its workflows."""
+    return new_instance(tmp_path, packs_dir, "helpdesk")
 
 
 def test_rules_list_shows_triggers_and_locations(desk: dict[str, str]) -> None:
