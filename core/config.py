@@ -25,6 +25,8 @@ class Settings:
     registry_check_interval: float = 1.0
     mail: dict | None = None
     timezone: str = "Europe/Rome"
+    ldap: dict | None = None
+    web: dict | None = None
 
 
 def default_database_url(instance: Path) -> str:
@@ -55,6 +57,8 @@ def load_settings(instance: str | Path | None = None, database_url: str | None =
         registry_check_interval=float(values.get("registry_check_interval", 1.0)),
         mail=values.get("mail"),
         timezone=str(values.get("timezone", "Europe/Rome")),
+        ldap=values.get("ldap"),
+        web=values.get("web"),
     )
 
 
@@ -73,5 +77,12 @@ def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS) -
             "# [mail]\n# host = \"smtp.example.com\"\n# port = 587\n"
             "# security = \"starttls\"   # none, starttls or ssl\n"
             "# username = \"officina@example.com\"\n# password = \"...\"\n"
-            "# sender = \"Officina <officina@example.com>\"\n")
+            "# sender = \"Officina <officina@example.com>\"\n"
+            "\n# The web application (`officina run`, or gunicorn: see README):\n"
+            "# [web]\n# secure_cookies = true   # behind HTTPS\n"
+            "# max_upload_mb = 20\n# session_hours = 12\n"
+            "# base_url = \"https://officina.example.com\"   # for links in mails\n"
+            "\n# Sign-in through a directory (LDAP); see README:\n"
+            "# [ldap]\n# urls = [\"ldap://ldap.example.com\"]\n"
+            "# base_dn = \"dc=example,dc=com\"\n")
     return path

@@ -55,6 +55,20 @@ def actor_for(connection: Connection, username: str) -> Actor:
     return Actor(username=row.username, roles=roles, language=row.language or "en")
 
 
+def user_language(connection: Connection, username: str) -> str | None:
+    """The language the user chose in their profile, or None (then the browser decides)."""
+    users = _users()
+    return connection.execute(sa.select(users.c.language)
+                              .where(users.c.username == username)).scalar_one_or_none()
+
+
+def set_user_language(connection: Connection, username: str, language: str) -> None:
+    """Store the user's language (``en`` or ``it``)."""
+    users = _users()
+    connection.execute(users.update().where(users.c.username == username)
+                       .values(language=language))
+
+
 def verify_password(connection: Connection, username: str, password: str) -> Actor | None:
     """The actor when ``password`` is right, else None (the same for unknown users)."""
     users = _users()
@@ -71,5 +85,5 @@ def verify_password(connection: Connection, username: str, password: str) -> Act
     return actor_for(connection, username)
 
 
-__all__ = ["ADMIN_ROLE", "actor_for", "create_user", "hash_password", "user_exists",
-           "verify_password"]
+__all__ = ["ADMIN_ROLE", "actor_for", "create_user", "hash_password", "set_user_language",
+           "user_exists", "user_language", "verify_password"]

@@ -1,19 +1,11 @@
-"""The web application: overview page and the JSON API over the records service."""
+"""The web application: home page and the JSON API over the records service."""
 
 from __future__ import annotations
 
 import base64
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
 from flask.testing import FlaskClient
-
-from core.config import Settings
-from core.metadata.loader import BUILTIN_PACKS
-from core.records.actor import SYSTEM
-from core.ui.app import create_app
-from core.users import create_user
-from tests.conftest import Env
 
 
 def basic(username: str, password: str) -> dict[str, str]:
@@ -21,21 +13,12 @@ def basic(username: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-@pytest.fixture
-def client(shop: Env, database_url: str, packs_dir: Path, tmp_path: Path) -> FlaskClient:
-    with shop.database.write() as connection:
-        create_user(connection, "carla", "Carla-pw-1", roles=("clerk",))
-        create_user(connection, "ivo", "Ivo-pw-1", roles=("intern",), language="it")
-    shop.service.create(SYSTEM, "customer", {"company": "ACME <b>", "city": "Milano"})
-    settings = Settings(instance=tmp_path, database_url=database_url, packs=("testshop",),
-                        pack_paths=(packs_dir, BUILTIN_PACKS), registry_check_interval=0)
-    return create_app(settings, {"TESTING": True}).test_client()
-
-
-def test_overview_lists_entities_escaped(client: FlaskClient) -> None:
-    page = client.get("/").get_data(as_text=True)
-    assert "Customers" in page and "/api/sale" in page
-    assert "sale_line" not in page  # lines are shown with their parent
+def test_home_needs_sign_in_and_lists_what_the_user_may_read(
+        client: FlaskClient, signed_in: Callable[[str], FlaskClient]) -> None:
+    assert client.get("/").status_code == 302
+    page = signed_in("carla").get("/").get_data(as_text=True)
+    assert "Customers" in page and "/app/customer" in page
+    assert "/app/sale_line" not in page  # lines are shown with their parent
 
 
 def test_api_needs_a_signed_in_user(client: FlaskClient) -> None:

@@ -1,0 +1,79 @@
+"""Per-request context of the web UI: the instance, the signed-in actor and their language.
+
+Views reach everything through these functions; nothing is imported as a global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from babel import Locale
+from flask import current_app, g
+
+from core.i18n import Translator
+from core.i18n_metadata import MetadataTranslator
+from core.metadata.specs import EntitySpec, Registry
+from core.officina import Officina
+from core.records.actor import Actor
+from core.records.errors import NotFound
+
+
+def officina() -> Officina:
+    """The running instance (database, registry, records service, rules engine)."""
+    return current_app.extensions["officina"]
+
+
+def registry() -> Registry:
+    """The live registry, reloaded when another process changed the metadata."""
+    return officina().registry.current().registry
+
+
+def actor() -> Actor:
+    """The signed-in user, in the language of this request."""
+    signed_in: Actor | None = g.get("actor")
+    if signed_in is None:
+        raise RuntimeError("no signed-in user in this request")
+    return signed_in
+
+
+def language() -> str:
+    """The language of this request (``en`` or ``it``)."""
+    return g.get("language", "en")
+
+
+def translator() -> Translator:
+    """Officina's own messages in the request's language."""
+    if "translator" not in g:
+        g.translator = Translator(language())
+    return g.translator
+
+
+def labels() -> MetadataTranslator:
+    """Pack labels (entities, fields, options) in the request's language."""
+    if "labels" not in g:
+        g.labels = MetadataTranslator.for_registry(registry(), language())
+    return g.labels
+
+
+def locale() -> Locale:
+    """The Babel locale used to format dates, numbers and money."""
+    return Locale.parse({"it": "it_IT", "en": "en_GB"}.get(language(), language()))
+
+
+def gettext(message: str, **values: object) -> str:
+    """Translate one of Officina's messages into the request's language."""
+    return translator().gettext(message, **values)
+
+
+def entity_spec(name: str) -> EntitySpec:
+    """The entity named in a URL; ``NotFound`` for unknown names and child tables."""
+    spec = registry().entities.get(name)
+    if spec is None or spec.is_child:
+        raise NotFound(gettext("No such page."))
+    return spec
+
+
+def set_actor(signed_in: Actor, request_language: str) -> None:
+    """Remember the signed-in user for this request, speaking ``request_language``."""
+    g.language = request_language
+    g.actor = replace(signed_in, language=request_language)

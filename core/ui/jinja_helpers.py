@@ -1,0 +1,57 @@
+"""Functions and filters the UI templates use: translation, labels and formatting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g
+
+from core.metadata.specs import EntitySpec, FieldSpec
+from core.ui import context
+from core.ui.formatting import format_value
+from core.ui.views import collect
+
+
+def display(value: Any, field: FieldSpec) -> str:
+    """``value`` of ``field`` as text for the request's locale (options translated)."""
+    options = None
+    if field.type in ("select", "multiselect"):
+        options = dict(context.labels().option_choices(field))
+    return format_value(value, field.type, context.locale(), currency=field.currency or "EUR",
+                        timezone=context.officina().settings.timezone, options_labels=options)
+
+
+def navigation() -> list[tuple[str, list[EntitySpec]]]:
+    """The entities the signed-in user may read, grouped by pack, for the menu."""
+    actor = g.get("actor")
+    if actor is None:
+        return []
+    registry = context.registry()
+    policy = context.officina().records.policy
+    groups: list[tuple[str, list[EntitySpec]]] = []
+    for pack in registry.packs:
+        entities = [e for e in registry.entities.values()
+                    if e.pack == pack.name and not e.is_child
+                    and policy.allows(actor, e, "read")]
+        if entities:
+            groups.append((context.labels().gettext(pack.label or pack.name), entities))
+    return groups
+
+
+def install(app: Flask) -> None:
+    """Make the helpers available in every template."""
+    app.jinja_env.globals.update(
+        _=context.gettext,
+        label=lambda text: context.labels().gettext(text),
+        entity_label=lambda entity: context.labels().entity_label(entity),
+        entity_plural=lambda entity: context.labels().entity_plural(entity),
+        field_label=lambda field: context.labels().field_label(field),
+        field_help=lambda field: context.labels().field_help(field),
+        display=display,
+        navigation=navigation,
+        current_language=context.language,
+        signed_in=lambda: g.get("actor"),
+        extra_navigation=lambda: collect("navigation_items") if g.get("actor") else [],
+        login_links=lambda: collect("login_links"),
+        dashboard_widgets=lambda: collect("dashboard_widgets") if g.get("actor") else [],
+    )

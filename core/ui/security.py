@@ -1,0 +1,123 @@
+"""Sessions, CSRF protection, sign-in enforcement and security headers of the web UI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from core.config import Settings
+from core.i18n import SUPPORTED_LANGUAGES
+from core.records.errors import NotFound
+from core.ui.access import ADMIN, API, PUBLIC, endpoint_access
+from core.ui.context import officina, set_actor
+from core.users import actor_for, user_language
+
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; "
+                           "style-src 'self' 'unsafe-inline'; script-src 'self'; "
+                           "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+def secret_key(settings: Settings) -> str:
+    """The key signing session cookies: from ``[web] secret_key`` or the instance folder.
+
+    A random key is created on first use in ``<instance>/secret_key`` (mode 600), so every
+    worker of one instance shares it and sessions survive restarts.
+    """
+    configured = (settings.web or {}).get("secret_key")
+    if configured:
+        return str(configured)
+    path = Path(settings.instance) / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def configure(app: Flask, settings: Settings) -> None:
+    """Session cookie flags, upload limit, CSRF and the per-request sign-in check."""
+    web = settings.web or {}
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(settings)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(web.get("secure_cookies", False)),
+        SESSION_COOKIE_NAME="officina_session",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=float(web.get("session_hours", 12))),
+        MAX_CONTENT_LENGTH=int(float(web.get("max_upload_mb", 20)) * 1024 * 1024),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_SSL_STRICT=bool(web.get("secure_cookies", False)),
+    )
+    csrf = CSRFProtect(app)
+    app.extensions["officina_csrf"] = csrf
+    app.before_request(_sign_in_check)
+    app.after_request(_security_headers)
+
+
+def browser_language() -> str:
+    """The best of Officina's languages for the browser's Accept-Language header."""
+    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "en"
+
+
+def _sign_in_check() -> Response | None:
+    from flask import current_app
+
+    level = endpoint_access(current_app, request.endpoint)
+    if request.endpoint is None:
+        return None  # 404 or 405 follow
+    if level is None:
+        abort(403)
+    if level in (PUBLIC, API):
+        set_anonymous_language()
+        return None
+    username = session.get("username")
+    if username:
+        with officina().database.read() as connection:
+            try:
+                signed_in = actor_for(connection, username)
+                chosen = user_language(connection, username)
+            except NotFound:
+                signed_in = None
+        if signed_in is not None:
+            set_actor(signed_in, chosen or session.get("language") or browser_language())
+            if level == ADMIN and not signed_in.is_admin:
+                abort(403)
+            return None
+        session.clear()
+    if request.method == "GET":
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(401)
+
+
+def set_anonymous_language() -> None:
+    """Language for pages seen before signing in: the session's choice or the browser's."""
+    from flask import g
+
+    g.language = session.get("language") or browser_language()
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path on this site, else the home page (no open redirects)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("home.home")
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if "text/html" in response.content_type:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

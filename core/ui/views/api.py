@@ -1,0 +1,79 @@
+"""The read-only JSON API over the records service, authenticated per request (HTTP Basic)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from core.cli.output import json_default
+from core.records.actor import Actor
+from core.records.errors import NotFound, PermissionDenied, QueryError, RecordError
+from core.records.reading import ListQuery
+from core.ui.access import API, access
+from core.ui.context import officina
+from core.users import verify_password
+
+api = Blueprint("api", __name__, url_prefix="/api")
+STATUS = {NotFound: 404, PermissionDenied: 403, QueryError: 400}
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(json.dumps(value, default=json_default, ensure_ascii=False), status=status,
+                    mimetype="application/json")
+
+
+def _authenticated() -> Actor | None:
+    auth = request.authorization
+    if auth is None or not auth.username:
+        return None
+    with officina().database.read() as connection:
+        return verify_password(connection, auth.username, auth.password or "")
+
+
+def _challenge() -> Response:
+    response = jsonify(error="authentication", message="Sign in with your Officina user.")
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Basic realm="Officina"'
+    return response
+
+
+@api.errorhandler(RecordError)
+def _record_error(exc: RecordError) -> Response:
+    return _json(exc.as_dict(), STATUS.get(type(exc), 422))
+
+
+@api.get("/<entity>")
+@access(API)
+def list_records(entity: str) -> Response:
+    """A page of records; query string: filter (JSON), search, sort, limit, offset, fields."""
+    actor = _authenticated()
+    if actor is None:
+        return _challenge()
+    args = request.args
+    try:
+        filters = json.loads(args["filter"]) if "filter" in args else None
+        limit, offset = int(args.get("limit", 50)), int(args.get("offset", 0))
+    except ValueError as exc:
+        raise QueryError(f"Bad query parameter: {exc}") from None
+    query = ListQuery(filters=filters, search=args.get("search") or None,
+                      sort=tuple(s for s in args.get("sort", "").split(",") if s),
+                      fields=tuple(args["fields"].split(",")) if args.get("fields") else None,
+                      limit=limit, offset=offset)
+    page = officina().records.list(actor, entity, query)
+    return _json({"total": page.total, "total_exact": page.total_exact, "limit": page.limit,
+                  "offset": page.offset, "rows": page.rows})
+
+
+@api.get("/<entity>/<key>")
+@access(API)
+def get_record(entity: str, key: str) -> Response:
+    """One record by id or reference."""
+    actor = _authenticated()
+    if actor is None:
+        return _challenge()
+    return _json(officina().records.get(actor, entity, key))
+
+
+BLUEPRINTS = [api]
