@@ -29,11 +29,19 @@ def extracted_messages() -> dict[str, list[str]]:
     """Every message marked with ``_`` in core/ and packs/, with where it is used."""
     found: dict[str, list[str]] = {}
     for source in SOURCE_DIRS:
+        method_map = [("**.py", "python"), ("ui/templates/**.html", "jinja2")]
         for filename, lineno, message, _comments, _context in extract_from_dir(
-                source, method_map=[("**.py", "python")], keywords=KEYWORDS):
+                source, method_map=method_map, keywords=KEYWORDS):
+            if isinstance(message, tuple):  # a template call with values: _("...", n=1)
+                message = message[0]
             if isinstance(message, str) and message:
                 found.setdefault(message, []).append(f"{source.name}/{filename}:{lineno}")
     return found
+
+
+def test_template_messages_are_found() -> None:
+    assert "Sign in" in extracted_messages()
+    assert "Skip to content" in extracted_messages()
 
 
 def read_catalog(path: Path, locale: str | None = None) -> Catalog:
