@@ -7,8 +7,9 @@ INSTANCE ?= instance
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the tests use: a PostgreSQL server and OpenLDAP's slapd, both started by
-# the test harness itself.
-TEST_DEBIAN_PACKAGES := postgresql slapd ldap-utils
+# the test harness itself, and Chromium, which Playwright drives in the browser tests (it never
+# downloads a browser of its own) with fonts for readable screenshots.
+TEST_DEBIAN_PACKAGES := postgresql slapd ldap-utils chromium fonts-liberation
 
 .PHONY: run test install install-test lint benchmark clean
 
@@ -22,7 +23,7 @@ install: $(BIN)/officina
 
 install-test: install
 	scripts/ensure-debian-packages $(TEST_DEBIAN_PACKAGES)
-	$(BIN)/pip install --quiet -e '.[test]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[test]'
 
 run: install
 	$(BIN)/officina init --instance $(INSTANCE)

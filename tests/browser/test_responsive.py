@@ -1,0 +1,39 @@
+"""A technician's phone: the menu folds behind a toggle that opens it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, screenshot, sign_in
+
+
+def test_menu_toggle_opens_the_navigation_on_a_phone(new_page: Callable[..., Page]) -> None:
+    page = sign_in(new_page(viewport=PHONE, is_mobile=True, has_touch=True), "carla")
+    menu = page.get_by_role("navigation", name="Main menu")
+    toggle = page.get_by_role("button", name="Menu")
+
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_hidden()
+
+    toggle.click()
+    expect(menu).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    screenshot(page, "phone-menu-open")
+
+    menu.get_by_role("link", name="Sales").click()
+    expect(page).to_have_url(re.compile(r"/app/sale$"))
+    expect(page.get_by_role("heading", name="Sales", exact=True)).to_be_visible()
+    # The page fits the phone's width: nothing but tables scrolls sideways.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
+
+
+def test_no_menu_toggle_on_a_tablet(page: Page) -> None:
+    sign_in(page, "carla")
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(page.get_by_role("navigation", name="Main menu")
+           .get_by_role("link", name="Customers")).to_be_visible()
