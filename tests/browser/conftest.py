@@ -12,6 +12,7 @@ Playwright never downloads a browser here: it launches ``/usr/bin/chromium`` (or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -28,7 +29,14 @@ from tests.support.web_server import TestUser, WebServer, start_web_server
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    expect,
+    sync_playwright,
+)
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = Path(os.environ.get("OFFICINA_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking switches Chromium keeps calling home, which a closed
@@ -41,6 +49,7 @@ SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
 TABLET = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
+SignedIn = Callable[..., Page]
 
 USERS = [
     TestUser("carla", "Carla-pw-1", ("clerk",)),    # creates, filters, runs reports
@@ -92,7 +101,8 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, for the whole session."""
+    """Debian's Chromium, headless, for the whole session (old failure shots removed)."""
+    shutil.rmtree(SCREENSHOTS / "failures", ignore_errors=True)
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: the browser tests need Debian's "
                     "'chromium' package, which `make test` installs (or set "
@@ -118,6 +128,7 @@ def new_page(browser: Browser, web_server: WebServer,
              request: pytest.FixtureRequest) -> Iterator[Callable[..., Page]]:
     """``new_page(viewport=..., locale=...)``: a page in a fresh context (no cookies)."""
     contexts: list[BrowserContext] = []
+    script_errors: list[str] = []
 
     def open_page(viewport: dict | None = None, locale: str = "en-GB", **options: Any) -> Page:
         context = browser.new_context(base_url=web_server.url, viewport=viewport or TABLET,
@@ -125,10 +136,7 @@ def new_page(browser: Browser, web_server: WebServer,
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.js_errors = errors  # type: ignore[attr-defined]
+        page.on("pageerror", lambda exc: script_errors.append(f"{page.url}: {exc}"))
         return page
 
     yield open_page
@@ -139,9 +147,14 @@ def new_page(browser: Browser, web_server: WebServer,
         name = re.sub(r"[^\w.-]+", "_", request.node.name)
         for index, context in enumerate(contexts):
             for number, opened in enumerate(context.pages):
-                opened.screenshot(path=folder / f"{name}-{index}-{number}.png", full_page=True)
+                with contextlib.suppress(PlaywrightError):  # a crashed page says enough
+                    opened.screenshot(path=folder / f"{name}-{index}-{number}.png",
+                                      full_page=True)
     for context in contexts:
         context.close()
+    if script_errors and report is not None and report.passed:
+        pytest.fail("JavaScript errors on the pages: " + "; ".join(script_errors),
+                    pytrace=False)
 
 
 @pytest.fixture
@@ -166,10 +179,30 @@ def sign_in(page: Page, username: str, password: str | None = None) -> Page:
     page.get_by_label(re.compile("^Password$")).fill(password or user.password)
     page.get_by_role("button", name=re.compile("^(Sign in|Accedi)$")).click()
     expect(page.locator("#login-error")).to_have_count(0)
+    expect(page.locator(".account .username")).to_have_text(username)
     return page
 
 
+@pytest.fixture(scope="session")
+def _sessions() -> dict[str, Any]:
+    """Each user's cookies after their first sign-in, reused by later tests (argon2 is slow)."""
+    return {}
+
+
 @pytest.fixture
-def signed_in(page: Page) -> Callable[[str], Page]:
-    """``signed_in("carla")``: the test's page, signed in as that user."""
-    return lambda username: sign_in(page, username)
+def signed_in(new_page: Callable[..., Page], _sessions: dict[str, Any]) -> SignedIn:
+    """``signed_in("carla", viewport=...)``: a new page signed in as that user, at home.
+
+    The first time through the login form; afterwards with the session cookie it gave.
+    """
+    def open_signed_in(username: str, **options: Any) -> Page:
+        if username in _sessions:
+            page = new_page(storage_state=_sessions[username], **options)
+            page.goto("/")
+            expect(page.locator(".account .username")).to_have_text(username)
+        else:
+            page = sign_in(new_page(**options), username)
+            _sessions[username] = page.context.storage_state()
+        return page
+
+    return open_signed_in

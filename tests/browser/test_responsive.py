@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, screenshot, sign_in
+from tests.browser.conftest import PHONE, SignedIn, screenshot
 
 
-def test_menu_toggle_opens_the_navigation_on_a_phone(new_page: Callable[..., Page]) -> None:
-    page = sign_in(new_page(viewport=PHONE, is_mobile=True, has_touch=True), "carla")
+def test_menu_toggle_opens_the_navigation_on_a_phone(signed_in: SignedIn) -> None:
+    page = signed_in("carla", viewport=PHONE, is_mobile=True, has_touch=True)
     menu = page.get_by_role("navigation", name="Main menu")
     toggle = page.get_by_role("button", name="Menu")
 
@@ -32,8 +31,8 @@ def test_menu_toggle_opens_the_navigation_on_a_phone(new_page: Callable[..., Pag
     assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
 
 
-def test_no_menu_toggle_on_a_tablet(page: Page) -> None:
-    sign_in(page, "carla")
+def test_no_menu_toggle_on_a_tablet(signed_in: SignedIn) -> None:
+    page = signed_in("carla")
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
     expect(page.get_by_role("navigation", name="Main menu")
            .get_by_role("link", name="Customers")).to_be_visible()

@@ -35,8 +35,8 @@ def test_wrong_password_shows_an_error_then_the_right_one_signs_in(page: Page) -
 
 def test_signing_out_ends_the_session(page: Page) -> None:
     page.goto("/login")
-    page.get_by_label("Username").fill("carla")
-    page.get_by_label("Password").fill("Carla-pw-1")
+    page.get_by_label("Username").fill("anna")
+    page.get_by_label("Password").fill("Anna-pw-1")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Home")).to_be_visible()
 
