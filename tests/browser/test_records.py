@@ -84,6 +84,12 @@ def test_create_a_sale_with_a_line_and_a_customer_chosen_by_type_ahead(signed_in
     expect(main).to_contain_text("€15.00")  # the sale's total
     screenshot(page, "detail")
 
+    # The customer's page lists the sale among the records that link to it.
+    main.get_by_role("link", name="Bottega Rossi").click()
+    expect(page.get_by_role("heading", name=re.compile("Bottega Rossi"))).to_be_visible()
+    related = page.get_by_role("region", name="Related records")
+    expect(related.get_by_role("row").filter(has_text="Hinges for Rossi")).to_have_count(1)
+
 
 def test_a_validation_error_is_shown_next_to_its_field_and_fixed(signed_in: SignedIn) -> None:
     page = signed_in("carla")
