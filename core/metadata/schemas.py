@@ -151,6 +151,14 @@ def report_schema() -> dict[str, Any]:
             "sort": SORT,
             "chart": {"enum": ["bar", "line", "pie", "none"]},
             "roles": {"type": "array", "items": NAME},
+            "group_choices": {"type": "array", "items": NAME, "minItems": 1,
+                              "uniqueItems": True},
+            "dashboard": {"type": "object", "additionalProperties": False,
+                          "properties": {
+                              "roles": {"type": "array", "items": NAME},
+                              "chart": {"enum": ["bar", "line", "pie", "none"]},
+                              "order": {"type": "integer"},
+                              "rows": {"type": "integer", "minimum": 1, "maximum": 50}}},
         },
     }
 

@@ -24,6 +24,22 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
+class DashboardSpec:
+    """Where a report appears on home dashboards: for which roles, how and in what order."""
+
+    roles: frozenset[str] = field(default_factory=frozenset)
+    chart: str | None = None
+    order: int = 100
+    rows: int = 5
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DashboardSpec:
+        """A dashboard entry from the report's ``dashboard`` key."""
+        return cls(roles=frozenset(data.get("roles") or ()), chart=data.get("chart") or None,
+                   order=int(data.get("order", 100)), rows=int(data.get("rows", 5)))
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     """A report: filters, up to two group fields and aggregates over one entity."""
 
@@ -39,6 +55,8 @@ class ReportSpec:
     chart: str = "none"
     roles: frozenset[str] = field(default_factory=frozenset)
     pack: str = ""
+    group_choices: tuple[str, ...] = ()
+    dashboard: DashboardSpec | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], pack: str = "") -> ReportSpec:
@@ -56,7 +74,10 @@ class ReportSpec:
                    group_by=tuple(data.get("group_by") or ()), aggregates=aggregates,
                    columns=tuple(data.get("columns") or ()), sort=data.get("sort") or None,
                    chart=str(data.get("chart", "none")),
-                   roles=frozenset(data.get("roles") or ()), pack=pack)
+                   roles=frozenset(data.get("roles") or ()), pack=pack,
+                   group_choices=tuple(data.get("group_choices") or ()),
+                   dashboard=(DashboardSpec.from_dict(data["dashboard"])
+                              if isinstance(data.get("dashboard"), Mapping) else None))
 
     def raw_filters(self) -> list[Any]:
         """The filters in the list form the filter parser reads."""

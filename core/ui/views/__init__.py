@@ -11,7 +11,8 @@ from flask import Blueprint
 # may also define ``navigation_items()``, ``login_links()`` and ``dashboard_widgets()``, each
 # returning a list of ``NavItem`` (or of widgets for the dashboard), which the base and home
 # templates show.
-MODULES = ("home", "auth", "api", "records", "record_list")
+MODULES = ("home", "auth", "api", "records", "record_list", "record_detail", "files",
+           "reports")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,483 @@
+"""Report pages: which reports a user may run, the page's parameters, the table and the chart.
+
+A report (``reports/*.yaml``, ``core.reports``) runs through the records service as the
+signed-in user. The page lets the user change, through the URL's query string:
+
+- the values of the report's own filters (``rf0``, ``rf1``... by position; empty drops it);
+- extra filters on the entity's list filters and the report's group fields, written as on
+  list pages: ``f.<field>`` for options, links, yes/no and text (contains); ``f.<field>.from``
+  and ``f.<field>.to`` for dates and numbers (inclusive);
+- the grouping (``group``, once or twice) among the report's ``group_choices``;
+- the chart (``chart``: bar, line, pie or none) and the measure it shows (``measure``).
+
+A value that does not read raises ``QueryError`` (a 400 page with the reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import dates
+from flask import current_app
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+
+from core.i18n import _
+from core.metadata.specs import EntitySpec, FieldSpec
+from core.records.errors import NotFound, QueryError, RecordError
+from core.records.filters import filter_field
+from core.records.reading import ListQuery
+from core.reports import ReportResult, ReportSpec, load_reports, run_report
+from core.reports.engine import LABEL_SUFFIX
+from core.ui import charts
+from core.ui.context import actor, gettext, labels, locale, officina, registry
+from core.ui.detail import may
+from core.ui.formatting import format_number, format_value, parse_decimal_input
+from core.ui.jinja_helpers import display
+
+CHARTS = ("bar", "line", "pie", "none")
+RANGE_TYPES = ("date", "datetime", "integer", "decimal", "money")
+EQUAL_TYPES = ("select", "link", "boolean")
+TEXT_TYPES = ("string", "email", "phone", "url")
+FILTER_PREFIX = "f."  # as on list pages (core.ui.list_query)
+EDITABLE_OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "like", "in", "not in")
+LINK_CHOICES = 100  # a link filter offers a list of at most this many targets
+
+
+# -- which reports ---------------------------------------------------------------------------
+
+def all_reports() -> dict[str, ReportSpec]:
+    """Every report of the live registry's packs (read once per registry version)."""
+    current = registry()
+    key = (current.content_hash, current.version)
+    cache = current_app.extensions.setdefault("officina_reports", {})
+    if cache.get("key") != key:
+        cache["key"], cache["reports"] = key, load_reports(current)
+    return cache["reports"]
+
+
+def runnable(spec: ReportSpec) -> bool:
+    """Whether the signed-in user may run ``spec``: its roles and ``read`` on its entity."""
+    user = actor()
+    entity = registry().entities.get(spec.entity)
+    if entity is None or entity.is_child:
+        return False
+    if spec.roles and not user.is_admin and not (user.roles & spec.roles):
+        return False
+    return may(spec.entity, "read")
+
+
+def available() -> list[ReportSpec]:
+    """The reports the signed-in user may run, by translated title."""
+    found = [spec for spec in all_reports().values() if runnable(spec)]
+    return sorted(found, key=lambda s: (labels().gettext(s.label).lower(), s.name))
+
+
+def report_spec(name: str) -> ReportSpec:
+    """The report called ``name`` if the user may run it; ``NotFound`` otherwise."""
+    spec = all_reports().get(name)
+    if spec is None or not runnable(spec):
+        raise NotFound(gettext(_("No such report.")))
+    return spec
+
+
+def title(spec: ReportSpec) -> str:
+    """The report's title in the user's language."""
+    return labels().gettext(spec.label or spec.name)
+
+
+# -- parameters ------------------------------------------------------------------------------
+
+@dataclass
+class Input:
+    """One filter input of the page."""
+
+    name: str
+    label: str
+    kind: str  # select, text, date, number, range-date, range-number
+    value: str = ""
+    upper: str = ""  # the "to" value of a range
+    options: list[tuple[str, str]] = field(default_factory=list)
+    operator: str = ""  # the report filter's operator, shown next to its field
+
+
+@dataclass
+class Parameters:
+    """What the page's query string asked for, checked: the spec to run and its inputs."""
+
+    spec: ReportSpec
+    extra: list[list[Any]]
+    inputs: list[Input]
+    group_choices: list[tuple[str, str]]
+    chart: str
+    measure: str | None
+    query: dict[str, Any]
+
+
+def _bad(message: str, **values: Any) -> QueryError:
+    return QueryError(gettext(message, **values))
+
+
+def _readable(entity: EntitySpec) -> frozenset[str] | None:
+    access_of = getattr(officina().records, "field_access", None)
+    if access_of is None:
+        return None
+    return frozenset(access_of(actor(), entity.name, "read").readable)
+
+
+def _date(text: str, spec: FieldSpec) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return dates.parse_date(text, locale=locale())
+    except (ValueError, IndexError) as exc:
+        raise _bad(_("\"{value}\" is not a date for {field}: write it like {example}."),
+                   value=text, field=labels().field_label(spec),
+                   example=format_value(dt.date(2026, 11, 23), "date", locale())) from exc
+
+
+def _number(text: str, spec: FieldSpec) -> str:
+    try:
+        value = parse_decimal_input(text, locale())
+    except ValueError as exc:
+        raise _bad(_("\"{value}\" is not a number for {field}: write it like {example}."),
+                   value=text, field=labels().field_label(spec),
+                   example=format_number(Decimal("1234.56"), locale())) from exc
+    return str(value)
+
+
+def _moment(day: dt.date) -> str:
+    """Local midnight of ``day`` as the naive UTC text datetimes are stored in."""
+    zone = ZoneInfo(officina().settings.timezone)
+    local = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    return local.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+
+
+def _bound(text: str, spec: FieldSpec, upper: bool) -> tuple[str, Any]:
+    """The condition of one end of a range input."""
+    if spec.type == "date":
+        return ("<=" if upper else ">="), _date(text, spec).isoformat()
+    if spec.type == "datetime":
+        day = _date(text, spec)
+        return ("<", _moment(day + dt.timedelta(days=1))) if upper else (">=", _moment(day))
+    return ("<=" if upper else ">="), _number(text, spec)
+
+
+def _options(spec: FieldSpec) -> list[tuple[str, str]]:
+    if spec.type == "select":
+        return list(labels().option_choices(spec))
+    if spec.type == "boolean":
+        return [("1", format_value(True, "boolean", locale())),
+                ("0", format_value(False, "boolean", locale()))]
+    if spec.type == "link" and spec.target and may(spec.target, "read"):
+        target = registry().entity(spec.target)
+        fields = ("ref",) + ((target.title_field,) if target.title_field else ())
+        try:
+            page = officina().records.list(actor(), target.name,
+                                           ListQuery(limit=LINK_CHOICES, fields=fields))
+        except RecordError:
+            return []
+        if page.total > LINK_CHOICES:
+            return []
+        found = [(str(row["id"]), str((row.get(target.title_field) if target.title_field
+                                       else None) or row.get("ref") or row["id"]))
+                 for row in page.rows]
+        return sorted(found, key=lambda item: item[1].lower())
+    return []
+
+
+def _filter_fields(spec: ReportSpec, entity: EntitySpec) -> list[FieldSpec]:
+    readable = _readable(entity)
+    names = dict.fromkeys([*entity.list_filters, *spec.group_by, *spec.group_choices])
+    found = []
+    for name in names:
+        field_spec = filter_field(entity, name)
+        if field_spec is None or (readable is not None and entity.field(name) is not None
+                                  and name not in readable):
+            continue
+        if field_spec.type in RANGE_TYPES + EQUAL_TYPES + TEXT_TYPES:
+            found.append(field_spec)
+    return found
+
+
+def _extra_input(field_spec: FieldSpec, args: MultiDict, extra: list[list[Any]]) -> Input:
+    name, label = field_spec.name, labels().field_label(field_spec)
+    param = FILTER_PREFIX + name
+    if field_spec.type in RANGE_TYPES:
+        low, high = (args.get(f"{param}.from", "").strip(), args.get(f"{param}.to", "").strip())
+        for text, upper in ((low, False), (high, True)):
+            if text:
+                extra.append([name, *_bound(text, field_spec, upper)])
+        kind = "range-date" if field_spec.type in ("date", "datetime") else "range-number"
+        return Input(param, label, kind, low, high)
+    value = args.get(param, "").strip()
+    options = _options(field_spec)
+    if value:
+        if field_spec.type == "link":
+            extra.append([name, "=", int(value) if value.isdigit() else value])
+        elif field_spec.type == "boolean":
+            if value not in ("1", "0"):
+                raise _bad(_("Choose yes or no for {field}."), field=label)
+            extra.append([name, "=", value == "1"])
+        elif field_spec.type in TEXT_TYPES:
+            extra.append([name, "like", value])
+        else:
+            extra.append([name, "=", value])
+    kind = "select" if options else "text"
+    return Input(param, label, kind, value, options=options)
+
+
+def _own_filters(spec: ReportSpec, entity: EntitySpec,
+                 args: MultiDict) -> tuple[ReportSpec, list[Input]]:
+    """The report's filters with the values the page changed; inputs for those it may."""
+    inputs: list[Input] = []
+    kept: list[Any] = []
+    for index, raw in enumerate(spec.raw_filters()):
+        editable = (isinstance(raw, list) and len(raw) == 3 and isinstance(raw[0], str)
+                    and str(raw[1]).lower() in EDITABLE_OPERATORS)
+        field_spec = filter_field(entity, raw[0]) if editable else None
+        if field_spec is None:
+            kept.append(raw)
+            continue
+        param = f"rf{index}"
+        many = str(raw[1]).lower() in ("in", "not in")
+        default = ", ".join(map(str, raw[2])) if many and isinstance(raw[2], list) else str(
+            raw[2])
+        value = args.get(param, default).strip() if param in args else default
+        if value:
+            parsed: Any = [v.strip() for v in value.split(",") if v.strip()] if many else value
+            if field_spec.type in RANGE_TYPES and not many:
+                parsed = (_date(value, field_spec).isoformat()
+                          if field_spec.type in ("date", "datetime")
+                          else _number(value, field_spec))
+            kept.append([raw[0], raw[1], parsed])
+        options = [] if many else _options(field_spec)
+        inputs.append(Input(param, labels().field_label(field_spec),
+                            "select" if options else "text", value, options=options,
+                            operator=str(raw[1])))
+    return replace(spec, filters=tuple(tuple(f) if isinstance(f, list) else f
+                                       for f in kept)), inputs
+
+
+def _grouping(spec: ReportSpec, entity: EntitySpec,
+              args: MultiDict) -> tuple[ReportSpec, list[tuple[str, str]]]:
+    choices = list(dict.fromkeys([*spec.group_by, *spec.group_choices]))
+    readable = _readable(entity)
+    choices = [c for c in choices if readable is None or entity.field(c) is None
+               or c in readable]
+    labelled = []
+    for name in choices:
+        field_spec = filter_field(entity, name)
+        if field_spec is not None:
+            labelled.append((name, labels().field_label(field_spec)))
+    asked = [g for g in args.getlist("group") if g]
+    if not asked or not spec.group_choices:
+        return spec, labelled if spec.group_choices else []
+    if len(asked) > 2 or len(set(asked)) != len(asked):
+        raise _bad(_("Group by one or two different fields."))
+    for name in asked:
+        if name not in choices:
+            raise _bad(_("This report cannot be grouped by \"{field}\"."), field=name)
+    # A sort by a group field is kept only if that field still comes first.
+    aggregates = {a.label for a in spec.aggregates}
+    sort = spec.sort
+    if sort and sort.lstrip("-") != asked[0] and sort.lstrip("-") not in aggregates:
+        sort = None
+    return replace(spec, group_by=tuple(asked), sort=sort), labelled
+
+
+def parameters(spec: ReportSpec, args: MultiDict) -> Parameters:
+    """The report to run as the query string ``args`` asks; ``QueryError`` for bad values."""
+    entity = registry().entity(spec.entity)
+    changed, inputs = _own_filters(spec, entity, args)
+    changed, group_choices = _grouping(changed, entity, args)
+    extra: list[list[Any]] = []
+    inputs += [_extra_input(field_spec, args, extra) for field_spec in _filter_fields(spec, entity)]
+    chart = args.get("chart") or spec.chart
+    if chart not in CHARTS:
+        raise _bad(_("Unknown chart \"{chart}\": use bar, line, pie or none."), chart=chart)
+    labels_of = [a.label for a in spec.aggregates]
+    measure = args.get("measure") or None
+    if measure is not None and measure not in labels_of:
+        raise _bad(_("Unknown measure \"{measure}\"."), measure=measure)
+    query = {key: values if len(values) > 1 else values[0]
+             for key, values in args.lists() if any(values)}
+    return Parameters(changed, extra, inputs, group_choices, chart, measure, query)
+
+
+def run(params: Parameters) -> ReportResult:
+    """Run the report as the signed-in user, with the page's parameters."""
+    return run_report(officina().records, actor(), params.spec, params.extra or None)
+
+
+# -- table -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the report table: its key, header and whether it holds numbers."""
+
+    key: str
+    header: str
+    number: bool
+    group: bool
+
+
+def _aggregate_field(entity: EntitySpec, name: str | None) -> FieldSpec | None:
+    return filter_field(entity, name) if name else None
+
+
+def columns(result: ReportResult) -> list[Column]:
+    """The table's columns: the group fields, then the aggregates (translated)."""
+    entity = registry().entity(result.report.entity)
+    found = []
+    for column in result.columns:
+        if column.kind == "group":
+            field_spec = filter_field(entity, column.name)
+            header = labels().field_label(field_spec) if field_spec else column.label
+            found.append(Column(column.name, header, False, True))
+        else:
+            found.append(Column(column.name, labels().gettext(column.label), True, False))
+    return found
+
+
+def group_text(row: Mapping[str, Any], name: str, entity: EntitySpec) -> str:
+    """A group's value as text: a link's title, an option's label, a date for the locale."""
+    value, label = row.get(name), row.get(name + LABEL_SUFFIX)
+    field_spec = filter_field(entity, name)
+    if value is None:
+        return gettext(_("(empty)"))
+    if field_spec is None:
+        return str(label if label is not None else value)
+    if field_spec.type == "link":
+        return str(label) if label is not None else gettext(_("Record {id}"), id=value)
+    if field_spec.type == "datetime":
+        return format_value(value, "date", locale())
+    return display(value, field_spec)
+
+
+def aggregate_text(value: Any, function: str | None, name: str | None,
+                   entity: EntitySpec) -> str:
+    """An aggregate's value for the locale: counts and averages as numbers, sums of money as
+    money, minimum and maximum as their field shows them."""
+    if value is None:
+        return ""
+    field_spec = _aggregate_field(entity, name)
+    if function == "count" or field_spec is None:
+        return format_number(value, locale())
+    if function == "avg" and field_spec.type != "money":
+        return format_number(value, locale())
+    return display(value, field_spec)
+
+
+def table(result: ReportResult) -> tuple[list[Column], list[list[str]], list[str]]:
+    """Headers, formatted rows and the formatted totals row of a result."""
+    entity = registry().entity(result.report.entity)
+    cols = columns(result)
+    rows = []
+    for row in result.rows:
+        cells = []
+        for spec, column in zip(result.columns, cols, strict=True):
+            if column.group:
+                cells.append(group_text(row, column.key, entity))
+            else:
+                cells.append(aggregate_text(row.get(column.key), spec.function,
+                                            _aggregate_name(result, column.key), entity))
+        rows.append(cells)
+    totals = []
+    for spec, column in zip(result.columns, cols, strict=True):
+        if column.group:
+            totals.append("")
+        else:
+            totals.append(aggregate_text(result.totals.get(column.key), spec.function,
+                                         _aggregate_name(result, column.key), entity))
+    if totals and cols and cols[0].group:
+        totals[0] = gettext(_("Total"))
+    return cols, rows, totals
+
+
+def _aggregate_name(result: ReportResult, label: str) -> str | None:
+    return next((a.field for a in result.report.aggregates if a.label == label), None)
+
+
+def export_table(result: ReportResult) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """Columns and rows for CSV and XLSX: group labels as text, numbers and dates typed, and
+    a last row of totals."""
+    entity = registry().entity(result.report.entity)
+    cols = columns(result)
+    rows: list[dict[str, Any]] = []
+    for row in result.rows:
+        out: dict[str, Any] = {}
+        for column in cols:
+            if column.group:
+                field_spec = filter_field(entity, column.key)
+                value = row.get(column.key)
+                typed = field_spec is not None and field_spec.type in (
+                    "date", "datetime", "integer", "decimal", "money")
+                out[column.key] = value if typed else group_text(row, column.key, entity)
+            else:
+                out[column.key] = row.get(column.key)
+        rows.append(out)
+    totals: dict[str, Any] = {c.key: result.totals.get(c.key) for c in cols if not c.group}
+    if cols and cols[0].group:
+        totals[cols[0].key] = gettext(_("Total"))
+    rows.append(totals)
+    return [(c.key, c.header) for c in cols], rows
+
+
+# -- chart -----------------------------------------------------------------------------------
+
+def _number_of(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float | Decimal) else None
+
+
+def chart(result: ReportResult, kind: str, measure: str | None, width: int = 640,
+          height: int = 320, heading: str | None = None) -> Markup | None:
+    """The result as an inline SVG chart (``kind`` bar, line or pie), or None for ``none``."""
+    if kind == "none":
+        return None
+    entity = registry().entity(result.report.entity)
+    aggregates = [c for c in result.columns if c.kind == "aggregate"]
+    if not aggregates:
+        return None
+    chosen = next((c for c in aggregates if c.name == measure), aggregates[0])
+    groups = [c.name for c in result.columns if c.kind == "group"]
+    name = heading or f"{title(result.report)} · {labels().gettext(chosen.label)}"
+    if not groups:
+        labels_ = [labels().gettext(chosen.label)]
+        series = {labels().gettext(chosen.label): [_number_of(result.totals.get(chosen.name))]}
+    elif len(groups) == 1 or kind == "pie":
+        first = groups[0]
+        order: dict[str, float | None] = {}
+        for row in result.rows:
+            key = group_text(row, first, entity)
+            value = _number_of(row.get(chosen.name))
+            if len(groups) > 1 and key in order and value is not None:
+                value = (order[key] or 0) + value
+            order[key] = value if value is not None else order.get(key)
+        labels_ = list(order)
+        series = {labels().gettext(chosen.label): list(order.values())}
+    else:
+        first, second = groups
+        labels_ = list(dict.fromkeys(group_text(r, first, entity) for r in result.rows))
+        names = list(dict.fromkeys(group_text(r, second, entity) for r in result.rows))
+        grid: dict[str, list[float | None]] = {n: [None] * len(labels_) for n in names}
+        for row in result.rows:
+            grid[group_text(row, second, entity)][
+                labels_.index(group_text(row, first, entity))] = _number_of(row.get(chosen.name))
+        series = grid
+    if kind == "pie":
+        values = next(iter(series.values()))
+        if any(v is not None and v < 0 for v in values):
+            kind = "bar"
+        else:
+            # charts.py escapes every text it writes into the SVG
+            return Markup(charts.pie_chart(labels_, values, name, width, height))  # noqa: S704
+    draw = charts.line_chart if kind == "line" else charts.bar_chart
+    return Markup(draw(labels_, series, name, width, height))  # noqa: S704
