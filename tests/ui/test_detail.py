@@ -182,3 +182,14 @@ def test_files_of_lines_are_reached_through_their_record(
     url = f"/app/sale/{sale['id']}/line/lines/{line_id}/file/product"
     assert carla.get(url).status_code == 404
     assert carla.get(f"/app/sale/{sale['id']}/line/subject/{line_id}/file/x").status_code == 404
+
+
+def test_buttons_follow_the_permissions(app: Flask,
+                                        signed_in: Callable[[str], FlaskClient]) -> None:
+    _customer, _product, sale = _sale(app)
+    edit = f'href="/app/sale/{sale["id"]}/edit"'
+    delete = f'action="/app/sale/{sale["id"]}/delete"'
+    carla = signed_in("carla").get(f"/app/sale/{sale['id']}").get_data(as_text=True)
+    assert edit in carla and delete not in carla  # clerks read, create and update sales
+    anna = signed_in("anna").get(f"/app/sale/{sale['id']}").get_data(as_text=True)
+    assert edit in anna and delete in anna
