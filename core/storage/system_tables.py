@@ -144,3 +144,14 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         sa.Column("rule", sa.String(140), primary_key=True),
         sa.Column("last_run_at", sa.DateTime(), nullable=False),
     )
+    sa.Table(
+        "officina_saved_filter", metadata,
+        sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("username", sa.String(140), nullable=False),
+        sa.Column("entity", sa.String(63), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("query", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("username", "entity", "name",
+                            name="uq_officina_saved_filter_name"),
+    )

@@ -49,11 +49,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _csv_cell(value: Any, timezone: str | None) -> str:
+def _csv_cell(value: Any, timezone: str | None, decimal_separator: str = ".") -> str:
     if value is None:
         return ""
-    if isinstance(value, bool | int | float | Decimal):
+    if isinstance(value, bool | int):
         return str(value)
+    if isinstance(value, float | Decimal):
+        return str(value).replace(".", decimal_separator)
     if isinstance(value, dt.datetime):
         return _local(value, timezone).isoformat(sep=" ", timespec="minutes")
     if isinstance(value, dt.date):
@@ -62,13 +64,15 @@ def _csv_cell(value: Any, timezone: str | None) -> str:
 
 
 def to_csv(columns: Columns, rows: Rows, *, delimiter: str = ",",
-           timezone: str | None = None) -> bytes:
-    """UTF-8 CSV with a BOM (so Excel reads accents); use ``delimiter=";"`` for Italian Excel."""
+           timezone: str | None = None, decimal_separator: str = ".") -> bytes:
+    """UTF-8 CSV with a BOM (so Excel reads accents); use ``delimiter=";"`` and
+    ``decimal_separator=","`` for Italian Excel (numbers are never neutralised)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow([neutralise(header) for _, header in columns])
     for row in rows:
-        writer.writerow([_csv_cell(row.get(key), timezone) for key, _ in columns])
+        writer.writerow([_csv_cell(row.get(key), timezone, decimal_separator)
+                         for key, _ in columns])
     return buffer.getvalue().encode("utf-8-sig")
 
 
