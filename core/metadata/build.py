@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.metadata.access import role_permission
 from core.metadata.names import default_label, table_name
 from core.metadata.overlay import EntityDraft
 from core.metadata.specs import EntitySpec, FieldSpec, LayoutSection, LayoutTab
@@ -68,8 +69,8 @@ def build_entity(draft: EntityDraft) -> EntitySpec:
         default_sort=listing.get("sort") or "-modified_at",
         layout=build_layout(data.get("layout")),
         indexes=tuple(tuple(index) for index in data.get("indexes") or ()),
-        permissions={role: frozenset(actions)
-                     for role, actions in (data.get("permissions") or {}).items()},
+        role_permissions={role: role_permission(value)
+                          for role, value in (data.get("permissions") or {}).items()},
         renamed_from=data.get("renamed_from"),
         source=draft.document.file,
     )

@@ -1,8 +1,9 @@
 """Merge an administrator's customisation (the overlay) over a pack's entity, as pure data.
 
-The merge is deterministic: labels and the list and layout blocks are replaced; custom fields
-(named ``x_...``) are added after the pack's fields; a pack field's presentation keys are
-overridden; select options given in an overlay are appended to the pack's, never removed.
+The merge is deterministic: labels and the list, layout and permissions blocks are
+replaced; custom fields (named ``x_...``) are added after the pack's fields; a pack field's
+presentation keys are overridden; select options given in an overlay are appended to the
+pack's, never removed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from core.metadata.diagnostics import Diagnostic, PathPart
 from core.metadata.yaml_source import SourceDocument
 
-REPLACED_KEYS = ("label", "plural", "list", "layout")
+REPLACED_KEYS = ("label", "plural", "list", "layout", "permissions")
 
 
 @dataclass

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from core.metadata.access import permission_problems
 from core.metadata.build import build_entity
 from core.metadata.diagnostics import Diagnostic, MetadataError
 from core.metadata.loader import PackSource, read_packs, schema_errors
@@ -109,6 +110,8 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
                  label=p.manifest.data.get("label", p.name))
         for p in packs)
     entities = {name: build_entity(draft) for name, draft in drafts.items()}
+    for name, draft in drafts.items():
+        problems += permission_problems(draft, entities[name], entities)
     calendars = {doc.data["name"]: doc for pack in packs
                  for doc in pack.documents.get("calendar", [])}
     problems += _calendar_problems(calendars.values())

@@ -21,7 +21,20 @@ NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "maxLength": 63,
 NAMES = {"type": "array", "items": NAME, "uniqueItems": True}
 LABEL = {"type": "string", "minLength": 1, "maxLength": 200}
 ACTION_LIST = {"type": "array", "uniqueItems": True,
-               "items": {"enum": ["read", "create", "update", "delete"]}}
+               "items": {"enum": ["read", "create", "update", "delete", "export"]}}
+ROLE_ACCESS = {  # a list of actions, or a mapping with actions and restrictions
+    "if": {"type": "array"}, "then": ACTION_LIST,
+    "else": {"type": "object", "additionalProperties": False, "required": ["actions"],
+             "properties": {
+                 "actions": ACTION_LIST,
+                 "where": {"type": ["object", "array"], "minProperties": 1, "minItems": 1,
+                           "description": "a row condition: {field: value} or list filters; "
+                                          "$user is the acting username"},
+                 "read_only": NAMES,
+                 "hidden": NAMES}}}
+PERMISSIONS = {"type": "object",
+               "propertyNames": {"type": "string", "pattern": r"^(\*|[a-z][a-z0-9_]*)$"},
+               "additionalProperties": ROLE_ACCESS}
 SORT = {"type": "string", "pattern": "^-?[a-z][a-z0-9_]*$"}
 
 COMMON_FIELD_KEYS: dict[str, Any] = {
@@ -97,10 +110,7 @@ def entity_schema() -> dict[str, Any]:
                         "description": "composite indexes, each a list of fields in order",
                         "items": {"type": "array", "items": NAME, "minItems": 2,
                                   "uniqueItems": True}},
-            "permissions": {"type": "object",
-                            "propertyNames": {"type": "string",
-                                              "pattern": r"^(\*|[a-z][a-z0-9_]*)$"},
-                            "additionalProperties": ACTION_LIST},
+            "permissions": PERMISSIONS,
         },
     }
 
@@ -345,6 +355,7 @@ def overlay_schema() -> dict[str, Any]:
                        "additionalProperties": override},
             "list": _list_schema(),
             "layout": _layout_schema(),
+            "permissions": PERMISSIONS,
         },
     }
 

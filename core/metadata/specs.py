@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-ACTIONS = ("read", "create", "update", "delete")
+ACTIONS = ("read", "create", "update", "delete", "export")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,21 @@ class FieldSpec:
     def stored(self) -> bool:
         """Whether the field is a column of its entity's table (child tables are not)."""
         return self.type != "table"
+
+
+@dataclass(frozen=True)
+class RolePermission:
+    """What one role may do on an entity's records.
+
+    ``where`` is a row condition in the list-filter syntax (``$user`` stands for the acting
+    username), or None for every row; ``read_only`` fields can be read but not written,
+    ``hidden`` fields neither read nor written.
+    """
+
+    actions: frozenset[str]
+    where: Any = field(default=None, hash=False)
+    read_only: frozenset[str] = frozenset()
+    hidden: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -79,13 +94,20 @@ class EntitySpec:
     layout: tuple[LayoutTab, ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
     permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    role_permissions: Mapping[str, RolePermission] = field(default_factory=dict)
     renamed_from: str | None = None
     source: str = ""
     _by_name: Mapping[str, FieldSpec] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", MappingProxyType({f.name: f for f in self.fields}))
-        object.__setattr__(self, "permissions", MappingProxyType(dict(self.permissions)))
+        # ``permissions`` (role -> actions) and ``role_permissions`` (role -> RolePermission)
+        # describe the same thing; either may be given, the other follows.
+        roles = dict(self.role_permissions) or {
+            role: RolePermission(frozenset(actions)) for role, actions in self.permissions.items()}
+        object.__setattr__(self, "role_permissions", MappingProxyType(roles))
+        object.__setattr__(self, "permissions", MappingProxyType(
+            {role: access.actions for role, access in roles.items()}))
 
     def field(self, name: str) -> FieldSpec | None:
         """The field called ``name``, or None."""

@@ -2,11 +2,16 @@
 
 A filter is a condition ``["field", "op", value]`` or a group ``{"and": [...]}``,
 ``{"or": [...]}``, ``{"not": ...}``; a plain list of filters means "all of them".
+
+A condition may reach across one link: ``["technician.user", "=", "anna"]`` holds for the
+records whose ``technician`` is one whose ``user`` is ``anna`` (compiled to
+``technician IN (SELECT id FROM <technician table> WHERE user = 'anna')``); records whose
+link is empty never match such a condition, whatever its operator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +38,16 @@ MANY_VALUES = ("in", "not in")
 
 @dataclass(frozen=True)
 class Condition:
-    """One comparison of a field with a converted value."""
+    """One comparison of a field with a converted value.
+
+    With ``via`` (a link field of the filtered entity), ``field`` is a field of the link's
+    target and the condition holds for records linking to a target that satisfies it.
+    """
 
     field: FieldSpec
     operator: str
     value: Any
+    via: FieldSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,8 @@ class Group:
 
 
 Filter = Condition | Group
+FieldGate = Callable[[EntitySpec, str], bool]
+"""Whether a filter may use a field (or standard column) of an entity; False reads as unknown."""
 
 
 def filter_field(entity: EntitySpec, name: str) -> FieldSpec | None:
@@ -64,9 +76,34 @@ def filter_field(entity: EntitySpec, name: str) -> FieldSpec | None:
 class FilterParser:
     """Parses raw filters for one entity into checked ``Filter`` trees."""
 
-    def __init__(self, entity: EntitySpec, translator: Translator):
+    def __init__(self, entity: EntitySpec, translator: Translator,
+                 entities: Mapping[str, EntitySpec] | None = None,
+                 gate: FieldGate | None = None):
+        """``entities`` lets conditions reach across links (``link.field``); ``gate`` hides
+        fields the caller may not use (they are refused as unknown ones)."""
         self.entity = entity
         self.t = translator
+        self.entities = entities
+        self.gate = gate
+
+    def field(self, name: str) -> tuple[FieldSpec | None, FieldSpec | None]:
+        """The field a condition names, and the link it goes through (or None)."""
+        if "." not in name:
+            spec = filter_field(self.entity, name)
+            if spec is not None and self.gate is not None and not self.gate(self.entity, name):
+                spec = None
+            return spec, None
+        link_name, _dot, target_name = name.partition(".")
+        link = filter_field(self.entity, link_name)
+        if (self.entities is None or link is None or link.type != "link"
+                or link.target not in self.entities
+                or (self.gate is not None and not self.gate(self.entity, link_name))):
+            return None, None
+        target = self.entities[link.target or ""]
+        spec = filter_field(target, target_name) if "." not in target_name else None
+        if spec is not None and self.gate is not None and not self.gate(target, target_name):
+            spec = None
+        return spec, link if spec is not None else None
 
     def fail(self, message: str, **values: Any) -> QueryError:
         return QueryError(self.t.gettext(message, **values))
@@ -75,30 +112,36 @@ class FilterParser:
         """A ``Filter`` from JSON-like data; ``QueryError`` naming the problem otherwise."""
         if raw is None or raw == []:
             return None
-        if isinstance(raw, list) and raw and all(isinstance(i, list | dict) for i in raw):
+        if (isinstance(raw, list | tuple) and raw
+                and all(isinstance(i, list | tuple | Mapping) for i in raw)):
             return Group("and", tuple(self.parse_one(item) for item in raw))
         return self.parse_one(raw)
 
     def parse_one(self, raw: Any) -> Filter:
-        if isinstance(raw, dict):
+        if isinstance(raw, Mapping):
             if len(raw) != 1 or next(iter(raw)) not in ("and", "or", "not"):
                 raise self.fail(_("A filter group is {{\"and\": [...]}}, {{\"or\": [...]}} or "
                                   "{{\"not\": ...}}."))
             kind, body = next(iter(raw.items()))
             if kind == "not":
                 return Group("not", (self.parse_one(body),))
-            if not isinstance(body, list) or not body:
+            if not isinstance(body, list | tuple) or not body:
                 raise self.fail(_("\"{kind}\" needs a list of filters."), kind=kind)
             return Group(kind, tuple(self.parse_one(item) for item in body))
-        if not isinstance(raw, list) or len(raw) not in (2, 3) or not isinstance(raw[0], str):
+        if (not isinstance(raw, list | tuple) or len(raw) not in (2, 3)
+                or not isinstance(raw[0], str)):
             raise self.fail(_("A filter is [field, operator, value]: got {raw}."), raw=raw)
         return self.condition(raw[0], str(raw[1]).lower(), raw[2] if len(raw) == 3 else None)
 
     def condition(self, name: str, operator: str, value: Any) -> Condition:
-        spec = filter_field(self.entity, name)
+        spec, via = self.field(name)
         if spec is None:
             raise self.fail(_("Cannot filter on unknown field \"{field}\" of {entity}."),
                             field=name, entity=self.entity.name)
+        condition = self._condition(spec, name, operator, value)
+        return Condition(condition.field, condition.operator, condition.value, via)
+
+    def _condition(self, spec: FieldSpec, name: str, operator: str, value: Any) -> Condition:
         operators = FIELD_TYPES[spec.type].operators
         if operator not in operators:
             raise self.fail(_("Operator \"{op}\" does not apply to field \"{field}\"; use one "
@@ -106,12 +149,12 @@ class FilterParser:
         if operator in NO_VALUE:
             return Condition(spec, operator, None)
         if operator in MANY_VALUES:
-            if not isinstance(value, list) or not value:
+            if not isinstance(value, list | tuple) or not value:
                 raise self.fail(_("\"{op}\" on \"{field}\" needs a list of values."),
                                 op=operator, field=name)
             return Condition(spec, operator, tuple(self.value(spec, v) for v in value))
         if operator == "between":
-            if not isinstance(value, list) or len(value) != 2:
+            if not isinstance(value, list | tuple) or len(value) != 2:
                 raise self.fail(_("\"between\" on \"{field}\" needs two values."), field=name)
             return Condition(spec, operator, (self.value(spec, value[0]),
                                               self.value(spec, value[1])))
@@ -148,13 +191,32 @@ def like_pattern(text: str) -> str:
     return escaped.replace("*", "%") if "*" in text else f"%{escaped}%"
 
 
-def compile_filter(node: Filter, table: sa.Table, link_ids: LinkResolver) -> sa.ColumnElement[bool]:
-    """An SQLAlchemy condition for ``node``; ``link_ids`` turns a link's ref into an id query."""
+Targets = Callable[[FieldSpec], tuple[sa.FromClause, sa.ColumnElement[bool] | None]]
+"""For a link a condition goes through: the target's table (an alias) and a condition that
+limits which of its rows may match (or None)."""
+
+
+def compile_filter(node: Filter, table: sa.FromClause, link_ids: LinkResolver,
+                   targets: Targets | None = None) -> sa.ColumnElement[bool]:
+    """An SQLAlchemy condition for ``node``; ``link_ids`` turns a link's ref into an id query.
+
+    ``targets`` gives the table of a link's target, for conditions across a link.
+    """
     if isinstance(node, Group):
-        parts = [compile_filter(item, table, link_ids) for item in node.items]
+        parts = [compile_filter(item, table, link_ids, targets) for item in node.items]
         if node.kind == "not":
             return sa.not_(parts[0])
         return sa.and_(*parts) if node.kind == "and" else sa.or_(*parts)
+    if node.via is not None:
+        if targets is None:
+            raise ValueError(f"no target table for the link {node.via.name}")
+        target, limit = targets(node.via)
+        inner = compile_filter(Condition(node.field, node.operator, node.value), target,
+                               link_ids)
+        ids = sa.select(target.c.id).where(inner)
+        if limit is not None:
+            ids = ids.where(limit)
+        return table.c[node.via.name].in_(ids)
     column = table.c[node.field.name]
     op, value = node.operator, node.value
     if node.field.type == "link":
