@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,10 @@ from core.records.errors import QueryError
 from core.storage.tables import Schema
 
 TITLE_SUFFIX = "__title"
+TitleSource = Callable[[EntitySpec, sa.FromClause],
+                       tuple[sa.ColumnElement[Any] | None, sa.ColumnElement[bool] | None]]
+"""For a link's target (and an alias of its table): the column naming its records, or None
+when the reader may not see them, and a condition limiting which of them may be named."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,11 @@ def title_column(target: EntitySpec, table: sa.FromClause) -> sa.ColumnElement[A
 
 
 def selection(entity: EntitySpec, registry: Registry, schema: Schema,
-              wanted: Sequence[str] | None) -> Selection:
-    """Columns for ``wanted`` fields (all stored ones when None), with link titles joined."""
+              wanted: Sequence[str] | None, titles: TitleSource | None = None) -> Selection:
+    """Columns for ``wanted`` fields (all stored ones when None), with link titles joined.
+
+    ``titles`` decides which link titles the reader may see (all of them when None).
+    """
     table = schema.table(entity.name)
     standard = ["id", "parent_id", "idx"] if entity.is_child else list(STANDARD_COLUMNS)
     names = list(wanted) if wanted is not None else [f.name for f in entity.stored_fields]
@@ -77,32 +84,46 @@ def selection(entity: EntitySpec, registry: Registry, schema: Schema,
             # rows of the page, after sorting and limiting.
             target = registry.entity(spec.target or "")
             alias = schema.table(target.name).alias(f"link_{name}")
-            title = (sa.select(title_column(target, alias)).where(alias.c.id == table.c[name])
-                     .scalar_subquery())
+            column, limit = ((title_column(target, alias), None) if titles is None
+                             else titles(target, alias))
+            if column is None:
+                title: sa.ColumnElement[Any] = sa.null()
+            else:
+                found = sa.select(column).where(alias.c.id == table.c[name])
+                if limit is not None:
+                    found = found.where(limit)
+                title = found.scalar_subquery()
             chosen.columns.append(title.label(name + TITLE_SUFFIX))
             chosen.links.append(name)
     return chosen
 
 
-def check_fields(entity: EntitySpec, names: Sequence[str], t: Translator) -> None:
-    """Raise ``QueryError`` for a requested field the entity does not have."""
+def check_fields(entity: EntitySpec, names: Sequence[str], t: Translator,
+                 hidden: Collection[str] = ()) -> None:
+    """Raise ``QueryError`` for a requested field the entity does not have (or hides)."""
     standard = ("id", "parent_id", "idx") if entity.is_child else STANDARD_COLUMNS
     for name in names:
         spec = entity.field(name)
-        if name not in standard and (spec is None or not spec.stored):
+        if name in hidden or (name not in standard and (spec is None or not spec.stored)):
             raise QueryError(t.gettext(_("Unknown field \"{field}\" of {entity}."), field=name,
                                        entity=entity.name))
 
 
 def order_by(entity: EntitySpec, table: sa.Table, sort: Sequence[str],
-             t: Translator) -> list[sa.ColumnElement[Any]]:
-    """ORDER BY terms for ``sort`` (``-name`` for descending), ending with the id."""
+             t: Translator, hidden: Collection[str] = ()) -> list[sa.ColumnElement[Any]]:
+    """ORDER BY terms for ``sort`` (``-name`` for descending), ending with the id.
+
+    ``hidden`` fields cannot be sorted by; an entity's default sort on one of them falls
+    back to the newest changes first.
+    """
     terms = []
-    for item in sort or [entity.default_sort]:
+    default = entity.default_sort if entity.default_sort.lstrip("-") not in hidden \
+        else "-modified_at"
+    for item in sort or [default]:
         name = item.lstrip("-")
         spec = entity.field(name)
-        sortable = (name in STANDARD_COLUMNS and not entity.is_child) or (
-            spec is not None and spec.stored and FIELD_TYPES[spec.type].sortable)
+        sortable = name not in hidden and ((name in STANDARD_COLUMNS and not entity.is_child) or (
+            spec is not None and spec.stored and FIELD_TYPES[spec.type].sortable))
         if not sortable or name not in table.c:
             raise QueryError(t.gettext(_("Cannot sort by \"{field}\"."), field=name))
         column = table.c[name]
@@ -144,14 +165,20 @@ def count_rows(connection: Connection, table: sa.Table, condition: sa.ColumnElem
 
 
 def load_lines(connection: Connection, registry: Registry, schema: Schema,
-               entity: EntitySpec, records: list[dict[str, Any]]) -> None:
-    """Attach child lines (and theirs, recursively) to ``records``: one query per child table."""
+               entity: EntitySpec, records: list[dict[str, Any]],
+               titles: TitleSource | None = None, hidden: Collection[str] = ()) -> None:
+    """Attach child lines (and theirs, recursively) to ``records``: one query per child table.
+
+    ``hidden`` child tables of ``entity`` are left out; ``titles`` as for ``selection``.
+    """
     if not records:
         return
     by_id = {r["id"]: r for r in records}
     for spec in entity.table_fields:
+        if spec.name in hidden:
+            continue
         child = registry.entity(spec.target or "")
-        chosen = selection(child, registry, schema, None)
+        chosen = selection(child, registry, schema, None, titles)
         table = schema.table(child.name)
         statement = (sa.select(*chosen.columns, table.c.parent_id).select_from(chosen.source)
                      .where(table.c.parent_id.in_(list(by_id)))
@@ -161,4 +188,4 @@ def load_lines(connection: Connection, registry: Registry, schema: Schema,
             record[spec.name] = []
         for line in lines:
             by_id[line["parent_id"]][spec.name].append(line)
-        load_lines(connection, registry, schema, child, lines)
+        load_lines(connection, registry, schema, child, lines, titles)

@@ -19,13 +19,19 @@ from sqlalchemy.exc import IntegrityError
 
 from core.files import FileStore
 from core.i18n import Translator, _
-from core.metadata.specs import EntitySpec, FieldSpec
+from core.metadata.specs import ACTIONS, EntitySpec
 from core.records.actor import Actor
 from core.records.audit import changed_fields, write_audit
 from core.records.errors import Conflict, NotFound, RecordValidationError
-from core.records.filters import FilterParser, compile_filter
+from core.records.history import HistoryEntry, read_history
 from core.records.naming import next_ref
-from core.records.permissions import PermissionPolicy, RolePolicy, require
+from core.records.permissions import (
+    ACTION_NAMES,
+    FieldAccess,
+    PermissionPolicy,
+    RolePolicy,
+    denied,
+)
 from core.records.reading import (
     ListQuery,
     Page,
@@ -36,6 +42,7 @@ from core.records.reading import (
     present,
     selection,
 )
+from core.records.scope import Scope
 from core.records.writing import (
     Prepared,
     WriteContext,
@@ -113,12 +120,13 @@ class RecordsService:
             yield own
 
     def _find(self, connection: Connection, loaded: Loaded, entity: EntitySpec, actor: Actor,
-              key: int | str, lock: bool = False) -> Mapping[str, Any]:
+              key: int | str, scope: Scope, lock: bool = False) -> Mapping[str, Any]:
+        """The stored row ``key`` among those ``scope`` reaches; ``NotFound`` otherwise."""
         table = loaded.schema.table(entity.name)
         column = table.c.id if isinstance(key, int) or str(key).isdigit() else table.c.ref
         value = int(key) if column is table.c.id else key
         statement = sa.select(table).where(column == value)
-        visible = self.policy.row_filter(actor, entity, table)
+        visible = scope.rows()
         if visible is not None:
             statement = statement.where(visible)
         if lock and connection.dialect.name == "postgresql":
@@ -149,56 +157,102 @@ class RecordsService:
 
     def get(self, actor: Actor, entity_name: str, key: int | str, *,
             connection: Connection | None = None) -> dict[str, Any]:
-        """One record by id or ref, with link titles and its child lines."""
+        """One record by id or ref, with link titles and its child lines.
+
+        Only records inside the actor's row condition are found (others are ``NotFound``, as
+        if missing); hidden fields are left out; ``_titles`` of links to entities the actor
+        may not read are None.
+        """
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
-        require(self.policy, actor, entity, "read")
+        scope = Scope(self.policy, loaded, actor, entity, "read")
+        with self._reading(connection) as conn:
+            return self._fetch(conn, loaded, entity, key, scope, actor)
+
+    def _fetch(self, conn: Connection, loaded: Loaded, entity: EntitySpec, key: int | str,
+               scope: Scope | None, actor: Actor, rows: bool = True) -> dict[str, Any]:
+        """Record ``key`` as ``scope`` sees it (``rows``: only inside its row condition), or
+        whole when ``scope`` is None (for rules and internal use)."""
         table = loaded.schema.table(entity.name)
+        hidden = scope.hidden if scope is not None else frozenset()
         chosen = selection(entity, loaded.registry, loaded.schema,
-                           [*(c for c in ("created_at", "created_by", "modified_at",
-                                          "modified_by")),
-                            *(f.name for f in entity.stored_fields)])
+                           ["created_at", "created_by", "modified_at", "modified_by",
+                            *(f.name for f in entity.stored_fields if f.name not in hidden)],
+                           scope.titles if scope is not None else None)
         by_id = isinstance(key, int) or str(key).isdigit()
         statement = (sa.select(*chosen.columns).select_from(chosen.source)
                      .where(table.c.id == int(key) if by_id else table.c.ref == key))
-        visible = self.policy.row_filter(actor, entity, table)
+        visible = scope.rows() if scope is not None and rows else None
         if visible is not None:
             statement = statement.where(visible)
-        with self._reading(connection) as conn:
-            row = conn.execute(statement).first()
-            if row is None:
-                raise NotFound(Translator(actor.language).gettext(
-                    _("No {entity} \"{key}\" exists."), entity=entity.label.lower(), key=key))
-            record = present(entity, row, chosen.links)
-            load_lines(conn, loaded.registry, loaded.schema, entity, [record])
+        row = conn.execute(statement).first()
+        if row is None:
+            raise NotFound(Translator(actor.language).gettext(
+                _("No {entity} \"{key}\" exists."), entity=entity.label.lower(), key=key))
+        record = present(entity, row, chosen.links)
+        load_lines(conn, loaded.registry, loaded.schema, entity, [record],
+                   scope.titles if scope is not None else None, hidden)
         return record
+
+    def _result(self, conn: Connection, loaded: Loaded, actor: Actor, entity: EntitySpec,
+                record_id: int, whole: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A record just written, as its writer may read it (whatever the row condition)."""
+        if actor.is_admin and whole is not None:
+            return whole
+        if not self.policy.allows(actor, entity, "read"):
+            table = loaded.schema.table(entity.name)
+            row = conn.execute(sa.select(table.c.id, table.c.ref, table.c.version)
+                               .where(table.c.id == record_id)).one()
+            return dict(row._mapping)
+        scope = Scope(self.policy, loaded, actor, entity, "read")
+        return self._fetch(conn, loaded, entity, record_id, scope, actor, rows=False)
+
+    def _check_reach(self, conn: Connection, scope: Scope, record_id: int,
+                     action: str) -> None:
+        """Refuse a write that leaves the record outside the rows the actor may write."""
+        visible = scope.rows()
+        if visible is None:
+            return
+        found = conn.execute(sa.select(scope.table.c.id).where(
+            scope.table.c.id == record_id, visible)).first()
+        if found is None:
+            t = scope.translator
+            raise RecordValidationError(t.gettext(
+                _("The {entity} was not saved: it would be outside the records you may "
+                  "{action}."), entity=scope.entity.label.lower(),
+                action=t.gettext(ACTION_NAMES[action])))
 
     def list(self, actor: Actor, entity_name: str, query: ListQuery | None = None, *,
              connection: Connection | None = None) -> Page:
-        """A page of records matching ``query``, with a total that stays cheap."""
+        """A page of records matching ``query``, with a total that stays cheap.
+
+        The actor's row condition applies to the rows and the total; hidden fields cannot be
+        asked for, filtered, sorted or searched (``QueryError`` as for unknown fields).
+        """
         query = query or ListQuery()
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
-        require(self.policy, actor, entity, "read")
-        t = Translator(actor.language)
-        table = loaded.schema.table(entity.name)
+        scope = Scope(self.policy, loaded, actor, entity, "read")
+        t = scope.translator
+        table = scope.table
         if query.fields is not None:
-            check_fields(entity, query.fields, t)
-        parsed = FilterParser(entity, t).parse(query.filters)
+            check_fields(entity, query.fields, t, scope.hidden)
         conditions: list[sa.ColumnElement[bool]] = []
+        parsed = scope.filter(query.filters)
         if parsed is not None:
-            conditions.append(compile_filter(parsed, table,
-                                             lambda spec, v: self._link_id(loaded, spec, v)))
+            conditions.append(parsed)
         if query.search:
-            conditions.append(self._search(entity, table, query.search))
-        visible = self.policy.row_filter(actor, entity, table)
+            conditions.append(self._search(entity, table, query.search, scope.hidden))
+        visible = scope.rows()
         if visible is not None:
             conditions.append(visible)
         condition = sa.and_(sa.true(), *conditions)
         limit = max(0, min(query.limit, self.options.max_page_size))
-        chosen = selection(entity, loaded.registry, loaded.schema, query.fields)
+        chosen = selection(entity, loaded.registry, loaded.schema,
+                           query.fields if query.fields is not None else scope.visible_fields(),
+                           scope.titles)
         statement = (sa.select(*chosen.columns).select_from(chosen.source).where(condition)
-                     .order_by(*order_by(entity, table, query.sort, t))
+                     .order_by(*order_by(entity, table, query.sort, t, scope.hidden))
                      .limit(limit).offset(max(0, query.offset)))
         with self._reading(connection) as conn:
             rows = [present(entity, row, chosen.links) for row in conn.execute(statement)]
@@ -210,29 +264,109 @@ class RecordsService:
         return Page(rows=rows, total=total, total_exact=exact, limit=limit, offset=query.offset)
 
     @staticmethod
-    def _link_id(loaded: Loaded, spec: FieldSpec, value: Any) -> Any:
-        if isinstance(value, int):
-            return value
-        target = loaded.schema.table(spec.target or "")
-        return sa.select(target.c.id).where(target.c.ref == value).scalar_subquery()
-
-    @staticmethod
-    def _search(entity: EntitySpec, table: sa.Table, text: str) -> sa.ColumnElement[bool]:
+    def _search(entity: EntitySpec, table: sa.Table, text: str,
+                hidden: frozenset[str] = frozenset()) -> sa.ColumnElement[bool]:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        columns = [table.c.ref, *(table.c[name] for name in entity.search_fields)]
+        columns = [table.c.ref, *(table.c[name] for name in entity.search_fields
+                                  if name not in hidden)]
         return sa.or_(*(column.ilike(pattern, escape="\\") for column in columns))
+
+    # -- permissions, for callers that adapt to them (the web UI) -------------------------
+
+    def scope(self, actor: Actor, entity_name: str, action: str = "read") -> Scope:
+        """What ``actor`` reaches of ``entity_name`` for ``action``: its row condition,
+        hidden fields, filters and link titles (``PermissionDenied`` if not allowed).
+
+        For readers of records other than this service, e.g. reports.
+        """
+        loaded = self.registry.current()
+        entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
+        return Scope(self.policy, loaded, actor, entity, action)
+
+    def _governing(self, loaded: Loaded, name: str, actor: Actor) -> EntitySpec:
+        """The entity whose permissions apply to ``name``: itself, or for lines the root."""
+        entity = self._entity(loaded, name, actor)
+        while entity.is_child:
+            parent = loaded.registry.parent_of(entity.name)
+            if parent is None:
+                break
+            entity = parent[0]
+        return entity
+
+    def can(self, actor: Actor, entity_name: str, action: str) -> bool:
+        """Whether ``actor`` may ``action`` (read, create, update, delete, export) records of
+        ``entity_name`` at all; a row condition may still limit which records.
+
+        ``export`` (downloading lists as CSV or XLSX) needs ``read`` too; lines follow
+        their parent entity. ``NotFound`` for an unknown entity, ``ValueError`` for an
+        unknown action.
+        """
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
+        loaded = self.registry.current()
+        entity = self._governing(loaded, entity_name, actor)
+        allowed = self.policy.allows(actor, entity, action)
+        return allowed and (action != "export" or self.policy.allows(actor, entity, "read"))
+
+    def require(self, actor: Actor, entity_name: str, action: str) -> None:
+        """Raise ``PermissionDenied`` (localised) unless ``can(actor, entity_name, action)``."""
+        if not self.can(actor, entity_name, action):
+            loaded = self.registry.current()
+            raise denied(actor, self._governing(loaded, entity_name, actor), action)
+
+    def field_access(self, actor: Actor, entity_name: str,
+                     action: str = "update") -> FieldAccess:
+        """The fields of ``entity_name`` that ``actor`` may read, and may write when they
+        ``action`` (``create`` or ``update``) a record: for forms to hide fields and inputs.
+
+        ``writable`` leaves out computed and read-only fields; child tables are fields like
+        the others (their lines are read and written whole). Both are empty without the
+        permission.
+        """
+        loaded = self.registry.current()
+        entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
+        read = self.policy.access(actor, entity, "read")
+        write = self.policy.access(actor, entity, action)
+        readable = frozenset(f.name for f in entity.fields
+                             if read.allowed and f.name not in read.hidden)
+        writable = frozenset(f.name for f in entity.fields
+                             if write.allowed and f.name not in write.locked
+                             and not f.computed and (actor.trusted or not f.read_only))
+        return FieldAccess(readable=readable, writable=writable)
+
+    def history(self, actor: Actor, entity_name: str, key: int | str, *,
+                connection: Connection | None = None) -> list[HistoryEntry]:
+        """The audit trail of one record and its lines, and the rules that ran on it, newest
+        first: for a timeline.
+
+        Needs ``read`` on the record (``NotFound`` outside the actor's row condition);
+        changes of fields hidden from the actor, and of hidden child tables, are left out
+        (and so are updates that changed only those); the details of rule failures only
+        administrators see.
+        """
+        loaded = self.registry.current()
+        entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
+        scope = Scope(self.policy, loaded, actor, entity, "read")
+        with self._reading(connection) as conn:
+            existing = self._find(conn, loaded, entity, actor, key, scope)
+            return read_history(conn, loaded.schema, entity, existing["id"], scope.hidden,
+                                details=actor.is_admin)
 
     # -- writing ---------------------------------------------------------------------------
 
     def create(self, actor: Actor, entity_name: str, data: Mapping[str, Any], *,
                connection: Connection | None = None) -> dict[str, Any]:
-        """Validate and insert a record with its child lines; return it as ``get`` would."""
+        """Validate and insert a record with its child lines; return it as ``get`` would.
+
+        Fields the actor may not write (hidden or read-only for them) are refused with a
+        field error; the new record must fall inside their row condition for ``create``.
+        """
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
-        require(self.policy, actor, entity, "create")
+        scope = Scope(self.policy, loaded, actor, entity, "create")
         with self._writing(connection) as conn:
             ctx = self._context(loaded, conn, actor)
-            prepared = self._prepared(ctx, entity, data, None)
+            prepared = self._prepared(ctx, entity, data, None, scope.access.locked)
             if self.events is not None:
                 self.events.transition_for(conn, actor, entity.name, None, prepared.values)
             table = loaded.schema.table(entity.name)
@@ -246,12 +380,13 @@ class RecordsService:
                         changes={k: (None, v) for k, v in prepared.values.items()
                                  if v is not None}, at=ctx.now)
             self._save_lines(ctx, entity, record_id, prepared)
-            record = self.get(actor, entity.name, record_id, connection=conn)
+            whole = self._fetch(conn, loaded, entity, record_id, None, actor)
             if self.events is not None and self.events.emit(
-                    conn, RecordEvent("created", entity.name, record, actor,
+                    conn, RecordEvent("created", entity.name, whole, actor,
                                       changed=frozenset(prepared.values))):
-                record = self.get(actor, entity.name, record_id, connection=conn)
-            return record
+                whole = None
+            self._check_reach(conn, scope, record_id, "create")
+            return self._result(conn, loaded, actor, entity, record_id, whole)
 
     def transition(self, actor: Actor, entity_name: str, key: int | str, name: str, *,
                    version: int | None = None,
@@ -265,8 +400,9 @@ class RecordsService:
                 _("\"{entity}\" has no transition \"{name}\"."), entity=entity_name,
                 name=name))
         with self._writing(connection) as conn:
-            entity = self._entity(loaded, entity_name, actor)
-            current = self._find(conn, loaded, entity, actor, key, lock=True)
+            entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
+            scope = Scope(self.policy, loaded, actor, entity, "update")
+            current = self._find(conn, loaded, entity, actor, key, scope, lock=True)
             return self.update(actor, entity_name, current["id"], {machine.field: spec.target},
                                version=current["version"] if version is None else version,
                                connection=conn, _transition=name)
@@ -275,10 +411,14 @@ class RecordsService:
                data: Mapping[str, Any], *, version: int | None = None,
                connection: Connection | None = None,
                _transition: str | None = None) -> dict[str, Any]:
-        """Change a record; ``version`` (or ``data["version"]``) must be the one last read."""
+        """Change a record; ``version`` (or ``data["version"]``) must be the one last read.
+
+        A record outside the actor's row condition for ``update`` is ``NotFound``, and must
+        stay inside it; fields the actor may not write are refused with a field error.
+        """
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
-        require(self.policy, actor, entity, "update")
+        scope = Scope(self.policy, loaded, actor, entity, "update")
         t = Translator(actor.language)
         expected = version if version is not None else data.get("version")
         if isinstance(expected, bool) or not isinstance(expected, int):
@@ -286,9 +426,9 @@ class RecordsService:
                                                     "record it changes.")),
                                         {"version": [t.gettext(_("A value is required."))]})
         with self._writing(connection) as conn:
-            existing = self._find(conn, loaded, entity, actor, key, lock=True)
+            existing = self._find(conn, loaded, entity, actor, key, scope, lock=True)
             ctx = self._context(loaded, conn, actor)
-            prepared = self._prepared(ctx, entity, data, existing)
+            prepared = self._prepared(ctx, entity, data, existing, scope.access.locked)
             changes = changed_fields(existing, prepared.values)
             transition = None
             if self.events is not None:
@@ -299,7 +439,7 @@ class RecordsService:
                 if expected != existing["version"]:
                     raise self._stale(t, existing, expected)
                 # Nothing changes: no new version, no audit, no event.
-                return self.get(actor, entity.name, existing["id"], connection=conn)
+                return self._result(conn, loaded, actor, entity, existing["id"])
             result = conn.execute(
                 table.update().where(table.c.id == existing["id"], table.c.version == expected)
                 .values(**{k: v for k, (_old, v) in changes.items()}, version=expected + 1,
@@ -310,28 +450,33 @@ class RecordsService:
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
             self._save_lines(ctx, entity, existing["id"], prepared)
-            record = self.get(actor, entity.name, existing["id"], connection=conn)
+            whole: dict[str, Any] | None = self._fetch(conn, loaded, entity, existing["id"],
+                                                       None, actor)
             if self.events is not None:
-                ran = self.events.emit(conn, RecordEvent("updated", entity.name, record, actor,
+                ran = self.events.emit(conn, RecordEvent("updated", entity.name, whole, actor,
                                                          old=existing,
                                                          changed=frozenset(changes)))
                 if transition is not None:
                     ran = self.events.emit(conn, RecordEvent(
-                        "transition", entity.name, record, actor, old=existing,
+                        "transition", entity.name, whole, actor, old=existing,
                         changed=frozenset(changes), transition=transition)) or ran
                 if ran:
-                    record = self.get(actor, entity.name, existing["id"], connection=conn)
-            return record
+                    whole = None
+            self._check_reach(conn, scope, existing["id"], "update")
+            return self._result(conn, loaded, actor, entity, existing["id"], whole)
 
     def delete(self, actor: Actor, entity_name: str, key: int | str, *,
                version: int | None = None, connection: Connection | None = None) -> None:
-        """Delete a record and its lines, unless other records still link to it."""
+        """Delete a record and its lines, unless other records still link to it.
+
+        A record outside the actor's row condition for ``delete`` is ``NotFound``.
+        """
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
-        require(self.policy, actor, entity, "delete")
+        scope = Scope(self.policy, loaded, actor, entity, "delete")
         t = Translator(actor.language)
         with self._writing(connection) as conn:
-            existing = self._find(conn, loaded, entity, actor, key, lock=True)
+            existing = self._find(conn, loaded, entity, actor, key, scope, lock=True)
             if version is not None and version != existing["version"]:
                 raise Conflict(t.gettext(_("{ref} was changed since you opened it: reload it "
                                            "before deleting."), ref=existing["ref"]))
@@ -361,11 +506,12 @@ class RecordsService:
             current=existing["version"]))
 
     def _prepared(self, ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
-                  existing: Mapping[str, Any] | None) -> Prepared:
+                  existing: Mapping[str, Any] | None,
+                  locked: frozenset[str] = frozenset()) -> Prepared:
         if not isinstance(data, Mapping):
             raise RecordValidationError(ctx.translator.gettext(
                 _("Expected an object of field values.")))
-        prepared = prepare(ctx, entity, data, existing)
+        prepared = prepare(ctx, entity, data, existing, locked=locked)
         if not ctx.errors:
             current: dict[str, Any] = {}
             for spec in entity.table_fields:

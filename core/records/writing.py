@@ -64,20 +64,27 @@ def default_value(spec: FieldSpec, username: str, now: dt.datetime, today: dt.da
 
 
 def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
-            existing: Mapping[str, Any] | None, prefix: str = "") -> Prepared:
+            existing: Mapping[str, Any] | None, prefix: str = "",
+            locked: frozenset[str] = frozenset()) -> Prepared:
     """Validate ``data`` for ``entity`` (a new record when ``existing`` is None).
 
-    Errors are collected in ``ctx.errors`` under dotted paths (``lines.2.qty``).
+    ``locked`` fields are those the actor's permissions do not let them write: giving one a
+    value is an error (a default still applies on creation). Errors are collected in
+    ``ctx.errors`` under dotted paths (``lines.2.qty``).
     """
     t = ctx.translator
-    raw = {k: v for k, v in data.items() if k not in ("id", "version", "_titles")}
+    for name in data:
+        if name in locked:
+            ctx.error(prefix + name, t.gettext(_("You may not change this field.")))
+    raw = {k: v for k, v in data.items()
+           if k not in ("id", "version", "_titles") and k not in locked}
     tables = {f.name: raw.pop(f.name) for f in entity.table_fields if f.name in raw}
     fixed: dict[str, Any] = {}
     if existing is None:
         for spec in entity.stored_fields:
             if spec.name not in raw and spec.default is not None:
                 value = default_value(spec, ctx.username, ctx.now, ctx.today)
-                if writable(spec):
+                if writable(spec) and spec.name not in locked:
                     raw[spec.name] = value
                 else:  # read-only fields take their default, checked when the pack loaded
                     fixed[spec.name] = FIELD_TYPES[spec.type].loader(spec, t).deserialize(value)

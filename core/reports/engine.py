@@ -1,7 +1,8 @@
 """Run reports: filter an entity's records, group them and aggregate in SQL.
 
-The records service's permissions and row filters apply; link groups are labelled with
-the linked record's title, and empty groups come last.
+The records service's permissions apply: the actor's row condition limits the records, hidden
+fields cannot be grouped, aggregated or filtered on, and link groups are labelled with the
+linked record's title only when the actor may read it. Empty groups come last.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from core.metadata.field_types import FIELD_TYPES
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.actor import Actor
 from core.records.errors import NotFound, PermissionDenied, QueryError
-from core.records.filters import FilterParser, compile_filter, filter_field
-from core.records.permissions import require
-from core.records.reading import title_column
+from core.records.filters import filter_field
+from core.records.reading import TitleSource
+from core.records.scope import Scope
 from core.records.service import RecordsService
 from core.reports.spec import FUNCTIONS, Aggregate, ReportSpec, load_reports
 from core.storage.registry_store import Loaded
@@ -62,6 +63,7 @@ class _Group:
     value: sa.ColumnElement[Any]
     label: sa.ColumnElement[Any]
     order: tuple[sa.ColumnElement[Any], ...]  # what to sort by; the last is NULL when empty
+    grouped_label: bool = True  # False when the label is a constant (a title not shown)
 
 
 def run_report(service: RecordsService, actor: Actor, report: Mapping[str, Any] | ReportSpec,
@@ -71,20 +73,20 @@ def run_report(service: RecordsService, actor: Actor, report: Mapping[str, Any] 
     t = Translator(actor.language)
     loaded = service.registry.current()
     entity = _entity(loaded, spec, t)
-    require(service.policy, actor, entity, "read")
+    scope = Scope(service.policy, loaded, actor, entity, "read")
     if spec.roles and not actor.is_admin and not (actor.roles & spec.roles):
         raise PermissionDenied(t.gettext(_("You may not run the report \"{report}\"."),
                                          report=spec.label or spec.name))
     table = loaded.schema.table(entity.name)
-    aggregates = _check_aggregates(entity, spec, t)
-    conditions = _conditions(service, actor, loaded, entity, table, spec, extra_filters, t)
+    aggregates = _check_aggregates(entity, spec, t, scope.hidden)
+    conditions = _conditions(scope, spec, extra_filters)
     if len(spec.group_by) > MAX_GROUPS:
         raise QueryError(t.gettext(_("A report groups by at most two fields.")))
     dialect = service.database.engine.dialect.name
     source: sa.FromClause = table
     groups: list[_Group] = []
     for name in spec.group_by:
-        group, source = _group(loaded, entity, table, source, name, dialect, t)
+        group, source = _group(loaded, entity, table, source, name, dialect, t, scope)
         groups.append(group)
     measures = [_measure(table, a).label(f"a{i}") for i, a in enumerate(aggregates)]
     order = _order(spec, groups, aggregates, measures, t)
@@ -92,7 +94,8 @@ def run_report(service: RecordsService, actor: Actor, report: Mapping[str, Any] 
                            for c in (g.value.label(f"g{i}"), g.label.label(f"l{i}"))),
                          *measures)
                .select_from(source).where(*conditions)
-               .group_by(*(c for g in groups for c in dict.fromkeys((g.value, g.label))))
+               .group_by(*(c for g in groups for c in dict.fromkeys(
+                   (g.value, g.label) if g.grouped_label else (g.value,))))
                .order_by(*order))
     overall = sa.select(*measures).select_from(table).where(*conditions)
     with service.database.read() as connection:
@@ -124,8 +127,8 @@ def _field(entity: EntitySpec, name: str | None) -> FieldSpec:
     return spec
 
 
-def _check_aggregates(entity: EntitySpec, spec: ReportSpec,
-                      t: Translator) -> tuple[Aggregate, ...]:
+def _check_aggregates(entity: EntitySpec, spec: ReportSpec, t: Translator,
+                      hidden: frozenset[str] = frozenset()) -> tuple[Aggregate, ...]:
     """The report's aggregates (a count when it has none), each checked against the entity."""
     aggregates = spec.aggregates or (Aggregate("count", None, "count"),)
     seen: set[str] = set(spec.group_by) | {g + LABEL_SUFFIX for g in spec.group_by}
@@ -144,7 +147,7 @@ def _check_aggregates(entity: EntitySpec, spec: ReportSpec,
                                            function=aggregate.function))
             continue
         field = filter_field(entity, aggregate.field)
-        if field is None:
+        if field is None or aggregate.field in hidden:
             raise QueryError(t.gettext(_("Unknown field \"{field}\" of {entity}."),
                                        field=aggregate.field, entity=entity.name))
         if aggregate.function in ("sum", "avg") and field.type not in NUMERIC:
@@ -157,46 +160,26 @@ def _check_aggregates(entity: EntitySpec, spec: ReportSpec,
     return aggregates
 
 
-def _link_id(loaded: Loaded, spec: FieldSpec, value: Any) -> Any:
-    """A link filter's value: an id, or the id of the record with that reference."""
-    if isinstance(value, int):
-        return value
-    target = loaded.schema.table(spec.target or "")
-    return sa.select(target.c.id).where(target.c.ref == value).scalar_subquery()
-
-
-def _conditions(service: RecordsService, actor: Actor, loaded: Loaded, entity: EntitySpec,
-                table: sa.Table, spec: ReportSpec, extra: Any,
-                t: Translator) -> list[sa.ColumnElement[bool]]:
-    """The report's filters, the caller's extra filters and the actor's row filter."""
-    conditions: list[sa.ColumnElement[bool]] = []
-    parser = FilterParser(entity, t)
-    for raw in (spec.raw_filters(), extra):
-        parsed = parser.parse(raw)
-        if parsed is not None:
-            conditions.append(compile_filter(parsed, table,
-                                             lambda f, v: _link_id(loaded, f, v)))
-    visible = service.policy.row_filter(actor, entity, table)
-    if visible is not None:
-        conditions.append(visible)
-    return conditions
+def _conditions(scope: Scope, spec: ReportSpec, extra: Any) -> list[sa.ColumnElement[bool]]:
+    """The report's filters (from the pack: any field), the caller's extra filters (only
+    fields the actor may read) and the actor's row condition."""
+    found = [scope.filter(spec.raw_filters(), trusted=True), scope.filter(extra),
+             scope.rows()]
+    return [condition for condition in found if condition is not None]
 
 
 def _group(loaded: Loaded, entity: EntitySpec, table: sa.Table, source: sa.FromClause,
-           name: str, dialect: str, t: Translator) -> tuple[_Group, sa.FromClause]:
+           name: str, dialect: str, t: Translator,
+           scope: Scope) -> tuple[_Group, sa.FromClause]:
     """How to group by ``name``: the value, its label and its order (empty values last)."""
     spec = filter_field(entity, name)
-    if spec is None or spec.type in ("multiselect", "file", "image", "signature"):
+    if (spec is None or name in scope.hidden
+            or spec.type in ("multiselect", "file", "image", "signature")):
         raise QueryError(t.gettext(_("Cannot group by field \"{field}\" of {entity}."),
                                    field=name, entity=entity.name))
     column = table.c[name]
     if spec.type == "link":
-        target = loaded.registry.entity(spec.target or "")
-        alias = loaded.schema.table(target.name).alias(f"group_{name}")
-        title = title_column(target, alias)
-        label = sa.func.coalesce(title, alias.c.ref) if target.title_field else title
-        source = source.outerjoin(alias, alias.c.id == column)
-        return _Group(spec, column, label, (label, column)), source
+        return _link_group(loaded, spec, column, source, scope.titles)
     if spec.type == "datetime":
         # SQLite has no DATE type to cast to: its date() gives the ISO day.
         day = sa.func.date(column) if dialect == "sqlite" else sa.cast(column, sa.Date)
@@ -206,6 +189,19 @@ def _group(loaded: Loaded, entity: EntitySpec, table: sa.Table, source: sa.FromC
                        else_=len(spec.options))
         return _Group(spec, column, column, (rank, column)), source
     return _Group(spec, column, column, (column,)), source
+
+
+def _link_group(loaded: Loaded, spec: FieldSpec, column: sa.ColumnElement[Any],
+                source: sa.FromClause, titles: TitleSource) -> tuple[_Group, sa.FromClause]:
+    """Groups of a link, labelled with the titles the actor may see (None for the others)."""
+    target = loaded.registry.entity(spec.target or "")
+    alias = loaded.schema.table(target.name).alias(f"group_{spec.name}")
+    title, limit = titles(target, alias)
+    if title is None:
+        return _Group(spec, column, sa.null(), (column,), grouped_label=False), source
+    label = sa.func.coalesce(title, alias.c.ref) if target.title_field else title
+    joined = alias.c.id == column if limit is None else sa.and_(alias.c.id == column, limit)
+    return _Group(spec, column, label, (label, column)), source.outerjoin(alias, joined)
 
 
 def _ordered(terms: tuple[sa.ColumnElement[Any], ...], descending: bool = False) -> list[Any]:
