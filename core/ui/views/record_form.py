@@ -1,0 +1,352 @@
+"""The form of a record (new and edit), its workflow transitions and its deletion.
+
+Everything comes from metadata: the layout, one widget per field type, child tables edited
+inline. The records service decides what may be written; the form offers inputs only for
+the fields the user may write, and sends nothing else, so a tampered request is refused by
+the service with a field error and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from core.i18n import _
+from core.metadata.specs import EntitySpec
+from core.records.errors import Conflict, NotFound, PermissionDenied, RecordError
+from core.records.reading import ListQuery
+from core.records.writing import default_value
+from core.ui.access import USER, access
+from core.ui.context import actor, entity_spec, gettext, labels, locale, officina, registry
+from core.ui.form_fields import FormContext
+from core.ui.form_layout import build_tabs, shown_paths
+from core.ui.form_state import (
+    FILE_TYPES,
+    FormAccess,
+    FormState,
+    move_line,
+    parse_state,
+    state_from_defaults,
+    state_from_form,
+    state_from_record,
+)
+from core.ui.transitions import allowed_transitions
+from core.ui.uploads import UploadRefused, check_upload, signature_png
+from core.ui.views.records import records
+
+Errors = dict[str, list[str]]
+
+
+def form_context() -> FormContext:
+    """Locale, time zone and translation of this request's form."""
+    return FormContext(locale(), officina().settings.timezone, gettext)
+
+
+def _children(entity: EntitySpec) -> dict[str, EntitySpec]:
+    return {f.name: registry().entity(f.target or "") for f in entity.table_fields}
+
+
+def _can(entity: EntitySpec, action: str) -> bool:
+    service = officina().records
+    can = getattr(service, "can", None)
+    if can is not None:
+        return bool(can(actor(), entity.name, action))
+    return bool(service.policy.allows(actor(), entity, action))
+
+
+def _require(entity: EntitySpec, action: str) -> None:
+    service = officina().records
+    require = getattr(service, "require", None)
+    if require is not None:
+        require(actor(), entity.name, action)
+    elif not _can(entity, action):
+        raise PermissionDenied(gettext(_("You may not open this page.")))
+
+
+def form_access(entity: EntitySpec, action: str) -> FormAccess:
+    """Fields shown (readable) and offered as inputs (editable) to the signed-in user.
+
+    The field of the workflow's state machine is never an input: it changes through the
+    transition buttons.
+    """
+    service = officina().records
+    machine = registry().state_machine(entity.name)
+    fixed = {machine.field} if machine is not None else set()
+    field_access = getattr(service, "field_access", None)
+    if field_access is not None:
+        granted = field_access(actor(), entity.name, action)
+        readable, writable = set(granted.readable), set(granted.writable)
+    else:
+        readable = {f.name for f in entity.fields}
+        writable = {f.name for f in entity.fields if not f.computed and not f.read_only}
+    return FormAccess(frozenset(readable), frozenset((writable & readable) - fixed))
+
+
+def _defaults(entity: EntitySpec) -> dict[str, Any]:
+    service = officina().records
+    now = service.clock()
+    today = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(service.options.timezone)).date()
+    return {f.name: default_value(f, actor().username, now, today)
+            for f in entity.stored_fields if f.default is not None}
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def _render(entity: EntitySpec, state: FormState, form_access_: FormAccess, errors: Errors,
+            status: int, record_id: int | None = None, message: str = "") -> tuple[str, int]:
+    ctx = form_context()
+    tabs = build_tabs(entity, state, form_access_, errors, _children(entity),
+                      labels().option_choices, ctx, gettext(_("More")))
+    shown = shown_paths(tabs)
+    summary = [(_anchor(path) if path in shown else None, _path_label(entity, path), text)
+               for path, messages in errors.items() for text in messages]
+    page = render_template(
+        "form.html", entity=entity, tabs=tabs, state=state, record_id=record_id,
+        record=state.stored, errors=errors, summary=summary, message=message, status=status,
+        may_delete=bool(record_id) and _can(entity, "delete"),
+        action=(url_for("records.edit_view", entity=entity.name, record_id=record_id)
+                if record_id else url_for("records.new_view", entity=entity.name)))
+    return page, status
+
+
+def _anchor(path: str) -> str:
+    return "f-" + path.replace(".", "-")
+
+
+def _path_label(entity: EntitySpec, path: str) -> str:
+    """A field's label for an error path: ``Customer``, ``Lines 2: Product``."""
+    names = path.split(".")
+    spec = entity.field(names[0])
+    if spec is None:
+        return path.lstrip("_")
+    label = labels().field_label(spec)
+    if len(names) == 3 and names[1].isdigit() and spec.type == "table":
+        child = registry().entity(spec.target or "")
+        cell = child.field(names[2])
+        cell_label = labels().field_label(cell) if cell is not None else names[2]
+        return gettext(_("{table}, line {number}: {field}"), table=label,
+                       number=int(names[1]) + 1, field=cell_label)
+    return label
+
+
+# -- saving ---------------------------------------------------------------------------------
+
+
+def _resolve_typed_links(entity: EntitySpec, state: FormState, children: dict[str, EntitySpec],
+                         errors: Errors) -> None:
+    """Links typed as text without picking a suggestion (no JavaScript): the one record of
+    the target whose reference or title matches becomes the value."""
+    def resolve(target: str, text: str, path: str) -> str:
+        try:
+            page = officina().records.list(actor(), target, ListQuery(search=text, limit=2))
+        except RecordError as exc:
+            errors.setdefault(path, []).append(exc.message)
+            return ""
+        exact = [r for r in page.rows if str(r.get("ref")) == text]
+        rows = exact or page.rows
+        if len(rows) != 1:
+            errors.setdefault(path, []).append(gettext(
+                _("\"{text}\" does not name one record: choose it from the suggestions."),
+                text=text))
+            return ""
+        return str(rows[0]["id"])
+
+    for spec in entity.fields:
+        if spec.type == "link" and not state.shown.get(spec.name) \
+                and state.titles.get(spec.name, "").strip():
+            state.shown[spec.name] = resolve(spec.target or "", state.titles[spec.name].strip(),
+                                             spec.name)
+    for table, lines in state.lines.items():
+        child = children[table]
+        for index, line in enumerate(lines):
+            for spec in child.fields:
+                text = line.titles.get(spec.name, "").strip()
+                if spec.type == "link" and not line.shown.get(spec.name) and text:
+                    line.shown[spec.name] = resolve(spec.target or "", text,
+                                                    f"{table}.{index}.{spec.name}")
+
+
+def _files(entity: EntitySpec, state: FormState, access_: FormAccess,
+           values: dict[str, Any], errors: Errors) -> list[tuple[str, bytes, str]]:
+    """Check the uploaded files (nothing is stored yet); set kept or cleared keys."""
+    store = officina().records.files
+    uploads: list[tuple[str, bytes, str]] = []
+    for spec in entity.fields:
+        name = spec.name
+        if spec.type not in FILE_TYPES:
+            continue
+        if name not in access_.editable:
+            if request.files.get(name) and request.files[name].filename:
+                values[name] = request.files[name].filename  # refused by the service
+            continue
+        try:
+            upload = request.files.get(name)
+            if state.drawn.get(name):
+                uploads.append((name, signature_png(state.drawn[name], gettext),
+                                "signature.png"))
+            elif upload is not None and upload.filename:
+                data = upload.read()
+                check_upload(spec, data, upload.filename, gettext)
+                uploads.append((name, data, upload.filename))
+        except UploadRefused as exc:
+            errors.setdefault(name, []).append(str(exc))
+            continue
+        kept = state.files.get(name, "")
+        if name in state.clear:
+            values[name] = None
+        elif kept and (store is None or store.exists(kept)):
+            values[name] = kept
+        elif kept:
+            errors.setdefault(name, []).append(gettext(_("The file is no longer stored: "
+                                                         "upload it again.")))
+    return uploads
+
+
+def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, int]:
+    action = "update" if record_id else "create"
+    access_ = form_access(entity, action)
+    children = _children(entity)
+    ctx = form_context()
+    stored: dict[str, Any] = (officina().records.get(actor(), entity.name, record_id)
+                              if record_id else _defaults(entity))
+    state = state_from_form(entity, request.form, access_, children, stored)
+    pressed = request.form.get("_action", "")
+    if pressed and move_line(state, pressed, children, ctx):
+        return _render(entity, state, access_, {}, 200, record_id)
+    errors: Errors = {}
+    _resolve_typed_links(entity, state, children, errors)
+    values, parse_errors = parse_state(entity, state, access_, children, ctx)
+    for path, messages in parse_errors.items():
+        errors.setdefault(path, []).extend(messages)
+    uploads = _files(entity, state, access_, values, errors)
+    if errors:
+        return _render(entity, state, access_, errors, 422, record_id,
+                       gettext(_("The {entity} was not saved: please correct the fields "
+                                 "below."), entity=labels().entity_label(entity).lower()))
+    store = officina().records.files
+    for name, data, filename in uploads:
+        if store is not None:
+            values[name] = state.files[name] = store.put(data, filename)
+            state.drawn.pop(name, None)
+    service = officina().records
+    try:
+        if record_id:
+            if state.version is None:
+                errors["_version"] = [gettext(_("The form is incomplete: reload the page."))]
+                return _render(entity, state, access_, errors, 422, record_id)
+            saved = service.update(actor(), entity.name, record_id, values,
+                                   version=state.version)
+        else:
+            saved = service.create(actor(), entity.name, values)
+    except Conflict as exc:
+        return _render(entity, state, access_, {}, 409, record_id, exc.message)
+    except PermissionDenied:
+        raise
+    except RecordError as exc:
+        if exc.code != "validation":
+            raise
+        return _render(entity, state, access_, exc.field_errors, 422, record_id, exc.message)
+    flash(gettext(_("{entity} {ref} saved."), entity=labels().entity_label(entity),
+                  ref=saved.get("ref") or saved["id"]), "success")
+    return redirect(url_for("records.detail_view", entity=entity.name, record_id=saved["id"]))
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+
+@records.route("/<entity>/new", methods=["GET", "POST"])
+@access(USER)
+def new_view(entity: str) -> Response | tuple[str, int]:
+    """The form of a new record; saving creates it."""
+    spec = entity_spec(entity)
+    _require(spec, "create")
+    if request.method == "POST":
+        return _save(spec, None)
+    access_ = form_access(spec, "create")
+    state = state_from_defaults(spec, _defaults(spec), access_, form_context())
+    return _render(spec, state, access_, {}, 200)
+
+
+@records.route("/<entity>/<int:record_id>/edit", methods=["GET", "POST"])
+@access(USER)
+def edit_view(entity: str, record_id: int) -> Response | tuple[str, int]:
+    """The form of a stored record; saving updates it (with its version)."""
+    spec = entity_spec(entity)
+    _require(spec, "update")
+    if request.method == "POST":
+        return _save(spec, record_id)
+    record = officina().records.get(actor(), spec.name, record_id)
+    access_ = form_access(spec, "update")
+    state = state_from_record(spec, record, access_, _children(spec), form_context())
+    return _render(spec, state, access_, {}, 200, record_id)
+
+
+@records.route("/<entity>/<int:record_id>/transition", methods=["POST"])
+@access(USER)
+def transition_view(entity: str, record_id: int) -> Response:
+    """Take a workflow transition; refusals are shown as messages on the record's page."""
+    spec = entity_spec(entity)
+    name = request.form.get("transition", "")
+    version = request.form.get("_version") or request.form.get("version", "")
+    try:
+        officina().records.transition(actor(), spec.name, record_id, name,
+                                      version=int(version) if version.isdigit() else None)
+        flash(gettext(_("Done: {transition}."), transition=_transition_label(spec, name)),
+              "success")
+    except NotFound:
+        raise
+    except RecordError as exc:
+        flash(" ".join([exc.message, *(m for ms in exc.field_errors.values() for m in ms)]),
+              "error")
+    return redirect(_back(spec, record_id))
+
+
+def _transition_label(entity: EntitySpec, name: str) -> str:
+    machine = registry().state_machine(entity.name)
+    found = machine.transition(name) if machine else None
+    return labels().gettext(found.label) if found else name
+
+
+def _back(entity: EntitySpec, record_id: int) -> str:
+    """Where to return after a button on the detail or edit page: that page."""
+    target = request.form.get("next", "")
+    edit = url_for("records.edit_view", entity=entity.name, record_id=record_id)
+    return edit if target == edit else url_for("records.detail_view", entity=entity.name,
+                                               record_id=record_id)
+
+
+@records.route("/<entity>/<int:record_id>/delete", methods=["GET", "POST"])
+@access(USER)
+def delete_view(entity: str, record_id: int) -> Response | tuple[str, int] | str:
+    """Ask to confirm (GET), then delete the record (POST) and go back to the list."""
+    spec = entity_spec(entity)
+    _require(spec, "delete")
+    record = officina().records.get(actor(), spec.name, record_id)
+    if request.method == "GET":
+        return render_template("form_delete.html", entity=spec, record=record)
+    version = request.form.get("_version") or request.form.get("version", "")
+    try:
+        officina().records.delete(actor(), spec.name, record_id,
+                                  version=int(version) if version.isdigit() else None)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("records.detail_view", entity=spec.name, record_id=record_id))
+    flash(gettext(_("{entity} {ref} deleted."), entity=labels().entity_label(spec),
+                  ref=record.get("ref") or record_id), "success")
+    return redirect(url_for("records.list_view", entity=spec.name))
+
+
+@records.app_template_global("record_transitions")
+def record_transitions(entity: EntitySpec, record: dict[str, Any]) -> list:
+    """The transitions the signed-in user may take on ``record`` now (for
+    ``transition_buttons.html``): ``(name, label)`` pairs."""
+    return [(t.name, labels().gettext(t.label))
+            for t in allowed_transitions(officina(), actor(), entity, record)]
+
+
+BLUEPRINTS: list = []
