@@ -235,7 +235,10 @@ def test_failed_save_keeps_input_and_shows_errors(signed_in: Callable[[str], Fla
     assert 'id="f-lines-0-quantity-error"' in page and "write it like 1,234.56" in page
     assert 'value="3.50"' in page and 'value="ACME &lt;b&gt;"' in page
     assert 'value="2026-11-23"' in page
-    # fix the number: now the service's own errors (subject required, product required)
+    # one round shows every problem: the unreadable number and the service's own refusals
+    assert '<p class="field-error" id="f-subject-error">A value is required.</p>' in page
+    assert 'id="f-lines-0-product-error"' in page
+    # fix the number: the service's own errors remain (subject required, product required)
     response = carla.post("/app/sale/new", data=_sale_form(
         carla, subject="", customer=str(shop_data["customer"]),
         **{"lines.0.id": "", "lines.0.product": "", "lines.0.quantity": "2",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from werkzeug.routing import AnyConverter, Rule
 
 from core.ui.access import ADMIN, API, LEVELS, PUBLIC, endpoint_access
 
@@ -22,10 +23,17 @@ SAMPLE_VALUES = {"entity": "customer", "record_id": 1, "report": "sales_by_statu
                  "filter_id": 1, "index": 0}
 
 
+def _sample(rule: Rule, argument: str) -> object:
+    converter = rule._converters.get(argument)
+    if isinstance(converter, AnyConverter):  # e.g. <any(csv, xlsx):kind>
+        return sorted(converter.items)[0]
+    return SAMPLE_VALUES.get(argument, "1")
+
+
 def _urls(app: Flask) -> list[tuple[str, str, str]]:
     urls = []
     for rule in app.url_map.iter_rules():
-        values = {arg: SAMPLE_VALUES.get(arg, "1") for arg in rule.arguments}
+        values = {arg: _sample(rule, arg) for arg in rule.arguments}
         path = rule.build(values, append_unknown=False)[1]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             urls.append((rule.endpoint, method, path))

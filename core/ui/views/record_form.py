@@ -225,6 +225,8 @@ def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, in
         errors.setdefault(path, []).extend(messages)
     uploads = _files(entity, state, access_, values, errors)
     if errors:
+        for path, messages in _refusals(entity, values, record_id, state.version).items():
+            errors.setdefault(path, messages)
         return _render(entity, state, access_, errors, 422, record_id,
                        gettext(_("The {entity} was not saved: please correct the fields "
                                  "below."), entity=labels().entity_label(entity).lower()))
@@ -254,6 +256,32 @@ def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, in
     flash(gettext(_("{entity} {ref} saved."), entity=labels().entity_label(entity),
                   ref=saved.get("ref") or saved["id"]), "success")
     return redirect(url_for("records.detail_view", entity=entity.name, record_id=saved["id"]))
+
+
+class _DryRun(Exception):
+    """Raised to roll back a save that was only a check."""
+
+
+def _refusals(entity: EntitySpec, values: dict[str, Any], record_id: int | None,
+              version: int | None) -> Errors:
+    """What the records service would refuse in the readable ``values``, saving nothing.
+
+    Inputs that could not be read are left out of ``values``, so one round shows every
+    problem: the unreadable inputs and, say, an empty required field elsewhere.
+    """
+    service = officina().records
+    try:
+        with officina().database.write() as connection:
+            if record_id:
+                service.update(actor(), entity.name, record_id, values, version=version,
+                               connection=connection)
+            else:
+                service.create(actor(), entity.name, values, connection=connection)
+            raise _DryRun
+    except _DryRun:
+        return {}
+    except RecordError as exc:
+        return exc.field_errors if exc.code == "validation" else {}
 
 
 # -- routes ---------------------------------------------------------------------------------
