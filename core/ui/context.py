@@ -16,6 +16,7 @@ from core.metadata.specs import EntitySpec, Registry
 from core.officina import Officina
 from core.records.actor import Actor
 from core.records.errors import NotFound
+from core.records.permissions import FieldAccess
 
 
 def officina() -> Officina:
@@ -71,6 +72,19 @@ def entity_spec(name: str) -> EntitySpec:
     if spec is None or spec.is_child:
         raise NotFound(gettext("No such page."))
     return spec
+
+
+def may(entity_name: str, action: str) -> bool:
+    """Whether the signed-in user may ``action`` records of ``entity_name`` at all."""
+    try:
+        return officina().records.can(actor(), entity_name, action)
+    except NotFound:
+        return False
+
+
+def field_access(entity_name: str, action: str = "update") -> FieldAccess:
+    """The fields of ``entity_name`` the signed-in user may read, and write on ``action``."""
+    return officina().records.field_access(actor(), entity_name, action)
 
 
 def set_actor(signed_in: Actor, request_language: str) -> None:

@@ -16,8 +16,8 @@ from flask import url_for
 
 from core.i18n import _
 from core.metadata.specs import EntitySpec, FieldSpec
-from core.records.errors import NotFound
-from core.ui.context import actor, gettext, officina, registry
+from core.ui.context import gettext, registry
+from core.ui.context import may as context_may
 from core.ui.jinja_helpers import display
 
 FILE_TYPES = ("attachment", "image")
@@ -27,15 +27,7 @@ DEFAULT_COLUMNS = 2
 
 def may(entity_name: str, action: str) -> bool:
     """Whether the signed-in user may ``action`` records of ``entity_name`` at all."""
-    service = officina().records
-    check = getattr(service, "can", None)
-    if check is not None:
-        try:
-            return bool(check(actor(), entity_name, action))
-        except (NotFound, ValueError):
-            return False
-    spec = registry().entities.get(entity_name)
-    return spec is not None and service.policy.allows(actor(), spec, action)
+    return context_may(entity_name, action)
 
 
 def file_name(key: str | None) -> str:

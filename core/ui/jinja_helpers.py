@@ -27,12 +27,11 @@ def navigation() -> list[tuple[str, list[EntitySpec]]]:
     if actor is None:
         return []
     registry = context.registry()
-    policy = context.officina().records.policy
     groups: list[tuple[str, list[EntitySpec]]] = []
     for pack in registry.packs:
         entities = [e for e in registry.entities.values()
                     if e.pack == pack.name and not e.is_child
-                    and policy.allows(actor, e, "read")]
+                    and context.may(e.name, "read")]
         if entities:
             groups.append((context.labels().gettext(pack.label or pack.name), entities))
     return groups

@@ -35,7 +35,7 @@ from core.records.reading import ListQuery
 from core.reports import ReportResult, ReportSpec, load_reports, run_report
 from core.reports.engine import LABEL_SUFFIX
 from core.ui import charts
-from core.ui.context import actor, gettext, labels, locale, officina, registry
+from core.ui.context import actor, field_access, gettext, labels, locale, officina, registry
 from core.ui.detail import may
 from core.ui.formatting import format_number, format_value, parse_decimal_input
 from core.ui.jinja_helpers import display
@@ -123,11 +123,8 @@ def _bad(message: str, **values: Any) -> QueryError:
     return QueryError(gettext(message, **values))
 
 
-def _readable(entity: EntitySpec) -> frozenset[str] | None:
-    access_of = getattr(officina().records, "field_access", None)
-    if access_of is None:
-        return None
-    return frozenset(access_of(actor(), entity.name, "read").readable)
+def _readable(entity: EntitySpec) -> frozenset[str]:
+    return field_access(entity.name, "read").readable
 
 
 def _date(text: str, spec: FieldSpec) -> dt.date:

@@ -111,10 +111,7 @@ def _value(text: str | None, spec: FieldSpec | None, titles: _Titles) -> str:
 def timeline(entity: EntitySpec, record_id: int) -> list[Event] | None:
     """The record's history as timeline events, newest first; None when the records service
     cannot give one."""
-    history = getattr(officina().records, "history", None)
-    if history is None:
-        return None
-    entries = history(actor(), entity.name, record_id)[:MAX_ENTRIES]
+    entries = officina().records.history(actor(), entity.name, record_id)[:MAX_ENTRIES]
     reg = registry()
     titles = _Titles()
     wanted: dict[str, set[int]] = {}

@@ -23,14 +23,8 @@ def allowed_transitions(instance: Officina, actor: Actor, entity: EntitySpec,
     if machine is None or not record or record.get(machine.field) is None:
         return []
     service = instance.records
-    can = getattr(service, "can", None)
-    allowed = (can(actor, entity.name, "update") if can is not None
-               else service.policy.allows(actor, entity, "update"))
-    if not allowed:
-        return []
-    field_access = getattr(service, "field_access", None)
-    if field_access is not None and machine.field not in field_access(
-            actor, entity.name, "update").writable:
+    if not service.can(actor, entity.name, "update") or machine.field not in \
+            service.field_access(actor, entity.name, "update").writable:
         return []
     state = record[machine.field]
     found = []

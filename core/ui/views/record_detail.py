@@ -16,7 +16,7 @@ from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import RecordError
 from core.records.reading import ListQuery, Page
 from core.ui.access import USER, access
-from core.ui.context import actor, entity_spec, locale, officina, registry
+from core.ui.context import actor, entity_spec, field_access, locale, officina, registry
 from core.ui.detail import detail_layout, may
 from core.ui.formatting import format_datetime
 from core.ui.timeline import timeline
@@ -53,12 +53,9 @@ def linking_fields(entity: EntitySpec) -> list[tuple[EntitySpec, FieldSpec]]:
     return found
 
 
-def _readable(entity: EntitySpec) -> frozenset[str] | None:
-    """The fields of ``entity`` the user may read (None: the service cannot tell)."""
-    access_of = getattr(officina().records, "field_access", None)
-    if access_of is None:
-        return None
-    return frozenset(access_of(actor(), entity.name, "read").readable)
+def _readable(entity: EntitySpec) -> frozenset[str]:
+    """The fields of ``entity`` the user may read."""
+    return field_access(entity.name, "read").readable
 
 
 def related_records(entity: EntitySpec, record_id: int) -> list[Related]:

@@ -21,7 +21,17 @@ from core.records.errors import Conflict, NotFound, PermissionDenied, RecordErro
 from core.records.reading import ListQuery
 from core.records.writing import default_value
 from core.ui.access import USER, access
-from core.ui.context import actor, entity_spec, gettext, labels, locale, officina, registry
+from core.ui.context import (
+    actor,
+    entity_spec,
+    field_access,
+    gettext,
+    labels,
+    locale,
+    may,
+    officina,
+    registry,
+)
 from core.ui.form_fields import FormContext
 from core.ui.form_layout import build_tabs, shown_paths
 from core.ui.form_state import (
@@ -51,20 +61,11 @@ def _children(entity: EntitySpec) -> dict[str, EntitySpec]:
 
 
 def _can(entity: EntitySpec, action: str) -> bool:
-    service = officina().records
-    can = getattr(service, "can", None)
-    if can is not None:
-        return bool(can(actor(), entity.name, action))
-    return bool(service.policy.allows(actor(), entity, action))
+    return may(entity.name, action)
 
 
 def _require(entity: EntitySpec, action: str) -> None:
-    service = officina().records
-    require = getattr(service, "require", None)
-    if require is not None:
-        require(actor(), entity.name, action)
-    elif not _can(entity, action):
-        raise PermissionDenied(gettext(_("You may not open this page.")))
+    officina().records.require(actor(), entity.name, action)
 
 
 def form_access(entity: EntitySpec, action: str) -> FormAccess:
@@ -73,17 +74,10 @@ def form_access(entity: EntitySpec, action: str) -> FormAccess:
     The field of the workflow's state machine is never an input: it changes through the
     transition buttons.
     """
-    service = officina().records
     machine = registry().state_machine(entity.name)
     fixed = {machine.field} if machine is not None else set()
-    field_access = getattr(service, "field_access", None)
-    if field_access is not None:
-        granted = field_access(actor(), entity.name, action)
-        readable, writable = set(granted.readable), set(granted.writable)
-    else:
-        readable = {f.name for f in entity.fields}
-        writable = {f.name for f in entity.fields if not f.computed and not f.read_only}
-    return FormAccess(frozenset(readable), frozenset((writable & readable) - fixed))
+    granted = field_access(entity.name, action)
+    return FormAccess(granted.readable, (granted.writable & granted.readable) - fixed)
 
 
 def _defaults(entity: EntitySpec) -> dict[str, Any]:

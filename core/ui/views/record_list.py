@@ -34,7 +34,17 @@ from core.records.filters import STANDARD_FIELDS
 from core.records.reading import ListQuery, Page
 from core.ui import exports
 from core.ui.access import USER, access
-from core.ui.context import actor, entity_spec, gettext, labels, locale, officina, registry
+from core.ui.context import (
+    actor,
+    entity_spec,
+    field_access,
+    gettext,
+    labels,
+    locale,
+    may,
+    officina,
+    registry,
+)
 from core.ui.formatting import format_boolean, format_duration, format_number
 from core.ui.list_query import PAGE_SIZES, ListRequest, Parser, columns, filter_fields
 from core.ui.saved_filters import NAME_LENGTH, delete_filter, save_filter, saved_filters
@@ -48,21 +58,12 @@ BULK_LIMIT = 1_000
 
 def can(spec: EntitySpec, action: str) -> bool:
     """Whether the signed-in user may ``action`` records of ``spec`` at all."""
-    service = officina().records
-    check = getattr(service, "can", None)
-    if check is not None:
-        return bool(check(actor(), spec.name, action))
-    if action == "export" and not service.policy.allows(actor(), spec, "read"):
-        return False
-    return bool(service.policy.allows(actor(), spec, action))
+    return may(spec.name, action)
 
 
 def readable_fields(spec: EntitySpec) -> Collection[str] | None:
     """The fields the user may read (None: all), from the records service when it says."""
-    access_of = getattr(officina().records, "field_access", None)
-    if access_of is None:
-        return None
-    return access_of(actor(), spec.name, "update").readable
+    return field_access(spec.name, "update").readable
 
 
 def column_label(spec: EntitySpec, field: FieldSpec) -> str:
