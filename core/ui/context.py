@@ -87,6 +87,12 @@ def field_access(entity_name: str, action: str = "update") -> FieldAccess:
     return officina().records.field_access(actor(), entity_name, action)
 
 
+def page_template(kind: str, entity: EntitySpec) -> list[str]:
+    """Templates to try for one entity's page: a pack's ``ui/templates/<entity>/<kind>.html``
+    first, then the generated page ``<kind>.html`` (which a pack may also replace whole)."""
+    return [f"{entity.name}/{kind}.html", f"{kind}.html"]
+
+
 def set_actor(signed_in: Actor, request_language: str) -> None:
     """Remember the signed-in user for this request, speaking ``request_language``."""
     g.language = request_language

@@ -16,7 +16,15 @@ from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import RecordError
 from core.records.reading import ListQuery, Page
 from core.ui.access import USER, access
-from core.ui.context import actor, entity_spec, field_access, locale, officina, registry
+from core.ui.context import (
+    actor,
+    entity_spec,
+    field_access,
+    locale,
+    officina,
+    page_template,
+    registry,
+)
 from core.ui.detail import detail_layout, may
 from core.ui.formatting import format_datetime
 from core.ui.timeline import timeline
@@ -103,7 +111,7 @@ def detail_view(entity: str, record_id: int) -> str:
         "delete": may(spec.name, "delete") and "records.delete_view" in views,
     }
     return render_template(
-        "detail.html", entity=spec, record=record, tabs=detail_layout(spec, record),
+        page_template("detail", spec), entity=spec, record=record, tabs=detail_layout(spec, record),
         related=related_records(spec, record_id), timeline=timeline(spec, record_id),
         buttons=buttons, transitions=transitions_template(), meta=_meta(record))
 

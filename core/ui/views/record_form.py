@@ -30,6 +30,7 @@ from core.ui.context import (
     locale,
     may,
     officina,
+    page_template,
     registry,
 )
 from core.ui.form_fields import FormContext
@@ -100,7 +101,7 @@ def _render(entity: EntitySpec, state: FormState, form_access_: FormAccess, erro
     summary = [(_anchor(path) if path in shown else None, _path_label(entity, path), text)
                for path, messages in errors.items() for text in messages]
     page = render_template(
-        "form.html", entity=entity, tabs=tabs, state=state, record_id=record_id,
+        page_template("form", entity), entity=entity, tabs=tabs, state=state, record_id=record_id,
         record=state.stored, errors=errors, summary=summary, message=message, status=status,
         may_delete=bool(record_id) and _can(entity, "delete"),
         action=(url_for("records.edit_view", entity=entity.name, record_id=record_id)

@@ -43,6 +43,7 @@ from core.ui.context import (
     locale,
     may,
     officina,
+    page_template,
     registry,
 )
 from core.ui.formatting import format_boolean, format_duration, format_number
@@ -184,7 +185,7 @@ def list_view(entity: str) -> tuple[str, int]:
     if page is not None and page.total:
         last_page = max(1, -(-page.total // wanted.size))
     return render_template(
-        "list.html", entity=spec, page=page, wanted=wanted, error=error,
+        page_template("list", spec), entity=spec, page=page, wanted=wanted, error=error,
         columns=_columns(spec, shown, wanted), filters=offered, saved=saved,
         range_text=_range_text(page) if page is not None else "",
         last_page=last_page, page_sizes=PAGE_SIZES, record_url=record_url,
