@@ -29,3 +29,10 @@ def store_password(connection: Connection, username: str, password: str) -> None
     users = _users()
     connection.execute(users.update().where(users.c.username == username)
                        .values(password_hash=hash_password(password)))
+
+
+def has_local_password(connection: Connection, username: str) -> bool:
+    """Whether ``username`` has a local password (directory profiles have none)."""
+    users = _users()
+    return connection.execute(sa.select(users.c.password_hash).where(
+        users.c.username == username)).scalar() is not None

@@ -45,6 +45,17 @@ def issue_reset_token(connection: Connection, username: str,
     return token
 
 
+def token_username(connection: Connection, token: str,
+                   now: dt.datetime | None = None) -> str | None:
+    """The user ``token`` may reset, or None when it is unknown, used or expired."""
+    resets = _resets()
+    row = connection.execute(sa.select(resets).where(
+        resets.c.token_hash == _token_hash(token))).first()
+    if row is None or row.used_at is not None or row.expires_at <= naive_utc(now):
+        return None
+    return str(row.username)
+
+
 def reset_password(connection: Connection, token: str, new_password: str,
                    now: dt.datetime | None = None) -> str:
     """Set a new password with ``token`` and return the username.

@@ -1,4 +1,4 @@
-"""The tables authentication keeps: login attempts and password reset tokens."""
+"""The tables authentication keeps: login attempts, password reset tokens and requests."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ _ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 LOGIN_ATTEMPT = "officina_login_attempt"
 PASSWORD_RESET = "officina_password_reset"  # noqa: S105 - a table name
+RESET_REQUEST = "officina_reset_request"
 
 
 def add_auth_tables(metadata: sa.MetaData) -> None:
@@ -31,6 +32,13 @@ def add_auth_tables(metadata: sa.MetaData) -> None:
         sa.Column("username", sa.String(140), nullable=False, index=True),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("used_at", sa.DateTime()),
+    )
+    sa.Table(  # "forgot password" requests, counted per client address for throttling
+        RESET_REQUEST, metadata,
+        sa.Column("id", _ID_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("address", sa.String(64)),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Index("ix_officina_reset_request_address", "address", "at"),
     )
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
+from core.auth.sessions import SESSION_KEY, stamp_matches
 from core.config import Settings
 from core.i18n import SUPPORTED_LANGUAGES
 from core.records.errors import NotFound
@@ -84,6 +85,11 @@ def _sign_in_check() -> Response | None:
                 signed_in = actor_for(connection, username)
                 chosen = user_language(connection, username)
             except NotFound:
+                signed_in = None
+            # A password changed since sign-in (here or by a reset) ends this session.
+            if signed_in is not None and not stamp_matches(
+                    connection, username, session.get(SESSION_KEY),
+                    current_app.config["SECRET_KEY"]):
                 signed_in = None
         if signed_in is not None:
             set_actor(signed_in, chosen or session.get("language") or browser_language())

@@ -12,7 +12,8 @@ from flask import Blueprint
 # returning a list of ``NavItem`` (or of widgets for the dashboard), which the base and home
 # templates show.
 MODULES = ("home", "auth", "api", "records", "record_list", "record_detail", "files",
-           "reports", "lookup", "record_form")
+           "account", "admin", "admin_metadata", "lookup", "reports",
+           "record_form")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from flask import (
 from core.auth.errors import LdapUnavailable, LoginThrottled
 from core.auth.ldap_settings import LdapSettings
 from core.auth.login import login as authenticate
+from core.auth.sessions import SESSION_KEY, session_stamp
 from core.i18n import SUPPORTED_LANGUAGES
 from core.ui.access import PUBLIC, USER, access
 from core.ui.context import gettext, officina, translator
@@ -53,6 +54,8 @@ def login() -> Response | str | tuple[str, int]:
                 signed_in = authenticate(connection, username, password,
                                          address=request.remote_addr,
                                          ldap_settings=ldap_settings())
+                stamp = signed_in and session_stamp(connection, signed_in.username,
+                                                    current_app.config["SECRET_KEY"])
         except (LoginThrottled, LdapUnavailable) as exc:
             signed_in = None
             error = exc.translate(translator())
@@ -60,6 +63,11 @@ def login() -> Response | str | tuple[str, int]:
         else:
             if signed_in is None:
                 error, status = gettext("Wrong username or password."), 401
+            elif not signed_in.roles:
+                # Right password but no role (e.g. a directory user in no mapped group): the
+                # profile exists, so an administrator can give it a role; until then, no entry.
+                error, status = gettext("You have no access to Officina yet: ask an "
+                                        "administrator to give you a role."), 403
     if error is not None:
         return render_template("login.html", next=target, error=error,
                                username=username), status
@@ -67,6 +75,7 @@ def login() -> Response | str | tuple[str, int]:
     session.clear()
     session.permanent = True
     session["username"] = signed_in.username
+    session[SESSION_KEY] = stamp
     if language:
         session["language"] = language
     return redirect(safe_next(target))
