@@ -77,6 +77,7 @@ def test_admin_pages_refuse_other_users(app: Flask, signed_in, username: str) ->
     client = signed_in(username)
     admin_gets = [(path) for endpoint, method, path in _urls(app)
                   if endpoint_access(app, endpoint) == ADMIN and method == "GET"]
+    assert admin_gets  # the administration pages exist, and are walked
     statuses = {path: client.get(path).status_code for path in admin_gets}
     assert all(status == 403 for status in statuses.values()), statuses
 
