@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 
 import sqlalchemy as sa
 
@@ -89,8 +90,10 @@ def build_schema(registry: Registry) -> Schema:
     return Schema(metadata=metadata, tables=tables)
 
 
+@cache
 def system_tables() -> Schema:
-    """Only the engine's own tables (for code that needs no registry)."""
+    """Only the engine's own tables (for code that needs no registry); built once, since
+    they do not depend on any pack."""
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     add_system_tables(metadata)
     return Schema(metadata=metadata, tables={})

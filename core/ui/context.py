@@ -58,7 +58,9 @@ def labels() -> MetadataTranslator:
 
 def locale() -> Locale:
     """The Babel locale used to format dates, numbers and money."""
-    return Locale.parse({"it": "it_IT", "en": "en_GB"}.get(language(), language()))
+    if "locale" not in g:
+        g.locale = Locale.parse({"it": "it_IT", "en": "en_GB"}.get(language(), language()))
+    return g.locale
 
 
 def gettext(message: str, **values: object) -> str:
