@@ -15,7 +15,8 @@ from core.metadata.yaml_source import SourceDocument, YamlSyntaxError, read_yaml
 
 BUILTIN_PACKS = Path(__file__).resolve().parents[2] / "packs"
 KIND_FOLDERS = {"entities": "entity", "workflows": "workflow", "reports": "report",
-                "fixtures": "fixtures", "calendars": "calendar"}
+                "fixtures": "fixtures", "calendars": "calendar",
+                "templates": "document_template"}
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 from core.metadata.access import permission_problems
 from core.metadata.build import build_entity
 from core.metadata.diagnostics import Diagnostic, MetadataError
+from core.metadata.document_templates import build_document_templates
 from core.metadata.loader import PackSource, read_packs, schema_errors
 from core.metadata.overlay import EntityDraft, merge_overlay
 from core.metadata.semantic import check_entities, check_pack_documents, check_packs
@@ -120,11 +121,13 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
     specs, workflow_problems = build_workflows(documents, entities, mail_template_names(packs),
                                                frozenset(calendars))
     problems += stored_problems + workflow_problems
+    templates, template_problems = build_document_templates(packs, entities)
+    problems += template_problems
     if problems:
         raise MetadataError(problems)
     return Registry(packs=pack_specs, entities=entities,
                     content_hash=_content_hash(packs, drafts), version=version,
-                    workflows=specs, calendars=calendars)
+                    workflows=specs, calendars=calendars, document_templates=templates)
 
 
 def _calendar_problems(documents: Iterable[SourceDocument]) -> list[Diagnostic]:

@@ -232,6 +232,14 @@ def _action_schema() -> dict[str, Any]:
                                            "pattern": "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_.]*$"},
                                 "args": {"type": "object"}}},
         "refuse": MESSAGE,
+        "render_document": {
+            "type": "object", "additionalProperties": False, "required": ["template"],
+            "anyOf": [{"required": ["attach_to"]}, {"required": ["mail"]}],
+            "properties": {"template": NAME, "language": {"type": "string", "minLength": 2},
+                           "format": {"enum": ["pdf", "docx"]}, "attach_to": NAME,
+                           "mail": {"type": "object", "additionalProperties": False,
+                                    "required": ["template", "to"],
+                                    "properties": {"template": NAME, "to": RECIPIENTS}}}},
     }
     return {"type": "object", "minProperties": 1, "maxProperties": 1,
             "additionalProperties": False, "properties": one}
@@ -329,6 +337,28 @@ def fixtures_schema() -> dict[str, Any]:
     }
 
 
+def document_template_schema() -> dict[str, Any]:
+    """Schema of ``templates/*.yaml``: a Word template of one entity, per language."""
+    return {
+        "$schema": DIALECT,
+        "$id": "https://officina.dev/schemas/document_template.schema.json",
+        "title": "Officina document template",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["entity", "label", "files"],
+        "properties": {
+            "entity": NAME,
+            "label": LABEL,
+            "description": {"type": "string"},
+            "files": {"type": "object", "minProperties": 1,
+                      "propertyNames": {"type": "string", "pattern": "^[a-z]{2}(_[A-Z]{2})?$",
+                                        "description": "a language code such as en or it"},
+                      "additionalProperties": {"type": "string",
+                                               "pattern": "^[A-Za-z0-9_.-]+\\.docx$"}},
+        },
+    }
+
+
 def overlay_schema() -> dict[str, Any]:
     """Schema of an administrator's customisation of one entity (stored in the database)."""
     override = {"type": "object", "additionalProperties": False,
@@ -368,6 +398,7 @@ BUILDERS = {
     "calendar": calendar_schema,
     "fixtures": fixtures_schema,
     "overlay": overlay_schema,
+    "document_template": document_template_schema,
 }
 
 

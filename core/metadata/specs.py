@@ -140,6 +140,30 @@ class PackSpec:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class DocumentTemplateSpec:
+    """A Word template a pack ships for one entity (``templates/<name>.yaml``).
+
+    ``files`` maps a language to the absolute path of its ``.docx`` file.
+    """
+
+    name: str
+    entity: str
+    label: str
+    pack: str
+    files: Mapping[str, str]
+    description: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages with a variant, sorted."""
+        return tuple(sorted(self.files))
+
+
 @dataclass(frozen=True, eq=False)
 class Registry:
     """The immutable, versioned result of loading packs and merging the overlay."""
@@ -150,9 +174,12 @@ class Registry:
     version: int = 0
     workflows: Mapping[str, Any] = field(default_factory=dict)
     calendars: Mapping[str, Any] = field(default_factory=dict)
+    document_templates: Mapping[str, DocumentTemplateSpec] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entities", MappingProxyType(dict(self.entities)))
+        object.__setattr__(self, "document_templates",
+                           MappingProxyType(dict(self.document_templates)))
         object.__setattr__(self, "workflows", MappingProxyType(dict(self.workflows)))
         object.__setattr__(self, "calendars", MappingProxyType(dict(self.calendars)))
 
@@ -180,4 +207,8 @@ class Registry:
     def with_version(self, version: int) -> Registry:
         """The same registry carrying another version number."""
         return Registry(self.packs, self.entities, self.content_hash, version, self.workflows,
-                        self.calendars)
+                        self.calendars, self.document_templates)
+
+    def templates_of(self, entity: str) -> list[DocumentTemplateSpec]:
+        """The document templates a pack ships for ``entity``, by name."""
+        return [t for _, t in sorted(self.document_templates.items()) if t.entity == entity]

@@ -1,4 +1,4 @@
-"""Tables of the engine itself: users, audit trail, naming series, overlay, state."""
+"""Tables of the engine itself: users, audit trail, naming series, overlay, state, uploads."""
 
 from __future__ import annotations
 
@@ -154,4 +154,21 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.UniqueConstraint("username", "entity", "name",
                             name="uq_officina_saved_filter_name"),
+    )
+    sa.Table(
+        "officina_document_template", metadata,
+        sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String(63), nullable=False),
+        sa.Column("name", sa.String(63), nullable=False),
+        sa.Column("language", sa.String(16), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(200)),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(create_constraint=False), nullable=False, default=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(140), nullable=False),
+        sa.UniqueConstraint("entity", "name", "language", "version",
+                            name="uq_officina_document_template_version"),
     )

@@ -58,6 +58,7 @@ SECTIONS = {
     "calendar": "Calendars",
     "fixtures": "Fixtures",
     "overlay": "Customisations (overlay)",
+    "document_template": "Templates and translations",
 }
 FILE_BLOCK = re.compile(r"^File: `(?P<path>[^`]+)`\n```(?P<lang>\w+)\n(?P<body>.*?)^```$",
                         re.MULTILINE | re.DOTALL)
