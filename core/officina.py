@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from core.config import Settings
 from core.files import FileStore
@@ -10,6 +12,9 @@ from core.records.service import RecordsService, ServiceOptions
 from core.rules.engine import RulesEngine
 from core.storage.database import Database
 from core.storage.registry_store import RegistryStore
+
+if TYPE_CHECKING:
+    from core.documents.service import DocumentService
 
 
 @dataclass
@@ -36,6 +41,13 @@ class Officina:
         engine.actions.load_entry_points()
         records.events = engine
         return cls(settings, database, registry, records, engine)
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        """Word templates of the instance's entities, rendered for its users."""
+        from core.documents.service import DocumentService
+
+        return DocumentService(self)
 
     def close(self) -> None:
         """Release database connections."""
