@@ -6,12 +6,19 @@ BIN := $(VENV)/bin
 INSTANCE ?= instance
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Debian packages the tests use: a PostgreSQL server and OpenLDAP's slapd, both started by
-# the test harness itself, and Chromium, which Playwright drives in the browser tests (it never
-# downloads a browser of its own) with fonts for readable screenshots.
-TEST_DEBIAN_PACKAGES := postgresql slapd ldap-utils chromium fonts-liberation
+# Debian packages the application uses: LibreOffice without its desktop interface converts
+# documents to PDF (a desktop's libreoffice-writer does as well, so it is kept if present),
+# driven over UNO by Debian's Python (python3-uno), with fonts metrically compatible with
+# Word's (Arial, Times New Roman, Calibri, Cambria) so a PDF keeps the document's layout.
+RUN_DEBIAN_PACKAGES := 'libreoffice-writer-nogui|libreoffice-writer' python3-uno \
+	fonts-liberation fonts-crosextra-carlito fonts-crosextra-caladea
+# Debian packages the tests use besides those: a PostgreSQL server and OpenLDAP's slapd, both
+# started by the test harness itself, Chromium, which Playwright drives in the browser tests (it
+# never downloads a browser of its own; the fonts above make screenshots readable), and
+# pdftotext (poppler-utils) to read the PDFs back.
+TEST_DEBIAN_PACKAGES := $(RUN_DEBIAN_PACKAGES) postgresql slapd ldap-utils chromium poppler-utils
 
-.PHONY: run test install install-test lint benchmark clean
+.PHONY: run test install install-run install-test lint benchmark clean
 
 $(BIN)/officina: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +28,14 @@ $(BIN)/officina: pyproject.toml
 
 install: $(BIN)/officina
 
+install-run: install
+	scripts/ensure-debian-packages $(RUN_DEBIAN_PACKAGES)
+
 install-test: install
 	scripts/ensure-debian-packages $(TEST_DEBIAN_PACKAGES)
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[test]'
 
-run: install
+run: install-run
 	$(BIN)/officina init --instance $(INSTANCE)
 	$(BIN)/officina migrate --instance $(INSTANCE)
 	$(BIN)/officina demo --instance $(INSTANCE)
@@ -39,6 +49,7 @@ test: install-test
 
 benchmark: install-test
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/documents.py
 
 clean:
 	rm -rf $(VENV) $(INSTANCE) .pytest_cache .ruff_cache

@@ -1,0 +1,435 @@
+"""PDF output: a rendered .docx converted by LibreOffice headless, warm where possible.
+
+Each process keeps one ``PdfConverter``. Its first conversion starts ``soffice --headless``
+listening on a private pipe, plus a small bridge (``uno_bridge.py``, run with Debian's system
+Python, which has ``python3-uno``) that asks that LibreOffice to load a file and store it as
+PDF; later conversions reuse both, so a page does not pay LibreOffice's start-up (seconds)
+but only the conversion itself. When the warm converter cannot start (no ``python3-uno``, a
+LibreOffice that does not answer), each document is converted by a cold
+``soffice --convert-to pdf`` instead.
+
+LibreOffice runs with a profile of its own per converter (``-env:UserInstallation``, under the
+system's temporary folder keyed by process id), so web workers, the outbox worker and the
+command line never share or lock each other's profile. Conversions are serialised per
+converter (one at a time), limited in time (the whole process group is killed when the
+timeout expires) and every failure is a ``PdfError`` with a localised message. LibreOffice is
+stopped when the process exits, and the bridge stops it too if its parent dies.
+
+Settings from the environment: ``OFFICINA_SOFFICE`` (the soffice program, default ``soffice``
+or ``libreoffice`` on the PATH), ``OFFICINA_UNO_PYTHON`` (the Python with ``uno``, default
+``/usr/bin/python3``), ``OFFICINA_PDF_WARM=0`` (always convert cold).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import logging
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.documents.errors import DocumentError
+from core.i18n import Translator, _
+
+log = logging.getLogger(__name__)
+
+SOFFICE_ENV = "OFFICINA_SOFFICE"
+UNO_PYTHON_ENV = "OFFICINA_UNO_PYTHON"
+WARM_ENV = "OFFICINA_PDF_WARM"
+DEFAULT_UNO_PYTHON = "/usr/bin/python3"
+BRIDGE = Path(__file__).with_name("uno_bridge.py")
+START_TIMEOUT = 60.0  # a first start creates the profile: a few seconds, more on a busy host
+STOP_TIMEOUT = 5.0
+RETRY_WARM_AFTER = 60.0  # seconds before trying the warm converter again after it failed
+WORD_FILTER = "MS Word 2007 XML"
+
+
+class PdfError(DocumentError):
+    """A document could not be converted to PDF; the message says why, in the user's language."""
+
+    code = "document"
+
+
+def find_soffice() -> str | None:
+    """The LibreOffice program to run: ``OFFICINA_SOFFICE`` if set, else one on the PATH."""
+    configured = os.environ.get(SOFFICE_ENV)
+    if configured:
+        return shutil.which(configured)
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def _warm_enabled() -> bool:
+    return os.environ.get(WARM_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _check_docx(docx: bytes, t: Translator) -> None:
+    """Refuse what is not a Word document before LibreOffice guesses what it might be."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+            if "word/document.xml" in archive.namelist():
+                return
+    except (zipfile.BadZipFile, ValueError):
+        pass
+    raise PdfError(t.gettext(_("The document is not a Word (.docx) file, so it cannot be "
+                               "converted to PDF.")))
+
+
+def _kill_group(process: subprocess.Popen | None) -> None:
+    """Kill a child started in a session of its own, with everything it started."""
+    if process is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+def _remove_abandoned(base: Path) -> None:
+    """Remove the folders of converters whose process is gone (killed before its cleanup)."""
+    for folder in base.iterdir():
+        owner = folder.name.partition("-")[0]
+        if not owner.isdigit():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
+class _Bridge:
+    """The warm pair: a listening soffice and the UNO bridge process that drives it."""
+
+    def __init__(self, soffice: subprocess.Popen, bridge: subprocess.Popen):
+        self.soffice = soffice
+        self.bridge = bridge
+        self._buffer = b""
+
+    def alive(self) -> bool:
+        return self.soffice.poll() is None and self.bridge.poll() is None
+
+    def send(self, line: str) -> None:
+        assert self.bridge.stdin is not None
+        self.bridge.stdin.write(line.encode() + b"\n")
+        self.bridge.stdin.flush()
+
+    def read_line(self, deadline: float) -> str | None:
+        """The bridge's next line; ``None`` if it closed stdout; ``TimeoutError`` at deadline."""
+        assert self.bridge.stdout is not None
+        fd = self.bridge.stdout.fileno()
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    raise TimeoutError
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return None
+                self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode(errors="replace")
+
+    def stop(self) -> None:
+        """Ask LibreOffice to quit, then make sure both processes are gone."""
+        if self.bridge.poll() is None:
+            with contextlib.suppress(OSError, ValueError):
+                self.send("quit")
+                self.bridge.stdin.close()  # type: ignore[union-attr]
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.soffice.wait(timeout=STOP_TIMEOUT)
+        _kill_group(self.soffice)
+        _kill_group(self.bridge)
+        with contextlib.suppress(OSError, ValueError):
+            self.bridge.stdout.close()  # type: ignore[union-attr]
+
+
+class PdfConverter:
+    """Converts .docx to PDF with one LibreOffice of its own, kept running between calls."""
+
+    def __init__(self, soffice: str | None = None, *, warm: bool | None = None,
+                 uno_python: str | None = None, workdir: Path | None = None):
+        """``soffice``: the program (default: ``find_soffice()``, looked up at each call);
+        ``warm``: keep LibreOffice running (default: unless ``OFFICINA_PDF_WARM=0``)."""
+        self.soffice = soffice
+        self.warm = _warm_enabled() if warm is None else warm
+        self.uno_python = uno_python or os.environ.get(UNO_PYTHON_ENV) or DEFAULT_UNO_PYTHON
+        self.owner_pid = os.getpid()
+        self._workdir = workdir
+        self._own_workdir = workdir is None
+        self._lock = threading.Lock()
+        self._bridge: _Bridge | None = None
+        self._warm_failed_at: float | None = None
+        self._counter = 0
+        atexit.register(self.shutdown)
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def soffice_pid(self) -> int | None:
+        """Process id of the warm LibreOffice, if one is running."""
+        bridge = self._bridge
+        return bridge.soffice.pid if bridge is not None and bridge.alive() else None
+
+    @property
+    def workdir(self) -> Path:
+        """The converter's folder: LibreOffice profile and files being converted."""
+        if self._workdir is None:
+            base = Path(tempfile.gettempdir()) / f"officina-lo-{os.getuid()}"
+            base.mkdir(mode=0o700, exist_ok=True)
+            _remove_abandoned(base)
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+        return self._workdir
+
+    def convert(self, docx: bytes, *, timeout: float = 60, language: str | None = None) -> bytes:
+        """The PDF of ``docx``; ``PdfError`` if it is not Word, LibreOffice is missing, fails
+        or takes longer than ``timeout`` seconds (not counting a first start of LibreOffice)."""
+        return self.convert_many([docx], timeout=timeout, language=language)[0]
+
+    def convert_many(self, docs: Sequence[bytes], *, timeout: float = 60,
+                     language: str | None = None) -> list[bytes]:
+        """The PDFs of ``docs`` in order, ``timeout`` seconds for each document."""
+        t = Translator(language or "en")
+        for docx in docs:
+            _check_docx(docx, t)
+        binary = self.soffice or find_soffice()
+        if binary is None or not os.access(binary, os.X_OK):
+            raise PdfError(t.gettext(
+                _("LibreOffice is not installed, so documents cannot be converted to PDF: "
+                  "install Debian's libreoffice-writer-nogui (or set OFFICINA_SOFFICE to the "
+                  "soffice program).")))
+        if not self._lock.acquire(timeout=max(timeout, 1.0) * max(len(docs), 1) + START_TIMEOUT):
+            raise PdfError(t.gettext(_("LibreOffice is busy converting other documents: "
+                                       "try again in a moment.")))
+        try:
+            if self._use_warm(binary):
+                return [self._convert_warm(docx, timeout, t) for docx in docs]
+            return self._convert_cold(binary, docs, timeout, t)
+        finally:
+            self._lock.release()
+
+    def shutdown(self) -> None:
+        """Stop LibreOffice and remove the profile; the next conversion starts again."""
+        if os.getpid() != self.owner_pid:
+            return  # a forked child: the processes and folder belong to the parent
+        with self._lock:
+            self._stop_warm()
+            if self._own_workdir and self._workdir is not None:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+                self._workdir = None
+
+    # -- warm -----------------------------------------------------------------------------
+
+    def _use_warm(self, binary: str) -> bool:
+        if not self.warm:
+            return False
+        if self._bridge is not None and self._bridge.alive():
+            return True
+        self._stop_warm()
+        if self._warm_failed_at is not None \
+                and time.monotonic() - self._warm_failed_at < RETRY_WARM_AFTER:
+            return False
+        try:
+            self._bridge = self._start_warm(binary)
+        except OSError as error:
+            log.warning("warm PDF converter unavailable, converting cold: %s", error)
+            self._warm_failed_at = time.monotonic()
+            return False
+        self._warm_failed_at = None
+        return True
+
+    def _start_warm(self, binary: str) -> _Bridge:
+        pipe = f"officina-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        soffice = subprocess.Popen(
+            [binary, *self._soffice_options(), "--nodefault",
+             f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        try:
+            with (self.workdir / "bridge.log").open("ab") as errors:
+                process = subprocess.Popen(
+                    [self.uno_python, str(BRIDGE), pipe, str(soffice.pid)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                    start_new_session=True)
+        except OSError:
+            _kill_group(soffice)
+            raise
+        bridge = _Bridge(soffice, process)
+        try:
+            answer = bridge.read_line(time.monotonic() + START_TIMEOUT)
+        except TimeoutError:
+            answer = "error\tno answer from LibreOffice"
+        if answer != "ready":
+            bridge.stop()
+            raise OSError(f"the UNO bridge did not start: {answer or 'it exited'}"
+                          f" (see {self.workdir / 'bridge.log'})")
+        return bridge
+
+    def _stop_warm(self) -> None:
+        if self._bridge is not None:
+            self._bridge.stop()
+            self._bridge = None
+
+    def _convert_warm(self, docx: bytes, timeout: float, t: Translator) -> bytes:
+        bridge = self._bridge
+        assert bridge is not None
+        source, target = self._paths()
+        source.write_bytes(docx)
+        try:
+            try:
+                bridge.send(f"convert\t{source}\t{target}")
+                answer = bridge.read_line(time.monotonic() + timeout)
+            except TimeoutError:
+                self._stop_warm()  # LibreOffice may be stuck in the document: start afresh
+                raise PdfError(self._timeout_message(timeout, t)) from None
+            except OSError:
+                answer = None
+            if answer is None:
+                self._stop_warm()
+                raise PdfError(t.gettext(_("LibreOffice stopped unexpectedly while converting "
+                                           "the document to PDF.")))
+            if answer != "ok":
+                _error, kind, detail = [*answer.split("\t", 2), "", ""][:3]
+                log.info("LibreOffice could not convert a document: %s", answer)
+                if kind == "open":
+                    raise PdfError(self._unreadable_message(t))
+                raise PdfError(self._failed_message(detail or answer, t))
+            if not target.is_file():
+                raise PdfError(self._failed_message("no PDF was written", t))
+            return target.read_bytes()
+        finally:
+            source.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
+
+    # -- cold -----------------------------------------------------------------------------
+
+    def _convert_cold(self, binary: str, docs: Sequence[bytes], timeout: float,
+                      t: Translator) -> list[bytes]:
+        pairs = [self._paths() for _doc in docs]
+        outdir = pairs[0][1].parent if pairs else self.workdir
+        for (source, _target), docx in zip(pairs, docs, strict=True):
+            source.write_bytes(docx)
+        process = subprocess.Popen(
+            [binary, *self._soffice_options(), f"--infilter={WORD_FILTER}",
+             "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(outdir),
+             *[str(source) for source, _target in pairs]],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        try:
+            output, _errors = process.communicate(timeout=timeout * max(len(docs), 1))
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            self._cleanup(pairs)
+            raise PdfError(self._timeout_message(timeout, t)) from None
+        _kill_group(process)  # anything it left behind
+        try:
+            results = []
+            for source, target in pairs:
+                if not target.is_file():
+                    lines = output.decode(errors="replace").strip().splitlines()
+                    log.info("LibreOffice could not convert %s: %s", source.name, lines)
+                    if any("could not be loaded" in line for line in lines):
+                        raise PdfError(self._unreadable_message(t))
+                    raise PdfError(self._failed_message(
+                        lines[-1] if lines else f"no PDF was written for {source.name}", t))
+                results.append(target.read_bytes())
+            return results
+        finally:
+            self._cleanup(pairs)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _soffice_options(self) -> list[str]:
+        profile = self.workdir / "profile"
+        return ["--headless", "--invisible", "--nologo", "--norestore", "--nolockcheck",
+                f"-env:UserInstallation={profile.as_uri()}"]
+
+    def _paths(self) -> tuple[Path, Path]:
+        folder = self.workdir / "io"
+        folder.mkdir(exist_ok=True)
+        self._counter += 1
+        stem = f"document-{self._counter}"
+        return folder / f"{stem}.docx", folder / f"{stem}.pdf"
+
+    @staticmethod
+    def _cleanup(pairs: Sequence[tuple[Path, Path]]) -> None:
+        for source, target in pairs:
+            source.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
+
+    @staticmethod
+    def _timeout_message(timeout: float, t: Translator) -> str:
+        return t.gettext(_("The PDF conversion took longer than {seconds} seconds and was "
+                           "stopped."), seconds=f"{timeout:g}")
+
+    @staticmethod
+    def _unreadable_message(t: Translator) -> str:
+        return t.gettext(_("LibreOffice could not open the document: it is damaged or not a "
+                           "Word (.docx) file."))
+
+    @staticmethod
+    def _failed_message(detail: str, t: Translator) -> str:
+        return t.gettext(_("LibreOffice could not convert the document to PDF: {detail}"),
+                         detail=detail)
+
+
+class _DefaultConverter:
+    """The process's converter, created at first use (and again in a forked child)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._converter: PdfConverter | None = None
+        self._config: tuple[str | None, bool] | None = None
+
+    def get(self) -> PdfConverter:
+        config = (os.environ.get(SOFFICE_ENV), _warm_enabled())
+        with self._lock:
+            current = self._converter
+            if current is not None and current.owner_pid == os.getpid() \
+                    and self._config == config:
+                return current
+            if current is not None and current.owner_pid == os.getpid():
+                current.shutdown()  # the settings changed
+            self._converter, self._config = PdfConverter(), config
+            return self._converter
+
+
+_default = _DefaultConverter()
+
+
+def default_converter() -> PdfConverter:
+    """This process's shared converter."""
+    return _default.get()
+
+
+def convert_to_pdf(docx: bytes, *, timeout: float = 60, language: str | None = None) -> bytes:
+    """Convert a .docx to PDF with this process's warm LibreOffice; ``PdfError`` on failure.
+
+    ``timeout`` limits the conversion itself, in seconds; ``language`` is the language of the
+    error messages (default English)."""
+    return default_converter().convert(docx, timeout=timeout, language=language)
+
+
+def convert_many(docs: Sequence[bytes], timeout: float = 60, *,
+                 language: str | None = None) -> list[bytes]:
+    """Convert a batch of .docx files to PDF, in order, with one LibreOffice kept running
+    (``timeout`` seconds per document). Meant for the worker: a month of reports is minutes of
+    work, not something a web request waits for."""
+    return default_converter().convert_many(docs, timeout=timeout, language=language)
+
+
+if __name__ == "__main__":  # convert a file by hand: python -m core.documents.pdf IN.docx OUT.pdf
+    Path(sys.argv[2]).write_bytes(convert_to_pdf(Path(sys.argv[1]).read_bytes()))
