@@ -11,6 +11,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from core.cli.documents import documents as documents_group
 from core.cli.output import fail, parse_json_argument, print_json
 from core.config import load_settings, write_default_config
 from core.metadata.diagnostics import MetadataError
@@ -45,6 +46,9 @@ def _actor(officina: Officina, username: str | None) -> Actor:
 @click.version_option(package_name="officina")
 def cli() -> None:
     """Officina: a configurable CRM driven by metadata packs."""
+
+
+cli.add_command(documents_group)
 
 
 @cli.command()
@@ -380,7 +384,8 @@ def worker(instance: str | None, database_url: str | None, once: bool, poll: flo
 
     officina = _open(instance, database_url)
     mail = officina.settings.mail
-    runner = Worker(officina.rules, MailSettings.from_dict(mail) if mail else None)
+    runner = Worker(officina.rules, MailSettings.from_dict(mail) if mail else None,
+                    documents=getattr(officina, "documents", None))
     if once:
         report = runner.run_once()
         for error in report.errors:

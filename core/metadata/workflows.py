@@ -276,6 +276,25 @@ class WorkflowChecker:
     def _check_notify(self, params: dict[str, Any], at: list) -> None:
         self._check_recipients(params["to"], [*at, "to"])
 
+    def _check_render_document(self, params: dict[str, Any], at: list) -> None:
+        assert self.entity is not None
+        attach_to = params.get("attach_to")
+        if attach_to is not None:
+            spec = self.entity.field(attach_to)
+            if spec is None or spec.type != "attachment":
+                self.error([*at, "attach_to"], f"'{attach_to}' is not an attachment field of "
+                           f"entity '{self.entity.name}'")
+        language = params.get("language")
+        if isinstance(language, str) and language.startswith("="):
+            error = formula_syntax_error(language[1:].strip())
+            if error:
+                self.error([*at, "language"], error)
+        elif language is not None and language not in ("en", "it"):
+            self.error([*at, "language"], f"unknown language '{language}': en, it or an "
+                       "expression")
+        if "mail" in params:
+            self._check_send_mail(params["mail"], [*at, "mail"])
+
     # -- state machine and rules ------------------------------------------------------------
 
     def state_machine(self, raw: dict[str, Any]) -> StateMachineSpec | None:

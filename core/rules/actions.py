@@ -1,8 +1,8 @@
 """What rules do: set fields, create records, transitions, timers, mail, notices, webhooks.
 
 Synchronous actions (set, create, transition, timers, notices, refuse, named actions) run in
-the transaction of the change that fired them; mail and webhooks become outbox rows in that
-same transaction, which the worker delivers after commit.
+the transaction of the change that fired them; mail, webhooks and documents to render become
+outbox rows in that same transaction, which the worker delivers after commit.
 """
 
 from __future__ import annotations
@@ -203,23 +203,49 @@ def _enqueue(ctx: ActionContext, kind: str, payload: dict[str, Any]) -> None:
         next_attempt_at=ctx.now, created_at=ctx.now))
 
 
-def _send_mail(ctx: ActionContext, params: dict[str, Any]) -> None:
-    template = ctx.engine.mail_template(ctx.registry, params["template"])
+def rendered_mails(ctx: ActionContext, template_name: str, to: list[str]
+                   ) -> list[dict[str, Any]]:
+    """Mail template ``template_name`` rendered once per language of the recipients ``to``:
+    outbox payloads (``to``, ``subject``, ``text``, ``html``)."""
+    template = ctx.engine.mail_template(ctx.registry, template_name)
     context = {"record": ctx.record, "old": dict(ctx.event.old or {}),
                "entity": ctx.registry.entity(ctx.event.entity).label,
                "user": ctx.event.actor.username, "now": ctx.now}
     by_language: dict[str, list[str]] = {}
-    for recipient in recipients(ctx, params["to"]):
+    for recipient in recipients(ctx, to):
         if recipient.email:
             by_language.setdefault(recipient.language, []).append(recipient.email)
+    mails = []
     for language, addresses in sorted(by_language.items()):
         try:
             rendered = render_mail(template, context, language)
         except Exception as exc:
-            raise RuleActionError(f"rule {ctx.rule}: mail template {params['template']}: "
+            raise RuleActionError(f"rule {ctx.rule}: mail template {template_name}: "
                                   f"{exc}") from None
-        _enqueue(ctx, "mail", {"to": addresses, "subject": rendered.subject,
-                               "text": rendered.text, "html": rendered.html})
+        mails.append({"to": addresses, "subject": rendered.subject, "text": rendered.text,
+                      "html": rendered.html})
+    return mails
+
+
+def _send_mail(ctx: ActionContext, params: dict[str, Any]) -> None:
+    for mail in rendered_mails(ctx, params["template"], params["to"]):
+        _enqueue(ctx, "mail", mail)
+
+
+def _render_document(ctx: ActionContext, params: dict[str, Any]) -> None:
+    """Queue a document job: the worker renders the record with the template (PDF is slow:
+    never in the transaction), attaches the file and queues the mails rendered here."""
+    language = ctx.value(params.get("language")) or ctx.event.actor.language
+    if language not in ("en", "it"):
+        raise RuleActionError(f"rule {ctx.rule}: render_document: unknown language "
+                              f"{language!r} (en or it)")
+    mail = params.get("mail")
+    mails = rendered_mails(ctx, mail["template"], mail["to"]) if mail else []
+    _enqueue(ctx, "document", {
+        "entity": ctx.event.entity, "record_id": ctx.event.record.get("id"),
+        "template": params["template"], "language": language,
+        "format": params.get("format", "pdf"), "attach_to": params.get("attach_to"),
+        "mails": mails, "rule": ctx.rule})
 
 
 def _notify(ctx: ActionContext, params: dict[str, Any]) -> None:
@@ -276,6 +302,7 @@ ACTIONS: dict[str, Callable[[ActionContext, Any], None]] = {
     "set": _set, "create": _create, "transition": _transition, "start_timer": _start_timer,
     "cancel_timer": _cancel_timer, "send_mail": _send_mail, "notify": _notify,
     "webhook": _webhook, "call": _call, "refuse": _refuse,
+    "render_document": _render_document,
 }
 
 

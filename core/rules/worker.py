@@ -4,7 +4,9 @@ Rows are claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite'
 does the same), so several workers never take the same row. A timer fires and is marked done
 in one transaction with the rules it runs: it happens once or not at all. A mail or webhook is
 delivered after its claim commits and then marked done; a worker that dies in between leaves
-the lease to expire, and the row is tried again (at least once, never lost).
+the lease to expire, and the row is tried again (at least once, never lost). A document job
+(``render_document``) renders outside any transaction, then attaches the file, queues its
+mails and marks itself done in one transaction: its effects happen once.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from core.records.actor import ADMIN_ROLE, Actor
 from core.rules.actions import load_calendar
+from core.rules.document_jobs import run_document_job
 from core.rules.engine import RulesEngine
 from core.rules.events import RecordEvent
 from core.rules.mail import MailError, MailSettings, RenderedMail, send_mail
@@ -67,7 +70,7 @@ class Worker:
 
     def __init__(self, engine: RulesEngine, mail: MailSettings | None = None,
                  options: WorkerOptions | None = None, name: str | None = None,
-                 clock: Callable[[], dt.datetime] | None = None):
+                 clock: Callable[[], dt.datetime] | None = None, documents: Any = None):
         self.engine = engine
         self.records = engine.records
         self.database = engine.records.database
@@ -75,8 +78,13 @@ class Worker:
         self.options = options or WorkerOptions()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.clock = clock or engine.clock
+        self.documents = documents  # the DocumentService, for render_document jobs
         self.deliverers: dict[str, Callable[[dict[str, Any]], None]] = {
             "mail": self._deliver_mail, "webhook": self._deliver_webhook}
+        # Jobs that finish in their own write transaction: ``job(payload, finish)`` calls
+        # ``finish(connection)`` to mark the row done together with its effects.
+        self.jobs: dict[str, Callable[[dict[str, Any], Callable[[Connection], None]], None]] = {
+            "document": lambda payload, finish: run_document_job(self, payload, finish)}
 
     @property
     def _tables(self) -> dict[str, sa.Table]:
@@ -213,26 +221,42 @@ class Worker:
             if row is None:
                 continue
             try:
+                if row.kind in self.jobs:
+                    self.jobs[row.kind](json.loads(row.payload),
+                                        lambda connection, row=row: self._done(connection,
+                                                                               outbox, row))
+                    report.delivered += 1
+                    continue
                 self.deliverers[row.kind](json.loads(row.payload))
             except Exception as exc:
                 report.failed += 1
                 report.errors.append(f"{row.kind} {row_id}: {exc}")
-                permanent = isinstance(exc, MailError) and exc.permanent
+                permanent = bool(getattr(exc, "permanent", False))
                 with self.database.write() as connection:
                     self._retry_or_fail(connection, outbox, row, "next_attempt_at", str(exc),
                                         permanent)
                 continue
             with self.database.write() as connection:
-                connection.execute(outbox.update().where(outbox.c.id == row_id).values(
-                    status="done", done_at=self.clock(), attempts=row.attempts + 1,
-                    last_error=None))
+                self._done(connection, outbox, row)
             report.delivered += 1
+
+    def _done(self, connection: Connection, outbox: sa.Table, row: Any) -> None:
+        connection.execute(outbox.update().where(outbox.c.id == row.id).values(
+            status="done", done_at=self.clock(), attempts=row.attempts + 1, last_error=None))
 
     def _deliver_mail(self, payload: dict[str, Any]) -> None:
         if self.mail is None:
             raise MailError("mail is not configured: add a [mail] table to officina.toml")
+        attachments = []
+        for item in payload.get("attachments") or ():  # stored files, by key
+            files = self.records.files
+            if files is None or not files.exists(item["key"]):
+                raise MailError(f"attachment {item.get('name') or item['key']} is not stored",
+                                permanent=True)
+            attachments.append((item["name"], files.read(item["key"]),
+                                item.get("content_type") or "application/octet-stream"))
         send_mail(self.mail, payload["to"], RenderedMail(payload["subject"], payload["text"],
-                                                        payload.get("html")))
+                                                        payload.get("html")), attachments)
 
     @staticmethod
     def _deliver_webhook(payload: dict[str, Any]) -> None:

@@ -1,0 +1,175 @@
+"""``officina documents``: render records through Word templates, and manage the templates.
+
+Every command goes through ``Officina.documents`` (the document service): rendering reads the
+record as the acting user (``--as``; default the system user), uploads and restores need the
+administrator role. Errors are one clear line on standard error and exit code 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from core.cli.output import fail, print_json
+from core.config import load_settings
+from core.i18n import SUPPORTED_LANGUAGES
+from core.officina import Officina
+from core.records.actor import SYSTEM, Actor
+from core.users import actor_for
+
+instance_option = click.option("--instance", type=click.Path(file_okay=False),
+                               help="Instance folder (default: $OFFICINA_INSTANCE or ./instance).")
+db_option = click.option("--db", "database_url",
+                         help="Database URL (default: $OFFICINA_DATABASE_URL, else SQLite in "
+                              "the instance folder).")
+as_option = click.option("--as", "username", help="Act as this user (default: the system "
+                                                  "user, with administrator rights).")
+LANGUAGE = click.Choice(list(SUPPORTED_LANGUAGES))
+FORMAT = click.Choice(["docx", "pdf"])
+
+
+def _open(instance: str | None, database_url: str | None) -> Officina:
+    return Officina.open(load_settings(instance, database_url))
+
+
+def _actor(officina: Officina, username: str | None) -> Actor:
+    if not username:
+        return SYSTEM
+    with officina.database.read() as connection:
+        return actor_for(connection, username)
+
+
+def _service(officina: Officina):
+    service = getattr(officina, "documents", None)
+    if service is None:
+        fail("Documents are not available in this installation (core.documents is missing).")
+    return service
+
+
+def _entities(officina: Officina, entity: str | None) -> list[str]:
+    registry = officina.registry.current().registry
+    if entity is not None:
+        return [entity]
+    return sorted(name for name, spec in registry.entities.items() if not spec.is_child)
+
+
+@click.group()
+def documents() -> None:
+    """Word and PDF documents of records, from the packs' and administrators' templates."""
+
+
+@documents.command("render")
+@click.argument("entity")
+@click.argument("key")
+@click.argument("template")
+@click.option("--lang", "language", type=LANGUAGE,
+              help="Language of the document (default: the user's).")
+@click.option("--format", "fmt", type=FORMAT, default="docx", show_default=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="File to write ('-' writes to standard output).")
+@instance_option
+@db_option
+@as_option
+def render(entity: str, key: str, template: str, language: str | None, fmt: str, out: str,
+           instance: str | None, database_url: str | None, username: str | None) -> None:
+    """Render record KEY (id or reference) of ENTITY with TEMPLATE into a .docx or a PDF."""
+    officina = _open(instance, database_url)
+    actor = _actor(officina, username)
+    document = _service(officina).render(actor, entity, int(key) if key.isdigit() else key,
+                                         template, language=language, format=fmt)
+    if out == "-":
+        click.get_binary_stream("stdout").write(document.data)
+        return
+    try:
+        Path(out).write_bytes(document.data)
+    except OSError as exc:
+        fail(f"Cannot write {out}: {exc.strerror or exc}")
+    click.echo(f"Wrote {out} ({document.filename}, {len(document.data)} bytes).", err=True)
+
+
+@documents.command("list")
+@click.argument("entity", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@instance_option
+@db_option
+@as_option
+def list_templates(entity: str | None, as_json: bool, instance: str | None,
+                   database_url: str | None, username: str | None) -> None:
+    """The document templates of ENTITY (default: of every entity)."""
+    officina = _open(instance, database_url)
+    actor = _actor(officina, username)
+    service = _service(officina)
+    found = [info for name in _entities(officina, entity)
+             for info in service.templates_for(actor, name)]
+    if as_json:
+        print_json([{"entity": t.entity, "name": t.name, "label": t.label,
+                     "languages": list(t.languages), "source": t.source,
+                     "version": t.version} for t in found])
+        return
+    if not found:
+        click.echo("No document templates." if entity is None else
+                   f"No document templates for {entity}.")
+        return
+    for t in found:
+        click.echo(f"{t.entity}\t{t.name}\t{t.label}\t{','.join(t.languages)}\t{t.source}"
+                   f"\tversion {t.version}")
+
+
+@documents.command("upload")
+@click.argument("entity")
+@click.argument("name")
+@click.argument("language", type=LANGUAGE)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--label", help="Label of the template (English).")
+@instance_option
+@db_option
+@as_option
+def upload(entity: str, name: str, language: str, file: str, label: str | None,
+           instance: str | None, database_url: str | None, username: str | None) -> None:
+    """Upload FILE (.docx) as template NAME of ENTITY in LANGUAGE (checked first)."""
+    officina = _open(instance, database_url)
+    data = Path(file).read_bytes()
+    version = _service(officina).upload(_actor(officina, username), entity, name, language,
+                                        data, label=label)
+    click.echo(f"Template {entity}/{name} ({language}) uploaded: version {version}.")
+
+
+@documents.command("versions")
+@click.argument("entity")
+@click.argument("name")
+@click.argument("language", type=LANGUAGE)
+@instance_option
+@db_option
+@as_option
+def versions(entity: str, name: str, language: str, instance: str | None,
+             database_url: str | None, username: str | None) -> None:
+    """The uploaded versions of template NAME of ENTITY in LANGUAGE, newest first."""
+    officina = _open(instance, database_url)
+    found = _service(officina).versions(_actor(officina, username), entity, name, language)
+    if not found:
+        click.echo(f"No uploaded versions of {entity}/{name} ({language}): the pack's "
+                   "template is in use.")
+        return
+    for v in found:
+        when = f"{v.created_at:%Y-%m-%d %H:%M:%S}" if v.created_at else ""
+        click.echo(f"{v.version}\t{when}\t{v.created_by}\t{v.size} bytes"
+                   f"{chr(9) + 'active' if v.active else ''}")
+
+
+@documents.command("restore")
+@click.argument("entity")
+@click.argument("name")
+@click.argument("language", type=LANGUAGE)
+@click.argument("version", type=int)
+@instance_option
+@db_option
+@as_option
+def restore(entity: str, name: str, language: str, version: int, instance: str | None,
+            database_url: str | None, username: str | None) -> None:
+    """Make VERSION of template NAME of ENTITY in LANGUAGE the one in use again."""
+    officina = _open(instance, database_url)
+    current = _service(officina).restore(_actor(officina, username), entity, name, language,
+                                         version)
+    click.echo(f"Template {entity}/{name} ({language}): version {version} restored "
+               f"(now version {current}).")

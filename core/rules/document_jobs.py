@@ -1,0 +1,79 @@
+"""The worker's side of the ``render_document`` rule action.
+
+The action only queues a ``document`` row in the outbox, in the transaction of the change that
+fired the rule. The worker then renders the record with the template (a PDF takes LibreOffice
+a while: never in a web request), stores the file, sets the record's attachment field through
+the records service and queues the mails the action rendered, each with the file attached
+(by its stored key) - in one transaction that also marks the job done.
+
+A job whose record, template or field is gone fails at once (retrying cannot help); a
+conversion that failed (LibreOffice busy or crashed) is retried with the worker's back-off.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Connection
+
+from core.cli.output import json_default
+from core.documents.pdf import PdfError
+from core.records.errors import Conflict, RecordError
+
+if TYPE_CHECKING:
+    from core.rules.worker import Worker
+
+
+class DocumentJobError(Exception):
+    """A document job failed; ``permanent`` ones are not retried."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def run_document_job(worker: Worker, payload: dict[str, Any],
+                     finish: Callable[[Connection], None]) -> None:
+    """Render, attach and mail one queued document; ``finish`` marks the job done."""
+    from core.rules.worker import WORKER_ACTOR
+
+    entity, record_id = payload["entity"], payload["record_id"]
+    what = f"{payload['template']} of {entity} {record_id}"
+    if worker.documents is None:
+        raise DocumentJobError(f"document {what}: this worker cannot render documents "
+                               "(start it with officina worker)")
+    try:
+        document = worker.documents.render(WORKER_ACTOR, entity, record_id, payload["template"],
+                                           language=payload.get("language"),
+                                           format=payload.get("format") or "pdf")
+    except RecordError as exc:
+        raise DocumentJobError(f"document {what}: {exc.describe()}",
+                               permanent=not isinstance(exc, PdfError)) from exc
+    files = worker.records.files
+    if files is None:
+        raise DocumentJobError(f"document {what}: no file store configured", permanent=True)
+    key = files.put(document.data, document.filename)
+    attachment = {"key": key, "name": document.filename, "content_type": document.content_type}
+    schema = worker.records.registry.current().schema
+    outbox = schema.system["officina_outbox"]
+    now = worker.clock()
+    try:
+        with worker.database.write() as connection:
+            if payload.get("attach_to"):
+                record = worker.records.get(WORKER_ACTOR, entity, record_id,
+                                            connection=connection)
+                worker.records.update(WORKER_ACTOR, entity, record_id,
+                                      {payload["attach_to"]: key},
+                                      version=record["version"], connection=connection)
+            for mail in payload.get("mails") or ():
+                connection.execute(outbox.insert().values(
+                    kind="mail", payload=json.dumps({**mail, "attachments": [attachment]},
+                                                    default=json_default),
+                    entity=entity, record_id=record_id, rule=payload.get("rule"),
+                    status="pending", attempts=0, next_attempt_at=now, created_at=now))
+            finish(connection)
+    except RecordError as exc:  # a concurrent change of the record: try again later
+        raise DocumentJobError(f"document {what}: {exc.describe()}",
+                               permanent=not isinstance(exc, Conflict)) from exc
