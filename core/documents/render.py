@@ -84,15 +84,28 @@ def new_sandbox(formatter: Formatter, budget: Budget | None = None) -> DocumentS
     return env
 
 
-def _where(exc: BaseException, tpl: DocxTemplate) -> str:
-    """``word/document.xml, paragraph 12: «text around»`` for errors with a line number."""
-    part = getattr(getattr(tpl, "current_rendering_part", None), "partname", None)
+def _template_line(exc: BaseException) -> int | None:
+    """The template line an error happened on (Jinja rewrites tracebacks to show it)."""
     lineno = getattr(exc, "lineno", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    return lineno
+
+
+def _where(exc: BaseException, tpl: DocxTemplate, env: DocumentSandbox) -> str:
+    """``word/document.xml, paragraph 12: «text»``: where an error happened."""
+    part = str(getattr(getattr(tpl, "current_rendering_part", None), "partname", "")
+               or "/word/document.xml").lstrip("/")
+    lineno = _template_line(exc)
     if lineno is None:
-        return str(part or "").lstrip("/")
-    context = [re.sub(r"<[^>]+>", "", line) for line in getattr(exc, "docx_context", [])]
-    snippet = " ".join(" ".join(c.split()) for c in context if c.strip())[:120]
-    where = f"{str(part or 'word/document.xml').lstrip('/')}, paragraph {max(lineno - 1, 1)}"
+        return part
+    lines = env.last_source.splitlines()
+    text = re.sub(r"<[^>]+>", "", lines[lineno - 1]) if 0 < lineno <= len(lines) else ""
+    snippet = " ".join(text.split())[:120]
+    where = f"{part}, paragraph {max(lineno - 1, 1)}"
     return f"{where}: «{snippet}»" if snippet else where
 
 
@@ -108,19 +121,19 @@ def render_docx(template: bytes, context: Mapping[str, Any], formatter: Formatte
         out = io.BytesIO()
         tpl.save(out)
     except LimitExceeded as exc:
-        raise RenderFailure(str(exc), _where(exc, tpl)) from None
+        raise RenderFailure(str(exc), _where(exc, tpl, env)) from None
     except SecurityError as exc:
-        raise RenderFailure(f"not allowed: {exc}", _where(exc, tpl)) from None
+        raise RenderFailure(f"not allowed: {exc}", _where(exc, tpl, env)) from None
     except TemplateSyntaxError as exc:
-        raise RenderFailure(f"syntax error: {exc.message}", _where(exc, tpl)) from None
+        raise RenderFailure(f"syntax error: {exc.message}", _where(exc, tpl, env)) from None
     except TemplateError as exc:
-        raise RenderFailure(str(exc.message or exc), _where(exc, tpl)) from None
+        raise RenderFailure(str(exc.message or exc), _where(exc, tpl, env)) from None
     except OverflowError as exc:  # Jinja's sandbox refusing a huge range()
-        raise RenderFailure(str(exc), _where(exc, tpl)) from None
+        raise RenderFailure(str(exc), _where(exc, tpl, env)) from None
     except RecursionError:
         raise RenderFailure("the template calls itself too deeply") from None
     except (TypeError, ValueError, ArithmeticError, KeyError, IndexError) as exc:
-        raise RenderFailure(str(exc), _where(exc, tpl)) from None
+        raise RenderFailure(str(exc), _where(exc, tpl, env)) from None
     data = out.getvalue()
     if len(data) > limits.max_output_bytes:
         raise RenderFailure(f"the document is larger than "

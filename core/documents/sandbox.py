@@ -130,6 +130,7 @@ class DocumentSandbox(ImmutableSandboxedEnvironment):
                  finalize: Callable[[Any], Any] | None = None):
         super().__init__(undefined=StrictUndefined, autoescape=True, finalize=finalize)
         self.budget = budget or Budget()
+        self.last_source = ""  # the text last compiled, to show where an error happened
         self.views = views
         self.filters = {name: self.filters[name] for name in KEPT_FILTERS}
         self.filters[LOOP_FILTER] = self._bounded_iteration
@@ -165,6 +166,8 @@ class DocumentSandbox(ImmutableSandboxedEnvironment):
             if attribute.startswith("_"):
                 return self.unsafe_undefined(obj, attribute)
             return obj.lookup(attribute)
+        if isinstance(obj, str) and attribute not in STRING_METHODS:
+            return self.unsafe_undefined(obj, attribute)  # also format, which Jinja wraps
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
@@ -246,6 +249,7 @@ class DocumentSandbox(ImmutableSandboxedEnvironment):
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """Parse, then bound every loop and ``~`` and refuse ``self``."""
+        self.last_source = source
         tree = super()._parse(source, name, filename)
         for node in tree.find_all(nodes.Name):
             if node.name == "self":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from jinja2.exceptions import TemplateSyntaxError
 
 from core.documents.context import LINE_FIELDS, STANDARD_FIELDS
 from core.documents.render import new_sandbox
+from core.documents.sandbox import LOOP_FILTER
 from core.documents.values import Formatter
 from core.metadata.specs import EntitySpec, Registry
 
@@ -28,7 +30,7 @@ CONTEXT_NAMES = frozenset({"record", "label", "image", "today", "now", "language
                            "range", "namespace", "loop"})
 # Filters that hand on the items of a list of lines unchanged (for loops over them).
 PASSING_FILTERS = frozenset({"sort", "reverse", "list", "selectattr", "rejectattr", "unique",
-                             "select", "reject"})
+                             "select", "reject", LOOP_FILTER})
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def package_problems(data: bytes) -> list[str]:
             broken = archive.testzip()
             if broken is not None:
                 return [f"the file is damaged ({broken} is corrupt)"]
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
         return [f"the file is damaged: {exc}"]
     try:
         DocxTemplate(io.BytesIO(data)).init_docx()
@@ -179,13 +181,14 @@ def _syntax_problems(registry: Registry, entity: EntitySpec,
     except TemplateSyntaxError as exc:
         yield f"{part.where(exc.lineno)}: syntax error: {exc.message}"
         return
-    unknown = sorted(meta.find_undeclared_variables(tree) - CONTEXT_NAMES)
-    if unknown:
-        yield f"{part.name}: unknown name(s) {', '.join(unknown)}: a document knows " \
-              "record, label, image, today, now and language"
-    for node in tree.find_all(nodes.Filter):
-        if node.name not in env.filters:
-            yield f"{part.where(node.lineno)}: unknown filter '{node.name}'"
+    unknown_filters = [f"{part.where(node.lineno)}: unknown filter '{node.name}'"
+                       for node in tree.find_all(nodes.Filter) if node.name not in env.filters]
+    if not unknown_filters:  # finding names compiles the template, which needs its filters
+        unknown = sorted(meta.find_undeclared_variables(tree) - CONTEXT_NAMES)
+        if unknown:
+            yield f"{part.name}: unknown name(s) {', '.join(unknown)}: a document knows " \
+                  "record, label, image, today, now and language"
+    yield from unknown_filters
     checker = _FieldChecker(registry, part)
     checker.walk(tree, {"record": ("record", entity)})
     yield from dict.fromkeys(checker.problems)
