@@ -99,21 +99,24 @@ def test_upload_versions_download_and_restore(docs_app: Flask, user) -> None:
     row = re.search(r'<tr id="template-job-job_report">(.*?)</tr>', index, re.S).group(1)
     assert "Uploaded by an administrator" in row and ">2<" in row
 
-    download = client.get(f"{PAGE}/en/1")
+    download = client.get(f"{PAGE}/download?language=en&version=1")
     assert download.status_code == 200 and download.data == first
     assert "attachment" in download.headers["Content-Disposition"]
-    assert client.get(f"{PAGE}/en/0").data.startswith(b"PK")  # the pack's file
-    assert client.get(f"{PAGE}/en/9").status_code == 404
+    assert client.get(f"{PAGE}/download?language=en&version=0").data.startswith(b"PK")
+    assert client.get(f"{PAGE}/download?language=en&version=9").status_code == 404
+    assert client.get(f"{PAGE}/download?language=fr&version=1").status_code == 404
+    assert 'name="version" value="1"' in client.get(PAGE).get_data(as_text=True)
 
-    restore = f"{PAGE}/en/1/restore"
-    response = client.post(restore, data={"csrf_token": csrf_token(client, PAGE)})
+    restore = f"{PAGE}/restore"
+    response = client.post(restore, data={"csrf_token": csrf_token(client, PAGE),
+                                          "language": "en", "version": "1"})
     assert response.status_code == 302
     assert f"First {ref}" in printed(docs_app, client)
     page = client.get(PAGE).get_data(as_text=True)
     assert re.search(r'id="version-en-3".*?In use', page, re.S)
 
-    response = client.post(f"{PAGE}/en/0/restore", data={"csrf_token": csrf_token(client,
-                                                                                   PAGE)})
+    response = client.post(restore, data={"csrf_token": csrf_token(client, PAGE),
+                                          "language": "en", "version": "0"})
     assert response.status_code == 302
     assert f"Job report {ref}" in printed(docs_app, client)
 

@@ -185,13 +185,22 @@ def _version_data(entity: str, name: str, language: str, version: int) -> bytes:
     raise NotFound(gettext("No such template version."))
 
 
-@admin_documents.get("/<entity>/<name>/<language>/<int:version>")
-@access(ADMIN)
-def download(entity: str, name: str, language: str, version: int) -> Response:
-    """Version ``version`` of the template in ``language``, as a .docx download."""
-    spec = entity_spec(entity)
-    if language not in SUPPORTED_LANGUAGES:
+def _chosen(values: Any) -> tuple[str, int]:
+    """The language and version a download or restore names (``?language=&version=``)."""
+    language = values.get("language", "")
+    version = values.get("version", "")
+    if language not in SUPPORTED_LANGUAGES or not version.isdigit():
         raise NotFound(gettext("No such template version."))
+    return language, int(version)
+
+
+@admin_documents.get("/<entity>/<name>/download")
+@access(ADMIN)
+def download(entity: str, name: str) -> Response:
+    """``?version=`` of the template in ``?language=``, as a .docx download (version 0: the
+    pack's own file)."""
+    spec = entity_spec(entity)
+    language, version = _chosen(request.args)
     data = _version_data(spec.name, name, language, version)
     response = send_file(io.BytesIO(data), mimetype=DOCX_TYPE, as_attachment=True,
                          download_name=safe_file_name(f"{spec.name}-{name}.{language}"
@@ -201,13 +210,13 @@ def download(entity: str, name: str, language: str, version: int) -> Response:
     return response
 
 
-@admin_documents.post("/<entity>/<name>/<language>/<int:version>/restore")
+@admin_documents.post("/<entity>/<name>/restore")
 @access(ADMIN)
-def restore(entity: str, name: str, language: str, version: int) -> Response:
-    """Make an earlier version the one in use again."""
+def restore(entity: str, name: str) -> Response:
+    """Make an earlier version (form fields ``language``, ``version``; 0: the pack's file)
+    the one in use again."""
     spec = entity_spec(entity)
-    if language not in SUPPORTED_LANGUAGES:
-        raise NotFound(gettext("No such template version."))
+    language, version = _chosen(request.form)
     try:
         service().restore(actor(), spec.name, name, language, version)
     except DocumentError as exc:
