@@ -25,6 +25,7 @@ import io
 import json
 import math
 import platform
+import shutil
 import statistics
 import struct
 import subprocess
@@ -183,9 +184,14 @@ class DocshopRenderer:
         from core.records.actor import SYSTEM
         from core.storage.migrate import migrate
 
+        packs = folder / "packs"  # a copy, with an attachment field for the worker batch
+        shutil.copytree(FIXTURE_PACKS, packs)
+        job_yaml = packs / "docshop" / "entities" / "job.yaml"
+        job_yaml.write_text(job_yaml.read_text().replace(
+            "  signer_name:", "  report_pdf: {type: attachment}\n  signer_name:", 1))
         settings = Settings(instance=folder / "instance",
                             database_url=f"sqlite:///{folder / 'docshop.sqlite3'}",
-                            packs=("docshop",), pack_paths=(FIXTURE_PACKS, BUILTIN_PACKS),
+                            packs=("docshop",), pack_paths=(packs, BUILTIN_PACKS),
                             registry_check_interval=0)
         self.officina = Officina.open(settings)
         migrate(self.officina.database, self.officina.registry.current().registry)
@@ -197,6 +203,7 @@ class DocshopRenderer:
             "model": "Espresso Duo 2G", "serial_number": "SN-000778",
             "customer": customer["id"], "photo": files.put(signature_png(), "photo.png")})
         context = report_context(1)
+        self.machine = machine
         self.job = records.create(SYSTEM, "job", {
             "subject": "Perdita dal gruppo, pressione instabile", "machine": machine["id"],
             "day": dt.date(2026, 3, 2), "status": "done", "signer_name": "Giulia Verdi",
@@ -212,6 +219,40 @@ class DocshopRenderer:
         del number  # the same job each time
         return self.officina.documents.render(self.actor, "job", self.job["id"], "job_report",
                                               language=self.language, format="docx").data
+
+
+    def worker_batch(self, count: int) -> dict:
+        """``count`` jobs queued with ``queue_batch`` (each with the first job's lines), then
+        ``Worker.run_once`` passes until every PDF is rendered and attached."""
+        from core.documents.batch import queue_batch
+        from core.records.actor import SYSTEM
+        from core.rules.worker import Worker, WorkerOptions
+
+        records = self.officina.records
+        template = {k: self.job[k] for k in ("machine", "day", "signer_name", "signature")}
+        lines = {table: [{k: v for k, v in line.items() if k in fields} for line in self.job[table]]
+                 for table, fields in (("hours", ("day", "technician", "hours")),
+                                       ("parts", ("item", "quantity", "price")))}
+        for n in range(count):
+            records.create(SYSTEM, "job", {**template, **lines, "status": "done",
+                                           "subject": f"Batch job {n + 1}"})
+        filters = [["subject", "like", "Batch job *"]]
+        start = time.perf_counter()
+        queued = queue_batch(self.officina, SYSTEM, "job", "job_report", filters=filters,
+                             language=self.language, format="pdf", attach_to="report_pdf")
+        worker = Worker(self.officina.rules, None, WorkerOptions(),
+                        documents=self.officina.documents)
+        passes = done = 0
+        while done < queued and passes < queued + 5:
+            report = worker.run_once()
+            passes += 1
+            done += report.delivered
+            if report.errors:
+                raise RuntimeError(report.errors[0])
+        total = time.perf_counter() - start
+        assert done == queued == count, (done, queued, count)
+        return {"worker_batch": count, "worker_batch_passes": passes,
+                "worker_batch_total_s": total, "worker_batch_per_pdf_ms": total * 1000 / count}
 
 
 class ServiceRenderer:
@@ -250,6 +291,9 @@ def pdf_pages(pdf: bytes) -> int | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=100, help="PDFs in the batch (100)")
+    parser.add_argument("--worker-batch", type=int, default=100,
+                        help="PDFs queued with queue_batch and done by the worker (100; "
+                             "docshop only; 0 skips)")
     parser.add_argument("--reps", type=int, default=30, help="repetitions of timed cases (30)")
     parser.add_argument("--cold-reps", type=int, default=3, help="cold conversions (3)")
     parser.add_argument("--source", choices=("docshop", "generated"), default="docshop",
@@ -319,6 +363,11 @@ def main() -> None:
     finally:
         warm.shutdown()
 
+    if isinstance(renderer, DocshopRenderer) and args.worker_batch:
+        log(f"a batch of {args.worker_batch} through the worker: queue_batch, then "
+            "Worker.run_once until done ...")
+        results.update(renderer.worker_batch(args.worker_batch))
+
     workspace.cleanup()
     report(results)
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -343,6 +392,10 @@ def report(r: dict) -> None:
     print(f"  batch of {r['batch']} PDFs          {r['batch_total_s']:8.1f} s   "
           f"({r['batch_render_s']:.1f} s rendering, {r['batch_convert_s']:.1f} s converting; "
           f"{r['batch_per_pdf_ms']:.0f} ms per PDF)")
+    if "worker_batch" in r:
+        print(f"  worker batch of {r['worker_batch']} PDFs   {r['worker_batch_total_s']:8.1f} s   "
+              f"({r['worker_batch_passes']} passes of Worker.run_once; "
+              f"{r['worker_batch_per_pdf_ms']:.0f} ms per PDF, rendered, attached)")
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from core.cli.output import fail, print_json
+from core.cli.output import fail, parse_json_argument, print_json
 from core.config import load_settings
-from core.i18n import SUPPORTED_LANGUAGES
+from core.i18n import SUPPORTED_LANGUAGES, Translator, _
 from core.officina import Officina
 from core.records.actor import SYSTEM, Actor
 from core.users import actor_for
@@ -173,3 +173,35 @@ def restore(entity: str, name: str, language: str, version: int, instance: str |
                                          version)
     click.echo(f"Template {entity}/{name} ({language}): version {version} restored "
                f"(now version {current}).")
+
+
+@documents.command("batch")
+@click.argument("entity")
+@click.argument("template")
+@click.option("--filter", "filters", help='JSON filters of the records, e.g. '
+                                          '\'[["status", "=", "done"]]\' (default: all).')
+@click.option("--lang", "language", type=LANGUAGE,
+              help="Language of the documents (default: the user's).")
+@click.option("--format", "fmt", type=FORMAT, default="pdf", show_default=True)
+@click.option("--attach-to", "attach_to", required=True,
+              help="Attachment field of ENTITY that receives each record's document.")
+@instance_option
+@db_option
+@as_option
+def batch(entity: str, template: str, filters: str | None, language: str | None, fmt: str,
+          attach_to: str, instance: str | None, database_url: str | None,
+          username: str | None) -> None:
+    """Queue TEMPLATE for every record of ENTITY matching --filter; officina worker renders
+    them and stores each in the record's --attach-to field."""
+    from core.documents.batch import queue_batch
+
+    officina = _open(instance, database_url)
+    actor = _actor(officina, username)
+    _service(officina)
+    count = queue_batch(officina, actor, entity, template,
+                        filters=parse_json_argument(filters, "--filter") if filters else None,
+                        language=language, format=fmt, attach_to=attach_to)
+    t = Translator(actor.language)
+    click.echo(t.gettext(_("Queued {count} documents of {entity} with {template}: officina "
+                           "worker renders them."), count=count, entity=entity,
+                         template=template))

@@ -28,6 +28,7 @@ from core.metadata.workflow_specs import ActionSpec
 from core.records.actor import Actor
 from core.records.errors import RecordError
 from core.rules.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
+from core.rules.document_jobs import document_job_payload
 from core.rules.events import RecordEvent
 from core.rules.mail import MailTemplate, render_mail
 from core.storage.tables import Schema
@@ -241,11 +242,10 @@ def _render_document(ctx: ActionContext, params: dict[str, Any]) -> None:
                               f"{language!r} (en or it)")
     mail = params.get("mail")
     mails = rendered_mails(ctx, mail["template"], mail["to"]) if mail else []
-    _enqueue(ctx, "document", {
-        "entity": ctx.event.entity, "record_id": ctx.event.record.get("id"),
-        "template": params["template"], "language": language,
-        "format": params.get("format", "pdf"), "attach_to": params.get("attach_to"),
-        "mails": mails, "rule": ctx.rule})
+    _enqueue(ctx, "document", document_job_payload(
+        ctx.event.entity, ctx.event.record.get("id"), params["template"], language=language,
+        format=params.get("format", "pdf"), attach_to=params.get("attach_to"), mails=mails,
+        rule=ctx.rule))
 
 
 def _notify(ctx: ActionContext, params: dict[str, Any]) -> None:

@@ -21,9 +21,25 @@ from sqlalchemy.engine import Connection
 from core.cli.output import json_default
 from core.documents.pdf import PdfError
 from core.records.errors import Conflict, RecordError
+from core.users import actor_for
 
 if TYPE_CHECKING:
     from core.rules.worker import Worker
+
+
+def document_job_payload(entity: str, record_id: int, template: str, *, language: str,
+                         format: str = "pdf", attach_to: str | None = None,
+                         mails: list[dict[str, Any]] | None = None, rule: str | None = None,
+                         render_as: str | None = None) -> dict[str, Any]:
+    """The outbox payload of one ``document`` job, as the ``render_document`` rule action and
+    ``officina documents batch`` queue it. ``render_as`` names the user the record is read
+    as when rendering (hidden fields print empty); without it the worker reads it."""
+    payload: dict[str, Any] = {
+        "entity": entity, "record_id": record_id, "template": template, "language": language,
+        "format": format, "attach_to": attach_to, "mails": list(mails or ()), "rule": rule}
+    if render_as:
+        payload["render_as"] = render_as
+    return payload
 
 
 class DocumentJobError(Exception):
@@ -45,7 +61,11 @@ def run_document_job(worker: Worker, payload: dict[str, Any],
         raise DocumentJobError(f"document {what}: this worker cannot render documents "
                                "(start it with officina worker)")
     try:
-        document = worker.documents.render(WORKER_ACTOR, entity, record_id, payload["template"],
+        reader = WORKER_ACTOR
+        if payload.get("render_as"):
+            with worker.database.read() as connection:
+                reader = actor_for(connection, payload["render_as"])
+        document = worker.documents.render(reader, entity, record_id, payload["template"],
                                            language=payload.get("language"),
                                            format=payload.get("format") or "pdf")
     except RecordError as exc:

@@ -109,3 +109,31 @@ def test_help_lists_the_documents_commands() -> None:
     out = officina("documents", "--help").stdout
     for command in ("render", "list", "upload", "versions", "restore"):
         assert f"  {command}" in out
+
+
+@pytest.mark.slow
+def test_batch_queues_jobs_that_the_worker_renders(tmp_path: Path, packs_dir: Path) -> None:
+    job_yaml = packs_dir / "docshop" / "entities" / "job.yaml"
+    job_yaml.write_text(job_yaml.read_text().replace(
+        "  signer_name:", "  report_pdf: {type: attachment}\n  signer_name:", 1))
+    env = new_instance(tmp_path, packs_dir, "docshop")
+    customer = json.loads(officina("records", "create", "customer",
+                                   '{"name": "Officine Rossi", "city": "Torino"}',
+                                   env=env).stdout)
+    machine = json.loads(officina("records", "create", "machine", json.dumps(
+        {"model": "Caldaia X200", "customer": customer["id"]}), env=env).stdout)
+    made = [json.loads(officina("records", "create", "job", json.dumps(
+        {"subject": subject, "status": "done", "machine": machine["id"]}), env=env).stdout)
+        for subject in ("Leaking valve", "Noisy pump")]
+    result = officina("documents", "batch", "job", "job_report", "--filter",
+                      '[["status", "=", "done"]]', "--lang", "en", "--attach-to", "report_pdf",
+                      env=env)
+    assert "Queued 2 documents" in result.stdout
+    worker = officina("worker", "--once", env=env)
+    assert "delivered: 2, failed: 0" in worker.stdout, worker.stderr
+    for job in made:
+        record = json.loads(officina("records", "get", "job", str(job["id"]), env=env).stdout)
+        assert record["report_pdf"].endswith(f"{job['ref']}-job_report.en.pdf")
+    wrong = officina("documents", "batch", "job", "job_report", "--attach-to", "subject",
+                     env=env, check=False)
+    assert wrong.returncode == 1 and 'attachment field "subject"' in wrong.stderr

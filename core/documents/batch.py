@@ -1,0 +1,76 @@
+"""Batches of documents: one outbox ``document`` job per matching record, for the worker.
+
+``officina documents batch`` calls ``queue_batch``. The records are read through the records
+service as the acting user (their row conditions and hidden fields apply to the filter); each
+job carries the same payload as the ``render_document`` rule action, plus the acting user so
+the worker renders the record as that user would see it (hidden fields print empty). The
+jobs are queued in one transaction; ``officina worker`` renders them, stores each file in the
+record's attachment field and marks the job done.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from core.cli.output import json_default
+from core.documents.errors import DocumentError
+from core.i18n import Translator, _
+from core.records.actor import Actor
+from core.records.errors import NotFound
+from core.records.reading import ListQuery
+from core.rules.document_jobs import document_job_payload
+
+if TYPE_CHECKING:
+    from core.officina import Officina
+
+PAGE = 1_000
+
+
+def queue_batch(officina: Officina, actor: Actor, entity: str, template: str, *,
+                filters: Any = None, language: str | None = None, format: str = "pdf",
+                attach_to: str) -> int:
+    """Queue a ``document`` job for each record of ``entity`` matching ``filters`` (the
+    records service's filter syntax) that ``actor`` may read; the number queued.
+
+    The template, language, format and attachment field are checked first, so a mistake
+    queues nothing (``NotFound`` / ``DocumentError``).
+    """
+    t = Translator(actor.language)
+    service = officina.documents
+    if format not in ("docx", "pdf"):
+        raise DocumentError(t.gettext(_("Unknown document format \"{format}\": choose "
+                                        "docx or pdf."), format=format))
+    spec = service._entity(t, entity)
+    info = next((i for i in service.templates_for(actor, entity) if i.name == template), None)
+    if info is None:
+        raise NotFound(t.gettext(_("The {entity} has no document template \"{template}\"."),
+                                 entity=spec.label.lower(), template=template))
+    lang = service._language(t, info, language, actor)
+    field = spec.field(attach_to)
+    if field is None or field.type != "attachment":
+        raise DocumentError(t.gettext(_("The {entity} has no attachment field \"{field}\" "
+                                        "to store the documents in."),
+                                      entity=spec.label.lower(), field=attach_to))
+    render_as = None if actor.trusted or actor.username == "system" else actor.username
+
+    ids: list[int] = []
+    while True:
+        page = officina.records.list(actor, entity, ListQuery(
+            filters=filters, sort=("id",), fields=("id",), limit=PAGE, offset=len(ids)))
+        ids.extend(row["id"] for row in page.rows)
+        if len(page.rows) < PAGE:
+            break
+
+    outbox = officina.registry.current().schema.system["officina_outbox"]
+    now = officina.rules.clock()  # the worker's clock: due at once
+    with officina.database.write() as connection:
+        for record_id in ids:
+            payload = document_job_payload(entity, record_id, info.name, language=lang,
+                                           format=format, attach_to=attach_to,
+                                           render_as=render_as)
+            connection.execute(outbox.insert().values(
+                kind="document", payload=json.dumps(payload, default=json_default),
+                entity=entity, record_id=record_id, rule=None, status="pending", attempts=0,
+                next_attempt_at=now, created_at=now))
+    return len(ids)
