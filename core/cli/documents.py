@@ -11,40 +11,24 @@ from pathlib import Path
 
 import click
 
+from core.cli.common import acting_user, db_option, instance_option, open_instance
 from core.cli.output import fail, parse_json_argument, print_json
-from core.config import load_settings
+from core.documents.service import DocumentService
 from core.i18n import SUPPORTED_LANGUAGES, Translator, _
 from core.officina import Officina
-from core.records.actor import SYSTEM, Actor
-from core.users import actor_for
 
-instance_option = click.option("--instance", type=click.Path(file_okay=False),
-                               help="Instance folder (default: $OFFICINA_INSTANCE or ./instance).")
-db_option = click.option("--db", "database_url",
-                         help="Database URL (default: $OFFICINA_DATABASE_URL, else SQLite in "
-                              "the instance folder).")
 as_option = click.option("--as", "username", help="Act as this user (default: the system "
                                                   "user, with administrator rights).")
 LANGUAGE = click.Choice(list(SUPPORTED_LANGUAGES))
 FORMAT = click.Choice(["docx", "pdf"])
 
 
-def _open(instance: str | None, database_url: str | None) -> Officina:
-    return Officina.open(load_settings(instance, database_url))
+_open = open_instance
+_actor = acting_user
 
 
-def _actor(officina: Officina, username: str | None) -> Actor:
-    if not username:
-        return SYSTEM
-    with officina.database.read() as connection:
-        return actor_for(connection, username)
-
-
-def _service(officina: Officina):
-    service = getattr(officina, "documents", None)
-    if service is None:
-        fail("Documents are not available in this installation (core.documents is missing).")
-    return service
+def _service(officina: Officina) -> DocumentService:
+    return officina.documents
 
 
 def _entities(officina: Officina, entity: str | None) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from core.cli.common import acting_user, db_option, instance_option, open_instance
 from core.cli.documents import documents as documents_group
 from core.cli.output import fail, parse_json_argument, print_json
 from core.config import load_settings, write_default_config
@@ -18,28 +19,14 @@ from core.metadata.diagnostics import MetadataError
 from core.metadata.loader import BUILTIN_PACKS, find_pack_dirs
 from core.metadata.registry import load_registry
 from core.officina import Officina
-from core.records.actor import ADMIN_ROLE, SYSTEM, Actor
+from core.records.actor import ADMIN_ROLE, SYSTEM
 from core.records.errors import RecordError
 from core.records.reading import ListQuery
 from core.storage.migrate import MigrationRefused, migrate
-from core.users import actor_for, create_user, user_exists
+from core.users import create_user, user_exists
 
-instance_option = click.option("--instance", type=click.Path(file_okay=False),
-                               help="Instance folder (default: $OFFICINA_INSTANCE or ./instance).")
-db_option = click.option("--db", "database_url",
-                         help="Database URL (default: $OFFICINA_DATABASE_URL, else SQLite in "
-                              "the instance folder).")
-
-
-def _open(instance: str | None, database_url: str | None) -> Officina:
-    return Officina.open(load_settings(instance, database_url))
-
-
-def _actor(officina: Officina, username: str | None) -> Actor:
-    if not username:
-        return SYSTEM
-    with officina.database.read() as connection:
-        return actor_for(connection, username)
+_open = open_instance
+_actor = acting_user
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
