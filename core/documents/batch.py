@@ -17,7 +17,6 @@ from core.cli.output import json_default
 from core.documents.errors import DocumentError
 from core.i18n import Translator, _
 from core.records.actor import Actor
-from core.records.errors import NotFound
 from core.records.reading import ListQuery
 from core.rules.document_jobs import document_job_payload
 
@@ -37,16 +36,8 @@ def queue_batch(officina: Officina, actor: Actor, entity: str, template: str, *,
     queues nothing (``NotFound`` / ``DocumentError``).
     """
     t = Translator(actor.language)
-    service = officina.documents
-    if format not in ("docx", "pdf"):
-        raise DocumentError(t.gettext(_("Unknown document format \"{format}\": choose "
-                                        "docx or pdf."), format=format))
-    spec = service._entity(t, entity)
-    info = next((i for i in service.templates_for(actor, entity) if i.name == template), None)
-    if info is None:
-        raise NotFound(t.gettext(_("The {entity} has no document template \"{template}\"."),
-                                 entity=spec.label.lower(), template=template))
-    lang = service._language(t, info, language, actor)
+    spec, info, lang = officina.documents.choose(actor, entity, template, language=language,
+                                                 format=format)
     field = spec.field(attach_to)
     if field is None or field.type != "attachment":
         raise DocumentError(t.gettext(_("The {entity} has no attachment field \"{field}\" "

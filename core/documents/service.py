@@ -144,13 +144,10 @@ class DocumentService:
         spec = self._pack_template(entity, name)
         return Path(spec.files[language]).read_bytes()
 
-    def render(self, actor: Actor, entity: str, key: int | str, template: str, *,
-               language: str | None = None, format: str = "docx") -> RenderedDocument:
-        """Record ``key`` of ``entity`` printed with ``template``, as .docx or PDF.
-
-        The record is read as ``actor`` (``NotFound``/``PermissionDenied`` as the records
-        service raises them); a template that fails raises ``DocumentError`` naming it.
-        """
+    def choose(self, actor: Actor, entity: str, template: str, *, language: str | None,
+               format: str) -> tuple[EntitySpec, TemplateInfo, str]:
+        """The entity, template and language a render would use; ``DocumentError`` for an
+        unknown format or language, ``NotFound`` for an unknown template."""
         t = Translator(actor.language)
         if format not in FORMATS:
             raise DocumentError(t.gettext(_("Unknown document format \"{format}\": choose "
@@ -160,7 +157,18 @@ class DocumentService:
         if info is None:
             raise NotFound(t.gettext(_("The {entity} has no document template \"{template}\"."),
                                      entity=spec.label.lower(), template=template))
-        lang = self._language(t, info, language, actor)
+        return spec, info, self._language(t, info, language, actor)
+
+    def render(self, actor: Actor, entity: str, key: int | str, template: str, *,
+               language: str | None = None, format: str = "docx") -> RenderedDocument:
+        """Record ``key`` of ``entity`` printed with ``template``, as .docx or PDF.
+
+        The record is read as ``actor`` (``NotFound``/``PermissionDenied`` as the records
+        service raises them); a template that fails raises ``DocumentError`` naming it.
+        """
+        t = Translator(actor.language)
+        spec, info, lang = self.choose(actor, entity, template, language=language,
+                                       format=format)
         record = self.officina.records.get(actor, entity, key)
         data = self._render_record(actor, spec, record, info.name, lang, t)
         reference = record.get("ref") or f"{entity}-{record['id']}"

@@ -16,10 +16,12 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ldap3 import Connection, Server
+from ldap3 import MODIFY_ADD, MODIFY_DELETE, Connection, Server
 
 SLAPD = Path("/usr/sbin/slapd")
 SCHEMA_DIR = Path("/etc/ldap/schema")
@@ -45,6 +47,20 @@ def person_dn(uid: str) -> str:
 
 def group_dn(cn: str) -> str:
     return f"cn={cn},{GROUPS}"
+
+
+@contextmanager
+def bob_replaces_alice_in_techs(server: SlapdServer) -> Iterator[None]:
+    """The techs group has bob instead of alice until the block ends."""
+    admin = server.admin()
+    admin.modify(group_dn("techs"), {"member": [(MODIFY_ADD, [person_dn("bob")])]})
+    admin.modify(group_dn("techs"), {"member": [(MODIFY_DELETE, [person_dn("alice")])]})
+    try:
+        yield
+    finally:
+        admin.modify(group_dn("techs"), {"member": [(MODIFY_ADD, [person_dn("alice")])]})
+        admin.modify(group_dn("techs"), {"member": [(MODIFY_DELETE, [person_dn("bob")])]})
+        admin.unbind()
 
 
 def unauthenticated_bind(port: int, dn: str) -> int:

@@ -32,6 +32,7 @@ from tests.support.slapd import (
     PASSWORDS,
     PEOPLE,
     SlapdServer,
+    bob_replaces_alice_in_techs,
     group_dn,
     person_dn,
     start_slapd,
@@ -80,13 +81,8 @@ def set_roles(app: Flask, username: str, roles: str) -> None:
 
 @pytest.fixture
 def alice_out_of_techs(slapd: SlapdServer) -> Iterator[None]:
-    admin = slapd.admin()
-    admin.modify(group_dn("techs"), {"member": [(MODIFY_ADD, [person_dn("bob")])]})
-    admin.modify(group_dn("techs"), {"member": [(MODIFY_DELETE, [person_dn("alice")])]})
-    yield
-    admin.modify(group_dn("techs"), {"member": [(MODIFY_ADD, [person_dn("alice")])]})
-    admin.modify(group_dn("techs"), {"member": [(MODIFY_DELETE, [person_dn("bob")])]})
-    admin.unbind()
+    with bob_replaces_alice_in_techs(slapd):
+        yield
 
 
 def test_first_login_creates_the_profile_with_roles_from_groups(ldap_app: Flask) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from ldap3 import MODIFY_ADD, MODIFY_DELETE
 
 from core.auth.errors import LdapUnavailable
 from core.auth.ldap import LdapSettings, authenticate_ldap, sync_ldap_user
@@ -20,6 +19,7 @@ from tests.support.slapd import (
     PASSWORDS,
     PEOPLE,
     SlapdServer,
+    bob_replaces_alice_in_techs,
     group_dn,
     person_dn,
     unauthenticated_bind,
@@ -45,13 +45,8 @@ def settings(slapd: SlapdServer) -> LdapSettings:
 
 @pytest.fixture
 def alice_out_of_techs(slapd: SlapdServer) -> Iterator[None]:
-    admin = slapd.admin()
-    admin.modify(group_dn("techs"), {"member": [(MODIFY_ADD, [person_dn("bob")])]})
-    admin.modify(group_dn("techs"), {"member": [(MODIFY_DELETE, [person_dn("alice")])]})
-    yield
-    admin.modify(group_dn("techs"), {"member": [(MODIFY_ADD, [person_dn("alice")])]})
-    admin.modify(group_dn("techs"), {"member": [(MODIFY_DELETE, [person_dn("bob")])]})
-    admin.unbind()
+    with bob_replaces_alice_in_techs(slapd):
+        yield
 
 
 def test_alice_gets_technician_from_her_group(settings: LdapSettings) -> None:
