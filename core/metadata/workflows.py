@@ -209,9 +209,9 @@ class WorkflowChecker:
             kind, params = next(iter(action.items()))
             at = [*path, index, kind]
             check = getattr(self, f"_check_{kind}", None)
-            if check is not None:
-                check(params, at)
-            specs.append(ActionSpec(kind, params, self.where(at)))
+            checked = check(params, at) if check is not None else None
+            specs.append(ActionSpec(kind, params if checked is None else checked,
+                                    self.where(at)))
         return tuple(specs)
 
     def _check_values(self, entity: EntitySpec, values: dict[str, Any], at: list) -> None:
@@ -240,6 +240,29 @@ class WorkflowChecker:
             self.error([*at, "entity"], f"unknown entity '{params['entity']}'")
             return
         self._check_values(target, params["values"], [*at, "values"])
+
+    def _check_expression(self, raw: Any, at: list) -> None:
+        if isinstance(raw, str) and raw.startswith("="):
+            error = formula_syntax_error(raw[1:].strip())
+            if error:
+                self.error(at, error)
+
+    def _check_update(self, params: dict[str, Any], at: list) -> None:
+        target = self.entities.get(params["entity"])
+        if target is None or target.is_child:
+            self.error([*at, "entity"], f"unknown entity '{params['entity']}'")
+            return
+        self._check_expression(params["id"], [*at, "id"])
+        self._check_values(target, params["values"], [*at, "values"])
+
+    def _check_for_each(self, params: dict[str, Any], at: list) -> dict[str, Any]:
+        self._check_expression(params["in"], [*at, "in"])
+        return {**params, "do": self.actions(params["do"], [*at, "do"])}
+
+    def _check_if(self, params: dict[str, Any], at: list) -> dict[str, Any]:
+        self._check_expression(params["test"], [*at, "test"])
+        return {**params, "do": self.actions(params["do"], [*at, "do"]),
+                "else": self.actions(params.get("else") or [], [*at, "else"])}
 
     def _check_transition(self, name: str, at: list) -> None:
         machine = self.machine or (self.machines.get(self.entity.name) if self.entity else None)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from jinja2 import StrictUndefined
@@ -30,6 +31,7 @@ from core.records.errors import RecordError
 from core.rules.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
 from core.rules.document_jobs import document_job_payload
 from core.rules.events import RecordEvent
+from core.rules.lookups import PURE_FUNCTIONS, record_functions
 from core.rules.mail import MailTemplate, render_mail
 from core.storage.tables import Schema
 
@@ -62,6 +64,7 @@ class ActionContext:
     actor: Actor
     now: dt.datetime
     calendar: BusinessCalendar
+    bindings: dict[str, Any] = field(default_factory=dict)  # names given by ``for_each``
 
     @property
     def record(self) -> dict[str, Any]:
@@ -71,41 +74,133 @@ class ActionContext:
             table.c.id == self.event.record["id"])).first()
         return dict(row._mapping) if row is not None else dict(self.event.record)
 
+    def record_with_lines(self) -> dict[str, Any]:
+        """The record now, with the lines of its table fields (lists of dicts)."""
+        record = self.record
+        tables = [f.name for f in self.registry.entity(self.event.entity).table_fields]
+        if tables and "id" in record:
+            try:
+                whole = self.engine.records.get(self.actor, self.event.entity, record["id"],
+                                                connection=self.connection)
+            except RecordError:
+                whole = {}
+            record.update({name: whole.get(name, []) for name in tables})
+        return record
+
     def expression_context(self) -> dict[str, Any]:
         calendar = self.calendar
         return {
-            "record": self.record, "old": dict(self.event.old or {}),
+            **PURE_FUNCTIONS, **record_functions(self), **self.bindings,
+            "record": self.record_with_lines(), "old": dict(self.event.old or {}),
             "user": self.event.actor.username, "now": self.now, "today": self.now.date(),
             "duration": parse_duration,
-            "add_working_time": lambda start, text: calendar.add_working_time(
-                start, parse_duration(text)),
-            "working_time_between": lambda a, b: calendar.working_time_between(a, b),
+            "add_working_time": lambda start, amount, calendar_name=None: self.calendar_named(
+                calendar_name).add_working_time(start, working_amount(amount)),
+            "working_time_between": lambda a, b, calendar_name=None: self.calendar_named(
+                calendar_name).working_time_between(a, b),
+            "local_time": lambda day, clock="00:00": local_time(day, clock, calendar.timezone),
         }
 
-    def value(self, raw: Any) -> Any:
-        """A literal, or the result of ``"= expression"`` in the sandbox."""
+    def calendar_named(self, name: str | None) -> BusinessCalendar:
+        """The calendar called ``name`` (the workflow's when empty); unknown names fail."""
+        if not name:
+            return self.calendar
+        if name not in self.registry.calendars:
+            raise RuleActionError(f"rule {self.rule}: no calendar '{name}'")
+        return load_calendar(self.registry, name)
+
+    def value(self, raw: Any, context: dict[str, Any] | None = None) -> Any:
+        """A literal, or the result of ``"= expression"`` in the sandbox (``raw`` may be a
+        mapping or list of them, evaluated against one snapshot of the record)."""
         if isinstance(raw, str) and raw.startswith("="):
             try:
-                return compile_formula(raw[1:].strip())(self.expression_context())
+                return compile_formula(raw[1:].strip())(
+                    context if context is not None else self.expression_context())
             except FormulaError as exc:
                 raise RuleActionError(f"rule {self.rule}: {exc}") from None
+        if isinstance(raw, dict | list) and context is None and _has_expression(raw):
+            context = self.expression_context()
         if isinstance(raw, dict):
-            return {k: self.value(v) for k, v in raw.items()}
+            return {k: self.value(v, context) for k, v in raw.items()}
         if isinstance(raw, list):
-            return [self.value(v) for v in raw]
+            return [self.value(v, context) for v in raw]
         return raw
 
 
+def working_amount(amount: Any) -> dt.timedelta:
+    """A working duration: ``'4h'``, a ``timedelta``, or a number of hours."""
+    if isinstance(amount, dt.timedelta):
+        return amount
+    if isinstance(amount, str):
+        return parse_duration(amount)
+    return dt.timedelta(hours=float(amount))
+
+
+def local_time(day: dt.date, clock: str, timezone: str) -> dt.datetime:
+    """The naive UTC moment of ``clock`` (``HH:MM``) on ``day`` in ``timezone``."""
+    hour, _, minute = clock.partition(":")
+    moment = dt.datetime.combine(day if not isinstance(day, dt.datetime) else day.date(),
+                                 dt.time(int(hour), int(minute or 0)),
+                                 tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _has_expression(raw: Any) -> bool:
+    if isinstance(raw, str):
+        return raw.startswith("=")
+    if isinstance(raw, dict):
+        return any(_has_expression(v) for v in raw.values())
+    if isinstance(raw, list):
+        return any(_has_expression(v) for v in raw)
+    return False
+
+
 def _set(ctx: ActionContext, params: dict[str, Any]) -> None:
-    values = {name: ctx.value(raw) for name, raw in params.items()}
+    values = ctx.value(dict(params))
     current = ctx.record
     ctx.engine.records.update(ctx.actor, ctx.event.entity, current["id"], values,
                               version=current["version"], connection=ctx.connection)
 
 
 def _create(ctx: ActionContext, params: dict[str, Any]) -> None:
-    ctx.engine.records.create(ctx.actor, params["entity"], ctx.value(params["values"]),
-                              connection=ctx.connection)
+    values = ctx.value(params["values"])
+    unless = params.get("unless_exists")
+    if unless and record_functions(ctx)["exists"](
+            params["entity"], {name: values.get(name) for name in unless}):
+        return  # already there: running the rule again creates no duplicate
+    ctx.engine.records.create(ctx.actor, params["entity"], values, connection=ctx.connection)
+
+
+def _update(ctx: ActionContext, params: dict[str, Any]) -> None:
+    """Change another record (``entity``, ``id``) through the records service."""
+    key = ctx.value(params["id"])
+    if key is None or key == "":
+        return  # the link is empty: nothing to update
+    entity = params["entity"]
+    values = ctx.value(params["values"])
+    current = ctx.engine.records.get(ctx.actor, entity, key, connection=ctx.connection)
+    ctx.engine.records.update(ctx.actor, entity, current["id"], values,
+                              version=current["version"], connection=ctx.connection)
+
+
+def _for_each(ctx: ActionContext, params: dict[str, Any]) -> None:
+    """Run ``do`` once per item of the list ``in``, the item named ``as``."""
+    items = ctx.value(params["in"])
+    if items is None:
+        return
+    if isinstance(items, dict | str) or not hasattr(items, "__iter__"):
+        raise RuleActionError(f"rule {ctx.rule}: for_each: 'in' gave {type(items).__name__}, "
+                              "not a list")
+    for item in list(items):
+        inner = replace(ctx, bindings={**ctx.bindings, params["as"]: item})
+        for action in params["do"]:
+            run_action(inner, action)
+
+
+def _if(ctx: ActionContext, params: dict[str, Any]) -> None:
+    """Run ``do`` when the expression ``test`` is true, else ``else``."""
+    for action in params["do"] if ctx.value(params["test"]) else params.get("else", ()):
+        run_action(ctx, action)
 
 
 def _transition(ctx: ActionContext, name: str) -> None:
@@ -295,14 +390,14 @@ def _refuse(ctx: ActionContext, message: str | Mapping[str, str]) -> None:
     language = ctx.event.actor.language
     text = message if isinstance(message, str) else (message.get(language) or message.get("en")
                                                       or next(iter(message.values())))
-    raise RuleRefused(text)
+    raise RuleRefused(render_text(text, ctx.expression_context()) if "{{" in text else text)
 
 
 ACTIONS: dict[str, Callable[[ActionContext, Any], None]] = {
     "set": _set, "create": _create, "transition": _transition, "start_timer": _start_timer,
     "cancel_timer": _cancel_timer, "send_mail": _send_mail, "notify": _notify,
     "webhook": _webhook, "call": _call, "refuse": _refuse,
-    "render_document": _render_document,
+    "render_document": _render_document, "update": _update, "for_each": _for_each, "if": _if,
 }
 
 

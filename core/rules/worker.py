@@ -35,7 +35,7 @@ from core.rules.mail import MailError, MailSettings, RenderedMail, send_mail
 from core.rules.webhook import call_webhook
 
 log = logging.getLogger(__name__)
-WORKER_ACTOR = Actor("worker", frozenset({ADMIN_ROLE}))
+WORKER_ACTOR = Actor("worker", frozenset({ADMIN_ROLE}), trusted=True)
 PAGE = 200
 
 

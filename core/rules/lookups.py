@@ -1,0 +1,149 @@
+"""Functions that rule expressions may call to read other records and reckon dates.
+
+They read through the records service as the rule's actor (an administrator), inside the
+transaction of the change, so a rule sees what earlier actions wrote. Every function is
+plain data in, plain data out: expressions stay in Jinja2's sandbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from dateutil.rrule import rrulestr
+
+from core.records.errors import NotFound
+from core.records.reading import ListQuery
+
+if TYPE_CHECKING:
+    from core.rules.actions import ActionContext
+
+FIND_LIMIT = 500
+OCCURRENCES_LIMIT = 500
+
+
+def _plain(value: Any) -> Any:
+    """A value as the filter syntax takes it (ISO text for dates, text for decimals)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _filters(raw: Any) -> Any:
+    """``{field: value}`` (all equal) or the records service's filter syntax."""
+    if raw is None:
+        return None
+    if isinstance(raw, Mapping) and not {"and", "or", "not"} & set(raw):
+        return [[name, "is null" if value is None else "=", _plain(value)]
+                for name, value in raw.items()]
+    return _plain(raw)
+
+
+def record_functions(ctx: ActionContext) -> dict[str, Callable[..., Any]]:
+    """``get``, ``find`` and ``exists``, bound to the transaction of ``ctx``."""
+    records = ctx.engine.records
+
+    def get(entity: str, key: int | str | None) -> dict[str, Any] | None:
+        """The record ``key`` (id or reference) of ``entity`` with its lines, or none."""
+        if key is None or key == "":
+            return None
+        try:
+            return records.get(ctx.actor, entity, key, connection=ctx.connection)
+        except NotFound:
+            return None
+
+    def find(entity: str, filters: Any = None, sort: str | Iterable[str] = (),
+             limit: int = FIND_LIMIT) -> list[dict[str, Any]]:
+        """The records of ``entity`` that match ``filters`` (at most ``limit``)."""
+        order = (sort,) if isinstance(sort, str) else tuple(sort)
+        query = ListQuery(filters=_filters(filters), sort=order,
+                          limit=max(1, min(int(limit), FIND_LIMIT)))
+        return records.list(ctx.actor, entity, query, connection=ctx.connection).rows
+
+    def exists(entity: str, filters: Any = None) -> bool:
+        """Whether some record of ``entity`` matches ``filters``."""
+        return bool(find(entity, filters, limit=1))
+
+    return {"get": get, "find": find, "exists": exists}
+
+
+def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.combine(value, dt.time())
+
+
+def occurrences(rule: str, start: dt.date | dt.datetime, until: dt.date | dt.datetime,
+                after: dt.date | dt.datetime | None = None) -> list[Any]:
+    """The times of RFC 5545 recurrence ``rule`` counted from ``start``, up to ``until``
+    (included) and, when given, strictly after ``after``. Dates in, dates out."""
+    if not rule:
+        return []
+    text = rule.strip()
+    body = text[len("RRULE:"):] if text.upper().startswith("RRULE:") else text
+    recurrence = rrulestr(body, dtstart=_as_datetime(start))
+    low = _as_datetime(after) if after is not None else None
+    found: list[Any] = []
+    for moment in recurrence.xafter(_as_datetime(start), count=None, inc=True):
+        if moment > _as_datetime(until) or len(found) >= OCCURRENCES_LIMIT:
+            break
+        if low is not None and moment <= low:
+            continue
+        found.append(moment if isinstance(start, dt.datetime) else moment.date())
+    return found
+
+
+def reach_date(rows: Iterable[Mapping[str, Any]], date_field: str, value_field: str,
+               target: float | Decimal | int) -> dt.date | None:
+    """When a growing reading (running hours, a counter) reaches ``target``, by the
+    least-squares line through ``rows``' (date, value) points; none without a rising trend
+    (fewer than two dates, or values that do not grow)."""
+    points = [(row[date_field], float(row[value_field])) for row in rows
+              if row.get(date_field) is not None and row.get(value_field) is not None]
+    if len({day for day, _ in points}) < 2:
+        return None
+    origin = min(day for day, _ in points)
+    xs = [float((day - origin).days) for day, _ in points]
+    ys = [value for _, value in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    if slope <= 0:
+        return None
+    intercept = mean_y - slope * mean_x
+    days = (float(target) - intercept) / slope
+    return origin + dt.timedelta(days=round(days))
+
+
+def remap(rows: Iterable[Mapping[str, Any]], fields: Mapping[str, str],
+          constants: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """New rows from ``rows``: each ``{new_name: row[old_name]}`` for ``fields``, plus
+    ``constants`` (to turn one entity's lines into another's)."""
+    return [{**{new: row.get(old) for new, old in fields.items()}, **(constants or {})}
+            for row in rows]
+
+
+SYSTEM_KEYS = frozenset({"id", "ref", "version", "created_at", "created_by", "modified_at",
+                         "modified_by", "parent_id", "position", "_titles"})
+
+
+def copy_lines(rows: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """Lines of a record as values for a new one: ids, positions and titles left out,
+    nested lines copied too."""
+    copied = []
+    for row in rows or []:
+        copied.append({key: copy_lines(value) if isinstance(value, list) else value
+                       for key, value in row.items() if key not in SYSTEM_KEYS})
+    return copied
+
+
+PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "occurrences": occurrences, "reach_date": reach_date, "remap": remap,
+    "copy_lines": copy_lines,
+}
