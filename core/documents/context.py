@@ -3,9 +3,12 @@
 ``record`` is a ``RecordView`` of the printed record; its fields are plain values (see
 ``core.documents.values``), its child tables lists of views (one per line), its links views
 of the linked records, read lazily through the records service as the same user (so row
-conditions and hidden fields apply) up to ``MAX_LINK_DEPTH`` links away. A view holds no
-service, connection or database object a template could reach: the sandbox asks it for
-fields through ``lookup`` and nothing else.
+conditions and hidden fields apply) up to ``MAX_LINK_DEPTH`` links away. An empty link, or
+one to a record the user may not read, is an empty view: false in ``{% if %}``, printed
+as nothing, and each of its fields empty, so ``record.machine.customer.name`` prints
+nothing rather than failing when the machine is not set. A view holds no service,
+connection or database object a template could reach: the sandbox asks it for fields
+through ``lookup`` and nothing else.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from jinja2.exceptions import UndefinedError
 
-from core.documents.values import Choice, FileRef, Money
+from core.documents.values import Choice, Duration, FileRef, Money
 from core.i18n_metadata import MetadataTranslator
 from core.metadata.specs import EntitySpec, FieldSpec, Registry
 from core.records.actor import Actor
@@ -41,10 +44,13 @@ class LinkReader:
         self._translator = translator
         self._cache: dict[tuple[str, int], RecordView | None] = {}
 
-    def view(self, entity: str, key: int, depth: int) -> RecordView | None:
-        """The linked record as a view, or None when the actor may not read it."""
+    def view(self, entity: str, key: int | None, depth: int) -> RecordView:
+        """The linked record as a view; an empty view when there is none or the actor may
+        not read it."""
         if depth > MAX_LINK_DEPTH:
             raise UndefinedError(f"links are followed at most {MAX_LINK_DEPTH} deep")
+        if key is None:
+            return self.empty(entity, depth)
         cache_key = (entity, int(key))
         if cache_key not in self._cache:
             if len(self._cache) >= MAX_LINKED_RECORDS:
@@ -57,7 +63,11 @@ class LinkReader:
             else:
                 self._cache[cache_key] = RecordView(self._registry.entity(entity), data, self,
                                                     depth)
-        return self._cache[cache_key]
+        return self._cache[cache_key] or self.empty(entity, depth)
+
+    def empty(self, entity: str, depth: int) -> RecordView:
+        """A view of no record of ``entity``: false, printed as nothing, fields empty."""
+        return RecordView(self._registry.entity(entity), {}, self, depth, empty=True)
 
     def option_label(self, spec: FieldSpec, value: str) -> str:
         """A select option's label in the document's language."""
@@ -67,15 +77,16 @@ class LinkReader:
 class RecordView:
     """One record (or line) as a template sees it: ``view.field`` and nothing more."""
 
-    __slots__ = ("_data", "_depth", "_entity", "_line", "_reader")
+    __slots__ = ("_data", "_depth", "_empty", "_entity", "_line", "_reader")
 
     def __init__(self, entity: EntitySpec, data: Mapping[str, Any], reader: LinkReader,
-                 depth: int = 0, line: bool = False):
+                 depth: int = 0, line: bool = False, empty: bool = False):
         self._entity = entity
         self._data = data
         self._reader = reader
         self._depth = depth
         self._line = line
+        self._empty = empty
 
     def lookup(self, name: str) -> Any:
         """The value of field ``name`` (None when empty or hidden from the actor)."""
@@ -84,9 +95,8 @@ class RecordView:
             if name in (LINE_FIELDS if self._line else STANDARD_FIELDS):
                 return self._data.get(name)
             raise UndefinedError(f"{self._entity.name} has no field '{name}'")
-        if name not in self._data:  # hidden from the actor
-            return [] if spec.type == "table" else None
-        return self._value(spec, self._data[name])
+        # a field hidden from the actor, or one of an empty view, is empty
+        return self._value(spec, self._data.get(name))
 
     def _value(self, spec: FieldSpec, value: Any) -> Any:
         kind = spec.type
@@ -94,14 +104,16 @@ class RecordView:
             child = self._reader._registry.entity(spec.target or "")
             return [RecordView(child, line, self._reader, self._depth, line=True)
                     for line in value or []]
-        if value is None:
-            return None
         if kind == "link":
             return self._reader.view(spec.target or "", value, self._depth + 1)
+        if value is None:
+            return None
         if kind == "money":
             return Money(value, spec.currency or "EUR")
         if kind == "decimal" and not isinstance(value, Decimal):
             return Decimal(str(value))
+        if kind == "duration":
+            return Duration(value)
         if kind == "select":
             return Choice(str(value), self._reader.option_label(spec, str(value)))
         if kind == "multiselect":
@@ -115,6 +127,9 @@ class RecordView:
         field = self._entity.title_field
         value = self._data.get(field) if field else None
         return str(value if value not in (None, "") else self._data.get("ref") or "")
+
+    def __bool__(self) -> bool:
+        return not self._empty
 
     def __str__(self) -> str:
         return self.title()

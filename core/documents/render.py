@@ -80,7 +80,8 @@ def new_sandbox(formatter: Formatter, budget: Budget | None = None) -> DocumentS
     """The sandbox documents render in, with the formatting filters of one language."""
     env = DocumentSandbox(budget, views=(RecordView,), finalize=formatter.show)
     env.filters.update(date=formatter.date, datetime=formatter.datetime,
-                       money=formatter.money, number=formatter.number)
+                       money=formatter.money, number=formatter.number,
+                       duration=formatter.duration, recurrence=formatter.recurrence)
     return env
 
 

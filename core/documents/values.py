@@ -1,9 +1,10 @@
 """Values a document template sees, and how each is printed in the document's language.
 
 Record fields reach templates as plain data: text, numbers (``Decimal``), dates, booleans,
-lists, and three small marked types that print themselves well: ``Money`` (a ``Decimal``
+lists, and four small marked types that print themselves well: ``Money`` (a ``Decimal``
 with its currency), ``Choice`` (a select option: compares as its value, prints as its
-translated label) and ``FileRef`` (the stored key of an image or attachment).
+translated label), ``Duration`` (seconds, printed as ``1:30 h``) and ``FileRef`` (the
+stored key of an image or attachment).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Any
 
 from babel import Locale, dates
 
+from core.documents.recurrence import describe
 from core.ui.formatting import (
     format_boolean,
     format_date,
     format_datetime,
+    format_duration,
     format_number,
     format_value,
 )
@@ -43,6 +46,11 @@ class Choice(str):
         choice = super().__new__(cls, value)
         choice.label = label
         return choice
+
+
+class Duration(int):
+    """A duration field's value: whole seconds, printed as hours and minutes (``1:30 h``);
+    sums and comparisons work as on the number of seconds."""
 
 
 class FileRef(str):
@@ -103,6 +111,18 @@ class Formatter:
             number = number.quantize(Decimal(1).scaleb(-int(digits)))
         return format_number(number, self.locale)
 
+    def duration(self, value: Any) -> str:
+        """Seconds (a duration field, or a sum of them) as ``H:MM h``."""
+        if value is None or value == "":
+            return ""
+        return format_duration(value)
+
+    def recurrence(self, value: Any) -> str:
+        """An RFC 5545 rule (``FREQ=MONTHLY;INTERVAL=6``) in words: "every 6 months"."""
+        if value is None or value == "":
+            return ""
+        return describe(str(value), self.locale, lambda day: self.date(day))
+
     def show(self, value: Any) -> Any:
         """How a printed value appears (Jinja's ``finalize``): formatted for the language."""
         if value is None:
@@ -113,6 +133,8 @@ class Formatter:
             return value.label
         if isinstance(value, FileRef):
             return value.file_name
+        if isinstance(value, Duration):
+            return format_duration(value)
         if isinstance(value, bool):
             return format_boolean(value, self.locale)
         if isinstance(value, Decimal | float):
