@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from dateutil.rrule import rrulestr
 
+from core.metadata.specs import Registry
 from core.records.errors import NotFound
 from core.records.reading import ListQuery
 
@@ -46,7 +47,8 @@ def _filters(raw: Any) -> Any:
 
 
 def record_functions(ctx: ActionContext) -> dict[str, Callable[..., Any]]:
-    """``get``, ``find`` and ``exists``, bound to the transaction of ``ctx``."""
+    """``get``, ``find``, ``find_one``, ``exists`` and ``copy_lines``, bound to the
+    transaction of ``ctx``."""
     records = ctx.engine.records
 
     def get(entity: str, key: int | str | None) -> dict[str, Any] | None:
@@ -66,11 +68,22 @@ def record_functions(ctx: ActionContext) -> dict[str, Callable[..., Any]]:
                           limit=max(1, min(int(limit), FIND_LIMIT)))
         return records.list(ctx.actor, entity, query, connection=ctx.connection).rows
 
+    def find_one(entity: str, filters: Any = None, sort: str | Iterable[str] = ()
+                 ) -> dict[str, Any] | None:
+        """The first record of ``entity`` that matches ``filters`` (by ``sort``), or none."""
+        found = find(entity, filters, sort, limit=1)
+        return found[0] if found else None
+
     def exists(entity: str, filters: Any = None) -> bool:
         """Whether some record of ``entity`` matches ``filters``."""
         return bool(find(entity, filters, limit=1))
 
-    return {"get": get, "find": find, "exists": exists}
+    def copy(entity: str, table_field: str, rows: Any) -> list[dict[str, Any]]:
+        """Lines of ``entity``'s ``table_field`` as values for a new record."""
+        return copy_lines(ctx.registry, entity, table_field, rows)
+
+    return {"get": get, "find": find, "find_one": find_one, "exists": exists,
+            "copy_lines": copy}
 
 
 def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
@@ -133,17 +146,27 @@ SYSTEM_KEYS = frozenset({"id", "ref", "version", "created_at", "created_by", "mo
                          "modified_by", "parent_id", "position", "_titles"})
 
 
-def copy_lines(rows: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
-    """Lines of a record as values for a new one: ids, positions and titles left out,
-    nested lines copied too."""
+def copy_lines(registry: Registry, entity: str, table_field: str,
+               rows: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """Lines of table field ``table_field`` of ``entity`` as values for a new record: ids,
+    positions, titles and computed fields left out, nested lines copied too."""
+    spec = registry.entity(entity).field(table_field)
+    if spec is None or spec.type != "table" or not spec.target:
+        raise ValueError(f"'{table_field}' is not a table field of entity '{entity}'")
+    child = registry.entity(spec.target)
     copied = []
     for row in rows or []:
-        copied.append({key: copy_lines(value) if isinstance(value, list) else value
-                       for key, value in row.items() if key not in SYSTEM_KEYS})
+        line: dict[str, Any] = {}
+        for key, value in row.items():
+            field = child.field(key)
+            if key in SYSTEM_KEYS or field is None or field.computed:
+                continue
+            line[key] = (copy_lines(registry, child.name, key, value)
+                         if field.type == "table" else value)
+        copied.append(line)
     return copied
 
 
 PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "occurrences": occurrences, "reach_date": reach_date, "remap": remap,
-    "copy_lines": copy_lines,
 }
