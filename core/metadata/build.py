@@ -10,7 +10,7 @@ from core.metadata.overlay import EntityDraft
 from core.metadata.specs import EntitySpec, FieldSpec, LayoutSection, LayoutTab
 
 FIELD_KEYS = ("help", "required", "unique", "default", "read_only", "min", "max", "pattern",
-              "index", "computed", "length", "precision", "scale", "target", "currency",
+              "check", "index", "computed", "length", "precision", "scale", "target", "currency",
               "signature", "renamed_from")
 
 
@@ -69,6 +69,7 @@ def build_entity(draft: EntityDraft) -> EntitySpec:
         default_sort=listing.get("sort") or "-modified_at",
         layout=build_layout(data.get("layout")),
         indexes=tuple(tuple(index) for index in data.get("indexes") or ()),
+        unique=tuple(tuple(group) for group in data.get("unique") or ()),
         role_permissions={role: role_permission(value)
                           for role, value in (data.get("permissions") or {}).items()},
         renamed_from=data.get("renamed_from"),

@@ -110,6 +110,11 @@ def entity_schema() -> dict[str, Any]:
                         "description": "composite indexes, each a list of fields in order",
                         "items": {"type": "array", "items": NAME, "minItems": 2,
                                   "uniqueItems": True}},
+            "unique": {"type": "array",
+                       "description": "groups of fields whose values together no two records "
+                                      "share, e.g. [[item, serial_number]]",
+                       "items": {"type": "array", "items": NAME, "minItems": 2,
+                                 "uniqueItems": True}},
             "permissions": PERMISSIONS,
         },
     }

@@ -12,6 +12,7 @@ from core.i18n import Translator
 from core.metadata.build import build_field
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_names, formula_syntax_error
+from core.metadata.field_checks import find_check
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.limits import limit_problems
 from core.metadata.loader import PackSource
@@ -29,6 +30,7 @@ from core.records.filters import STANDARD_FIELDS
 DYNAMIC_DEFAULTS = {"$today": ("date",), "$now": ("datetime",), "$user": ("string", "text")}
 NUMERIC = ("integer", "decimal", "money", "duration")
 SEARCHABLE = ("string", "text", "email", "phone", "url", "select")
+NOT_UNIQUE = ("table", "text", "multiselect")
 RESERVED_IN_ORDER = tuple(dict.fromkeys((*STANDARD_COLUMNS, *CHILD_COLUMNS,
                                          *sorted(RESERVED_FIELD_NAMES))))
 # The tokens a naming series replaces (core.records.naming): a counter and date parts.
@@ -147,9 +149,13 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
         if error:
             problems.append(draft.diagnostic([*at, "computed"], error))
         problems += _check_formula_names(draft, [*at, "computed"], spec["computed"])
-    if spec.get("unique") and kind in ("table", "text", "multiselect"):
+    if spec.get("unique") and kind in NOT_UNIQUE:
         problems.append(draft.diagnostic([*at, "unique"], f"{_a(kind)} field cannot be unique"))
-    if "default" in spec and spec["default"] is not None:
+    if spec.get("check") and find_check(spec["check"]) is None:
+        problems.append(draft.diagnostic([*at, "check"], f"unknown check '{spec['check']}': "
+                                         "name a python-stdnum module that has validate(), "
+                                         "e.g. it.iva, eu.vat, it.codicefiscale, iban"))
+    elif "default" in spec and spec["default"] is not None:
         problems += _check_default(draft, at, spec)
     return problems
 
@@ -216,6 +222,25 @@ def _check_references(draft: EntityDraft) -> list[Diagnostic]:
     for i, index in enumerate(draft.data.get("indexes") or []):
         for j, name in enumerate(index):
             problems += _field_ref(draft, ["indexes", i, j], name, STANDARD_COLUMNS)
+    problems += _check_unique_groups(draft)
+    return problems
+
+
+def _check_unique_groups(draft: EntityDraft) -> list[Diagnostic]:
+    """Each ``unique`` group names fields that can be compared; child entities have none."""
+    groups = draft.data.get("unique") or []
+    if groups and draft.data.get("child"):
+        return [draft.diagnostic(["unique"], "a child entity cannot have unique groups: "
+                                 "its lines are checked within their record")]
+    problems = []
+    for i, group in enumerate(groups):
+        for j, name in enumerate(group):
+            found = _field_ref(draft, ["unique", i, j], name)
+            kind = draft.data["fields"].get(name, {}).get("type")
+            if not found and kind in NOT_UNIQUE:
+                found = [draft.diagnostic(["unique", i, j], f"{_a(kind)} field cannot be "
+                                          "part of a unique group")]
+            problems += found
     return problems
 
 

@@ -25,6 +25,7 @@ class FieldSpec:
     min: float | None = None
     max: float | None = None
     pattern: str | None = None
+    check: str | None = None
     index: bool = False
     computed: str | None = None
     length: int | None = None
@@ -93,6 +94,7 @@ class EntitySpec:
     default_sort: str = "-modified_at"
     layout: tuple[LayoutTab, ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
+    unique: tuple[tuple[str, ...], ...] = ()
     permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     role_permissions: Mapping[str, RolePermission] = field(default_factory=dict)
     renamed_from: str | None = None

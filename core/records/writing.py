@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from core.files import FileStore
 from core.i18n import Translator, _
+from core.i18n_metadata import MetadataTranslator
 from core.metadata.expressions import FormulaError, compile_formula
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.specs import EntitySpec, FieldSpec, Registry
@@ -210,3 +211,38 @@ def check_unique(ctx: WriteContext, entity: EntitySpec, values: Mapping[str, Any
         if other is not None:
             ctx.error(prefix + spec.name, ctx.translator.gettext(
                 _("Already used by {other}."), other=other))
+    _check_unique_groups(ctx, entity, values, record_id, prefix)
+
+
+def _check_unique_groups(ctx: WriteContext, entity: EntitySpec, values: Mapping[str, Any],
+                         record_id: int | None, prefix: str) -> None:
+    """Report, on a group's last field, values that another record has in the same group.
+
+    On an update ``values`` holds the changed fields only: the others are read from the
+    stored record. A group with an empty field clashes with nothing (as SQL's NULLs).
+    """
+    groups = [g for g in entity.unique if any(name in values for name in g)]
+    if not groups:
+        return
+    table = ctx.schema.table(entity.name)
+    current: Mapping[str, Any] = {}
+    if record_id is not None:
+        row = ctx.connection.execute(sa.select(table).where(table.c.id == record_id)).first()
+        current = row._mapping if row is not None else {}
+    merged = {**current, **values}
+    labels = MetadataTranslator.for_registry(ctx.registry, ctx.translator.language)
+    for group in groups:
+        if any(merged.get(name) is None for name in group):
+            continue
+        clash = sa.select(title_column(entity, table)).where(
+            *(table.c[name] == merged[name] for name in group))
+        if record_id is not None:
+            clash = clash.where(table.c.id != record_id)
+        other = ctx.connection.execute(clash.limit(1)).scalar()
+        if other is None:
+            continue
+        others = [labels.field_label(spec).lower() for spec in
+                  (entity.field(name) for name in group[:-1]) if spec is not None]
+        ctx.error(prefix + group[-1], ctx.translator.gettext(
+            _("Already used by {other} with the same {fields}."), other=other,
+            fields=", ".join(others)))

@@ -49,9 +49,9 @@ def _standard_columns(entity: EntitySpec, registry: Registry) -> list[sa.Column]
     ]
 
 
-def index_name(table: str, fields: tuple[str, ...]) -> str:
+def index_name(table: str, fields: tuple[str, ...], prefix: str = "ix") -> str:
     """A deterministic name for a composite index, shortened with a hash past 63 characters."""
-    name = f"ix_{table}_{'_'.join(fields)}"
+    name = f"{prefix}_{table}_{'_'.join(fields)}"
     if len(name) <= 63:
         return name
     return f"{name[:54]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"  # noqa: S324 - a name
@@ -86,6 +86,9 @@ def build_schema(registry: Registry) -> Schema:
         table = sa.Table(entity.table_name, metadata, *columns, comment=entity.label)
         for fields in entity.indexes:
             sa.Index(index_name(entity.table_name, fields), *(table.c[f] for f in fields))
+        for fields in entity.unique:  # a unique index, as single unique fields have
+            sa.Index(index_name(entity.table_name, fields, "uq"),
+                     *(table.c[f] for f in fields), unique=True)
         tables[entity.name] = table
     return Schema(metadata=metadata, tables=tables)
 
