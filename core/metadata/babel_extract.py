@@ -27,11 +27,11 @@ from core.metadata.diagnostics import PathPart
 from core.metadata.names import default_label
 from core.metadata.yaml_source import SourceDocument, parse_yaml
 
-KINDS = ("pack", "entity", "workflow", "report", "calendar")
-# The folder of a pack each kind of file lives in; other folders (fixtures, templates) hold
-# no labels.
+KINDS = ("pack", "entity", "workflow", "report", "calendar", "document_template")
+# The folder of a pack each kind of file lives in; other folders (fixtures, templates/mail)
+# hold no labels.
 FOLDER_KINDS = {"entities": "entity", "workflows": "workflow", "reports": "report",
-                "calendars": "calendar"}
+                "calendars": "calendar", "templates": "document_template"}
 SELECT_TYPES = ("select", "multiselect")
 LANGUAGES = ("it",)
 
@@ -70,6 +70,8 @@ def _sniff(data: Any) -> str | None:
         return "entity"
     if "state_machine" in data or "rules" in data:
         return "workflow"
+    if "entity" in data and "files" in data:
+        return "document_template"
     if "entity" in data and "label" in data:
         return "report"
     if "hours" in data:
@@ -151,6 +153,10 @@ def _actions(c: _Collector, actions: Any, path: tuple[PathPart, ...], where: str
             c.add((*path, index, "notify", "message"), notify.get("message"),
                   f"{where}: notify message")
         c.add((*path, index, "refuse"), action.get("refuse"), f"{where}: refuse message")
+        for kind, branches in (("for_each", ("do",)), ("if", ("do", "else"))):
+            nested = action.get(kind)
+            for branch in branches if isinstance(nested, dict) else ():
+                _actions(c, nested.get(branch), (*path, index, kind, branch), where)
 
 
 def _workflow(c: _Collector, data: dict[str, Any]) -> None:
@@ -186,8 +192,13 @@ def _simple(kind: str) -> Any:
     return collect
 
 
+def _document_template(c: _Collector, data: dict[str, Any]) -> None:
+    c.label(data, (), f"document template for {data.get('entity', '?')}: label")
+
+
 COLLECTORS = {"entity": _entity, "report": _report, "workflow": _workflow,
-              "pack": _simple("pack"), "calendar": _simple("calendar")}
+              "pack": _simple("pack"), "calendar": _simple("calendar"),
+              "document_template": _document_template}
 
 
 def messages_of(text: str, filename: str | None = None, kind: str | None = None) -> list[Message]:

@@ -181,6 +181,8 @@ def report_schema() -> dict[str, Any]:
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "matches", "before",
              "after", "is")
 DURATION = {"type": "string", "pattern": r"^\s*\d+\s*[smhdw](\s*\d+\s*[smhdw])*\s*$"}
+EXPRESSION = {"type": "string", "pattern": "^=",
+              "description": "an expression: '=' then Jinja2 expression syntax"}
 RELATIVE_TIME = {"type": "string", "minLength": 1,
                  "description": "now, a date field, or either plus/minus a duration: "
                                 "'now + 2h', 'due_at - 30m'"}
@@ -211,11 +213,22 @@ def _condition_schema() -> dict[str, Any]:
 
 
 def _action_schema() -> dict[str, Any]:
+    actions = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/action"}}
     one = {
         "set": {"type": "object", "minProperties": 1, "propertyNames": NAME},
         "create": {"type": "object", "additionalProperties": False,
                    "required": ["entity", "values"],
-                   "properties": {"entity": NAME, "values": {"type": "object"}}},
+                   "properties": {"entity": NAME, "values": {"type": "object"},
+                                  "unless_exists": {**NAMES, "minItems": 1}}},
+        "update": {"type": "object", "additionalProperties": False,
+                   "required": ["entity", "id", "values"],
+                   "properties": {"entity": NAME, "id": {"type": ["string", "integer"]},
+                                  "values": {"type": "object", "minProperties": 1}}},
+        "for_each": {"type": "object", "additionalProperties": False,
+                     "required": ["in", "as", "do"],
+                     "properties": {"in": EXPRESSION, "as": NAME, "do": actions}},
+        "if": {"type": "object", "additionalProperties": False, "required": ["test", "do"],
+               "properties": {"test": EXPRESSION, "do": actions, "else": actions}},
         "transition": NAME,
         "start_timer": {"type": "object", "additionalProperties": False,
                         "required": ["name", "at"],
