@@ -116,3 +116,21 @@ def test_reminder_to_confirm_then_confirmed_date_mailed(service: ServiceEnv, smt
     mails = [email.message_from_bytes(e.content, policy=default) for e in inbox.messages]
     confirmed = [m for m in mails if m["To"] == "mario.rossi@rossi.example"]
     assert [m["Subject"] for m in confirmed] == ["Visita del nostro tecnico: 2026-12-01"]
+
+
+def test_the_meter_read_at_a_visit_is_recorded_on_the_machine(service: ServiceEnv):
+    d = service.data
+    call = service.records.create(OFFICE, "service_call", {
+        "subject": "Rumore", "customer": d["customer"]["id"], "machine": d["machine"]["id"]})
+    intervention = service.records.list(OFFICE, "intervention", ListQuery(
+        filters=[["service_call", "=", call["id"]]])).rows[0]
+    service.update(COORDINATOR, "intervention", intervention["id"], {
+        "technician": d["technician"]["id"], "meter_hours": 1725,
+        "timesheet": [{"work_date": "2026-11-23", "normal_hours": "1"}]})
+    for name in ("start", "finish"):
+        service.transition(COORDINATOR, "intervention", intervention["id"], name)
+    readings = service.records.list(COORDINATOR, "meter_reading", ListQuery()).rows
+    assert [(r["machine"], r["hours"], r["source"], r["intervention"], r["reading_date"])
+            for r in readings] == [(d["machine"]["id"], 1725, "intervention",
+                                    intervention["id"], dt.date(2026, 11, 23))]
+    assert service.get("machine", d["machine"]["id"])["running_hours"] == 1725
