@@ -81,7 +81,7 @@ def open_service(tmp_path: Path, database_url: str, now: dt.datetime) -> Service
     officina.records.clock = clock
     with officina.database.write() as connection:
         for actor, address in USERS.items():
-            create_user(connection, actor.username, "pw", roles=tuple(actor.roles),
+            create_user(connection, actor.username, None, roles=tuple(actor.roles),
                         email=address, language=actor.language)
     return ServiceEnv(officina, clock)
 
