@@ -245,7 +245,7 @@ def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, in
     except PermissionDenied:
         raise
     except RecordError as exc:
-        if exc.code != "validation":
+        if exc.code not in ("validation", "refused"):  # a rule's refusal: fix and save again
             raise
         return _render(entity, state, access_, exc.field_errors, 422, record_id, exc.message)
     flash(gettext(_("{entity} {ref} saved."), entity=labels().entity_label(entity),
