@@ -7,6 +7,7 @@ outbox rows in that same transaction, which the worker delivers after commit.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
@@ -65,6 +66,7 @@ class ActionContext:
     now: dt.datetime
     calendar: BusinessCalendar
     bindings: dict[str, Any] = field(default_factory=dict)  # names given by ``for_each``
+    lines_cache: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def record(self) -> dict[str, Any]:
@@ -79,12 +81,16 @@ class ActionContext:
         record = self.record
         tables = [f.name for f in self.registry.entity(self.event.entity).table_fields]
         if tables and "id" in record:
-            try:
-                whole = self.engine.records.get(self.actor, self.event.entity, record["id"],
-                                                connection=self.connection)
-            except RecordError:
-                whole = {}
-            record.update({name: whole.get(name, []) for name in tables})
+            # Lines change only with the record's version: read them once per version.
+            key = (self.event.entity, record["id"], record.get("version"))
+            if key not in self.lines_cache:
+                try:
+                    whole = self.engine.records.get(self.actor, self.event.entity,
+                                                    record["id"], connection=self.connection)
+                except RecordError:
+                    whole = {}
+                self.lines_cache[key] = {name: whole.get(name, []) for name in tables}
+            record.update(copy.deepcopy(self.lines_cache[key]))
         return record
 
     def expression_context(self) -> dict[str, Any]:
