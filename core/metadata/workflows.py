@@ -240,6 +240,8 @@ class WorkflowChecker:
             self.error([*at, "entity"], f"unknown entity '{params['entity']}'")
             return
         self._check_values(target, params["values"], [*at, "values"])
+        for index, name in enumerate(params.get("unless_exists") or []):
+            self.field_type([*at, "unless_exists", index], name, target, links=False)
 
     def _check_expression(self, raw: Any, at: list) -> None:
         if isinstance(raw, str) and raw.startswith("="):

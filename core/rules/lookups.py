@@ -92,19 +92,28 @@ def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
     return dt.datetime.combine(value, dt.time())
 
 
+def _day_end(value: dt.date | dt.datetime) -> dt.datetime:
+    """A datetime as it is; a date as its last moment (a date bound covers its whole day)."""
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.combine(value, dt.time.max)
+
+
 def occurrences(rule: str, start: dt.date | dt.datetime, until: dt.date | dt.datetime,
                 after: dt.date | dt.datetime | None = None) -> list[Any]:
     """The times of RFC 5545 recurrence ``rule`` counted from ``start``, up to ``until``
-    (included) and, when given, strictly after ``after``. Dates in, dates out."""
+    (included) and, when given, strictly after ``after``; a date as ``until`` or ``after``
+    stands for its whole day. Dates in, dates out."""
     if not rule:
         return []
     text = rule.strip()
     body = text[len("RRULE:"):] if text.upper().startswith("RRULE:") else text
     recurrence = rrulestr(body, dtstart=_as_datetime(start))
-    low = _as_datetime(after) if after is not None else None
+    low = _day_end(after) if after is not None else None
+    high = _day_end(until)
     found: list[Any] = []
     for moment in recurrence.xafter(_as_datetime(start), count=None, inc=True):
-        if moment > _as_datetime(until) or len(found) >= OCCURRENCES_LIMIT:
+        if moment > high or len(found) >= OCCURRENCES_LIMIT:
             break
         if low is not None and moment <= low:
             continue
