@@ -197,6 +197,7 @@ def test_from_call_to_billing(service: ServiceEnv, smtp, tmp_path: Path):
     service.transition(OFFICE, "service_call", call["id"], "close")
     service.transition(OFFICE, "service_call", call["id"], "invoice")
     assert service.get("service_call", call["id"])["status"] == "invoiced"
+    assert service.get("intervention", intervention["id"])["billing_status"] == "billed"
 
 
 def test_charges_from_the_tariff_without_a_quote(service: ServiceEnv):
@@ -224,7 +225,7 @@ def test_charges_from_the_tariff_without_a_quote(service: ServiceEnv):
     assert charged["charges_total"] == Decimal("418.00")
 
 
-def test_warranty_covers_labour_and_travel(service: ServiceEnv):
+def test_warranty_covers_labour_travel_and_parts(service: ServiceEnv):
     d = service.data
     service.update(OFFICE, "machine", d["machine"]["id"], {
         "parts_warranty_until": "2027-03-01", "labour_warranty_until": "2027-03-01"})
@@ -234,8 +235,7 @@ def test_warranty_covers_labour_and_travel(service: ServiceEnv):
     service.update(COORDINATOR, "intervention", intervention["id"], {
         "technician": d["technician"]["id"],
         "timesheet": [{"work_date": "2026-11-23", "normal_hours": "2", "km": 30}],
-        "parts": [{"item": d["filter"]["id"], "quantity": "1", "price": "24.00",
-                   "charge_mode": "warranty"}]})
+        "parts": [{"item": d["filter"]["id"], "quantity": "1", "price": "24.00"}]})
     for name in ("start", "finish"):
         service.transition(COORDINATOR, "intervention", intervention["id"], name)
     service.transition(OFFICE, "intervention", intervention["id"], "verify")

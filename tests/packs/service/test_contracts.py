@@ -117,6 +117,7 @@ def test_tacit_renewal_with_indexation(service: ServiceEnv):
 
 def test_without_tacit_renewal_the_owner_is_reminded_60_days_before(service: ServiceEnv):
     agreement = contract(service, contract_type="on_call", end_date="2027-01-31")
+    assert agreement["renewal_notice_on"] == dt.date(2026, 12, 2)
     service.clock.now = dt.datetime(2026, 11, 30, 8, 0)  # 62 days before
     service.worker().run_once()
     assert notices(service, MANAGER.username) == []
@@ -128,3 +129,15 @@ def test_without_tacit_renewal_the_owner_is_reminded_60_days_before(service: Ser
     service.clock.now = dt.datetime(2027, 2, 1, 8, 0)
     service.worker().run_once()
     assert service.get("contract", agreement["id"])["status"] == "expired"
+
+
+def test_the_notice_period_sets_the_reminder(service: ServiceEnv):
+    agreement = contract(service, contract_type="on_call", end_date="2027-01-31",
+                         notice_days=30)
+    assert agreement["renewal_notice_on"] == dt.date(2027, 1, 1)
+    service.clock.now = dt.datetime(2026, 12, 31, 8, 0)
+    service.worker().run_once()
+    assert notices(service, MANAGER.username) == []
+    service.clock.now = dt.datetime(2027, 1, 1, 8, 0)
+    service.worker().run_once()
+    assert len(notices(service, MANAGER.username)) == 1

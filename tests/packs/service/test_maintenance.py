@@ -134,3 +134,16 @@ def test_the_meter_read_at_a_visit_is_recorded_on_the_machine(service: ServiceEn
             for r in readings] == [(d["machine"]["id"], 1725, "intervention",
                                     intervention["id"], dt.date(2026, 11, 23))]
     assert service.get("machine", d["machine"]["id"])["running_hours"] == 1725
+
+
+def test_moving_a_visit_moves_its_reminder(service: ServiceEnv):
+    maintenance_contract(service, plan(service, {
+        "sequence": 10, "description": "Pulizia filtri",
+        "recurrence": "FREQ=MONTHLY;BYDAY=1TU"}))
+    january = visits(service)[1]
+    service.update(COORDINATOR, "intervention", january["id"],
+                   {"planned_start": "2027-01-12T07:00:00"})
+    pending = [t for t in service.rows("officina_timer", entity="intervention",
+                                       record_id=january["id"]) if t["status"] == "pending"]
+    assert [(t["name"], t["due_at"]) for t in pending] == [
+        ("confirmation_reminder", dt.datetime(2026, 12, 29, 7, 0))]
