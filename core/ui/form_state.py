@@ -90,10 +90,12 @@ def blank_line(child: EntitySpec, ctx: FormContext) -> Line:
                        for f in line_fields(child) if line_editable(f)})
 
 
+def _dynamic_default(spec: FieldSpec) -> bool:
+    return isinstance(spec.default, str) and spec.default.startswith("$")
+
+
 def _static_default(spec: FieldSpec) -> Any:
-    if isinstance(spec.default, str) and spec.default.startswith("$"):
-        return None
-    return spec.default
+    return None if _dynamic_default(spec) else spec.default
 
 
 def state_from_record(entity: EntitySpec, record: Mapping[str, Any], access: FormAccess,
@@ -218,8 +220,11 @@ def _parse_line(child: EntitySpec, line: Line, prefix: str, ctx: FormContext,
     for spec in line_fields(child):
         if not line_editable(spec):
             continue
+        shown = line.shown.get(spec.name, "")
+        if line.id is None and shown in ("", None) and _dynamic_default(spec):
+            continue  # left empty on a new line: the records service fills in today, now...
         try:
-            values[spec.name] = widget_for(spec).parse(line.shown.get(spec.name, ""), spec, ctx)
+            values[spec.name] = widget_for(spec).parse(shown, spec, ctx)
         except ValueError as exc:
             errors.setdefault(prefix + spec.name, []).append(str(exc))
     return values
