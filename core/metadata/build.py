@@ -7,7 +7,7 @@ from typing import Any
 from core.metadata.access import role_permission
 from core.metadata.names import default_label, table_name
 from core.metadata.overlay import EntityDraft
-from core.metadata.specs import EntitySpec, FieldSpec, LayoutSection, LayoutTab
+from core.metadata.specs import EntitySpec, FieldSpec, LayoutSection, LayoutTab, PlannerSpec
 
 FIELD_KEYS = ("help", "required", "unique", "default", "read_only", "min", "max", "pattern",
               "check", "index", "computed", "length", "precision", "scale", "target", "currency",
@@ -43,6 +43,14 @@ def build_layout(data: dict[str, Any] | None) -> tuple[LayoutTab, ...]:
     return (LayoutTab(label="", sections=tuple(_section(s) for s in data["sections"])),)
 
 
+def build_planner(data: dict[str, Any] | None) -> PlannerSpec | None:
+    """The entity's planner board, when it declares one."""
+    if not data:
+        return None
+    return PlannerSpec(start=data["start"], resource=data["resource"],
+                       duration=data.get("duration"), filters=tuple(data.get("filters") or ()))
+
+
 def build_entity(draft: EntityDraft) -> EntitySpec:
     """An ``EntitySpec`` from a merged entity draft."""
     data = draft.data
@@ -73,5 +81,6 @@ def build_entity(draft: EntityDraft) -> EntitySpec:
         role_permissions={role: role_permission(value)
                           for role, value in (data.get("permissions") or {}).items()},
         renamed_from=data.get("renamed_from"),
+        planner=build_planner(data.get("planner")),
         source=draft.document.file,
     )

@@ -86,8 +86,24 @@ def _read(path: Path, kind: str, diagnostics: list[Diagnostic]) -> SourceDocumen
     return None if errors else document
 
 
-def read_pack(path: Path, diagnostics: list[Diagnostic]) -> PackSource | None:
-    """Read one pack folder; schema errors go to ``diagnostics``."""
+def folder_files(folder: Path) -> list[Path]:
+    """The metadata files of a pack folder, in the order they are read (``.yaml``, then
+    ``.yml``, each sorted by name)."""
+    return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+
+
+def read_document(path: Path, kind: str, diagnostics: list[Diagnostic]) -> SourceDocument | None:
+    """Read one file of ``kind``, checked against its schema (problems to ``diagnostics``)."""
+    return _read(path, kind, diagnostics)
+
+
+def read_pack(path: Path, diagnostics: list[Diagnostic],
+              fixtures: bool = False) -> PackSource | None:
+    """Read one pack folder; schema errors go to ``diagnostics``.
+
+    Fixtures (demo data, possibly large) are read only when asked for: ``pack validate``
+    checks them and ``officina demo`` reads the files it loads.
+    """
     manifest_path = path / "pack.yaml"
     if not manifest_path.is_file():
         diagnostics.append(Diagnostic(_display(manifest_path), 1, "(document)",
@@ -98,8 +114,9 @@ def read_pack(path: Path, diagnostics: list[Diagnostic]) -> PackSource | None:
         return None
     source = PackSource(path=path, manifest=manifest)
     for folder, kind in KIND_FOLDERS.items():
-        files = sorted((path / folder).glob("*.yaml")) + sorted((path / folder).glob("*.yml"))
-        documents = [_read(f, kind, diagnostics) for f in files]
+        if kind == "fixtures" and not fixtures:
+            continue
+        documents = [_read(f, kind, diagnostics) for f in folder_files(path / folder)]
         source.documents[kind] = [d for d in documents if d is not None]
     return source
 
@@ -115,8 +132,10 @@ def find_pack_dirs(search_paths: Iterable[Path]) -> dict[str, Path]:
     return found
 
 
-def read_packs(wanted: Sequence[str], search_paths: Sequence[Path]) -> list[PackSource]:
-    """Read the packs ``wanted`` and their dependencies, in dependency order.
+def read_packs(wanted: Sequence[str], search_paths: Sequence[Path],
+               fixtures: bool = False) -> list[PackSource]:
+    """Read the packs ``wanted`` and their dependencies, in dependency order (with their
+    fixtures if ``fixtures``).
 
     Raises ``MetadataError`` with every problem found, whatever file it is in.
     """
@@ -143,7 +162,7 @@ def read_packs(wanted: Sequence[str], search_paths: Sequence[Path]) -> list[Pack
                 diagnostics.append(requested_by.manifest.diagnostic(
                     ["depends", index], f"depends on pack '{name}', which is not installed"))
             return
-        source = read_pack(available[name], diagnostics)
+        source = read_pack(available[name], diagnostics, fixtures)
         if source is None:
             return
         visiting.append(name)

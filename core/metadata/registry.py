@@ -173,5 +173,7 @@ def mail_template_names(packs: Sequence[PackSource]) -> frozenset[str]:
 
 def load_registry(pack_names: Sequence[str], search_paths: Sequence[Path],
                   overlays: Mapping[str, str] | None = None, version: int = 0) -> Registry:
-    """Read the named packs from disk and build their registry."""
-    return build_registry(read_packs(pack_names, search_paths), overlays, version)
+    """Read the named packs from disk (fixtures included, to check them) and build their
+    registry."""
+    return build_registry(read_packs(pack_names, search_paths, fixtures=True), overlays,
+                          version)

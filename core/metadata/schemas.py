@@ -82,6 +82,13 @@ def _list_schema() -> dict[str, Any]:
             "properties": {"columns": NAMES, "filters": NAMES, "sort": SORT}}
 
 
+def _planner_schema() -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "required": ["start", "resource"],
+            "description": "a week board of the records, one row per linked resource",
+            "properties": {"start": NAME, "duration": NAME, "resource": NAME,
+                           "filters": NAMES}}
+
+
 def entity_schema() -> dict[str, Any]:
     """Schema of ``entities/*.yaml``."""
     return {
@@ -116,6 +123,7 @@ def entity_schema() -> dict[str, Any]:
                        "items": {"type": "array", "items": NAME, "minItems": 2,
                                  "uniqueItems": True}},
             "permissions": PERMISSIONS,
+            "planner": _planner_schema(),
         },
     }
 
@@ -339,10 +347,19 @@ def calendar_schema() -> dict[str, Any]:
 
 def fixtures_schema() -> dict[str, Any]:
     """Schema of ``fixtures/*.yaml``: records to load, linked by local keys (``@key``)."""
-    record = {"type": "object", "additionalProperties": False, "required": ["entity", "values"],
+    step = {"type": "object", "minProperties": 1, "maxProperties": 1,
+            "additionalProperties": False,
+            "properties": {"transition": NAME,
+                           "update": {"type": "object", "minProperties": 1,
+                                      "propertyNames": NAME}}}
+    record = {"type": "object", "additionalProperties": False, "required": ["entity"],
+              "oneOf": [{"required": ["values"]}, {"required": ["find"]}],
               "properties": {"entity": NAME,
                              "key": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
-                             "values": {"type": "object"}}}
+                             "values": {"type": "object"},
+                             "find": {"type": "object", "minProperties": 1,
+                                      "propertyNames": NAME},
+                             "steps": {"type": "array", "items": step}}}
     return {
         "$schema": DIALECT,
         "$id": "https://officina.dev/schemas/fixtures.schema.json",

@@ -31,6 +31,9 @@ DYNAMIC_DEFAULTS = {"$today": ("date",), "$now": ("datetime",), "$user": ("strin
 NUMERIC = ("integer", "decimal", "money", "duration")
 SEARCHABLE = ("string", "text", "email", "phone", "url", "select")
 NOT_UNIQUE = ("table", "text", "multiselect")
+# Types a list page can filter by (core.ui.list_query.filter_kind), so a planner may too.
+FILTERABLE = ("select", "multiselect", "boolean", "link", "date", "datetime", "integer",
+              "decimal", "money", "duration", "string", "text", "email", "phone", "url")
 RESERVED_IN_ORDER = tuple(dict.fromkeys((*STANDARD_COLUMNS, *CHILD_COLUMNS,
                                          *sorted(RESERVED_FIELD_NAMES))))
 # The tokens a naming series replaces (core.records.naming): a counter and date parts.
@@ -223,6 +226,25 @@ def _check_references(draft: EntityDraft) -> list[Diagnostic]:
         for j, name in enumerate(index):
             problems += _field_ref(draft, ["indexes", i, j], name, STANDARD_COLUMNS)
     problems += _check_unique_groups(draft)
+    problems += _check_planner(draft)
+    return problems
+
+
+def _check_planner(draft: EntityDraft) -> list[Diagnostic]:
+    """A planner places records by a datetime, sized by a duration, in rows of a link."""
+    planner = draft.data.get("planner")
+    if not planner:
+        return []
+    if draft.data.get("child"):
+        return [draft.diagnostic(["planner"], "a child entity cannot have a planner: "
+                                 "plan the record that owns its lines")]
+    problems = _field_ref(draft, ["planner", "start"], planner["start"], (), ("datetime",))
+    problems += _field_ref(draft, ["planner", "resource"], planner["resource"], (), ("link",))
+    if planner.get("duration"):
+        problems += _field_ref(draft, ["planner", "duration"], planner["duration"], (),
+                               ("duration",))
+    for i, name in enumerate(planner.get("filters") or []):
+        problems += _field_ref(draft, ["planner", "filters", i], name, (), FILTERABLE)
     return problems
 
 
@@ -325,9 +347,16 @@ def check_pack_documents(packs: Iterable[PackSource],
                 problems += found
                 if not found:
                     draft = _on(entities[record["entity"]], doc)
-                    for key in record["values"]:
-                        problems += _field_ref(draft, ["records", i, "values", key], key,
-                                               tables=True)
+                    named = [(["records", i, "values"], record.get("values") or {}, ()),
+                             (["records", i, "find"], record.get("find") or {},
+                              STANDARD_COLUMNS)]
+                    named += [(["records", i, "steps", j, "update"], step["update"], ())
+                              for j, step in enumerate(record.get("steps") or [])
+                              if "update" in step]
+                    for path, values, standard in named:
+                        for key in values:
+                            problems += _field_ref(draft, [*path, key], key, standard,
+                                                   tables=True)
     return problems
 
 

@@ -75,6 +75,23 @@ class LayoutTab:
     sections: tuple[LayoutSection, ...]
 
 
+@dataclass(frozen=True)
+class PlannerSpec:
+    """An entity's planner board: records placed by a start time, one row per resource.
+
+    ``start`` is a datetime field, ``duration`` an optional duration field (seconds;
+    ``DEFAULT_DURATION`` when absent or empty), ``resource`` a link field whose target's
+    records are the rows, ``filters`` the list filters shown above the board.
+    """
+
+    start: str
+    resource: str
+    duration: str | None = None
+    filters: tuple[str, ...] = ()
+
+    DEFAULT_DURATION = 3600
+
+
 @dataclass(frozen=True, eq=False)
 class EntitySpec:
     """One entity: its fields and how it is named, listed, laid out and protected."""
@@ -98,6 +115,7 @@ class EntitySpec:
     permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     role_permissions: Mapping[str, RolePermission] = field(default_factory=dict)
     renamed_from: str | None = None
+    planner: PlannerSpec | None = None
     source: str = ""
     _by_name: Mapping[str, FieldSpec] = field(default_factory=dict, repr=False, compare=False)
 

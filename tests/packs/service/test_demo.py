@@ -1,0 +1,103 @@
+"""`officina demo` loads the service pack's believable Italian company, once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from stdnum.it import codicefiscale, iva
+
+from core.config import load_settings
+from core.officina import Officina
+from core.records.actor import SYSTEM
+from core.records.reading import ListQuery
+
+OFFICINA = str(Path(sys.executable).parent / "officina")
+CALL_STATES = ["new", "planned", "in_progress", "resolved_by_phone", "resolved", "closed",
+               "invoiced"]
+
+
+def officina(*args: str, env: dict[str, str]) -> str:
+    result = subprocess.run([OFFICINA, *args], capture_output=True, text=True,
+                            env={**os.environ, **env}, timeout=1800)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, str, Officina]]:
+    """A fresh SQLite instance of the service pack after one `officina demo`."""
+    folder = tmp_path_factory.mktemp("demo") / "instance"
+    env = {"OFFICINA_INSTANCE": str(folder)}
+    officina("init", "--admin-password", "s3cret-Admin", env=env)
+    out = officina("demo", env=env)
+    instance = Officina.open(load_settings(folder))
+    yield env, out, instance
+    instance.close()
+
+
+def total(instance: Officina, entity: str, filters: list | None = None) -> int:
+    return instance.records.list(SYSTEM, entity, ListQuery(
+        filters=filters, limit=1, exact_count=True)).total
+
+
+def test_the_demo_company_has_the_size_the_issue_asks_for(demo) -> None:
+    _env, out, instance = demo
+    assert "20-company.yaml" in out and "30-calls.yaml" in out
+    counts = {e: total(instance, e) for e in ("customer", "machine", "contract", "technician",
+                                              "service_call")}
+    assert counts == {"customer": 50, "machine": 200, "contract": 30, "technician": 8,
+                      "service_call": 300}
+
+
+def test_calls_are_in_every_state_and_opened_over_the_last_six_months(demo) -> None:
+    _env, _out, instance = demo
+    by_state = {s: total(instance, "service_call", [["status", "=", s]]) for s in CALL_STATES}
+    assert all(n > 0 for n in by_state.values()), by_state
+    now = instance.records.clock()
+    half_year = now - dt.timedelta(days=183)
+    assert total(instance, "service_call", [["opened_at", "<", half_year]]) == 0
+    assert total(instance, "service_call", [["opened_at", ">", now]]) == 0
+    # ... spread over the whole six months, not bunched: every month has calls.
+    for month in range(6):
+        until = now - dt.timedelta(days=30 * month)
+        since = until - dt.timedelta(days=30)
+        assert total(instance, "service_call", [["opened_at", "between", [since, until]]]) > 10
+
+
+def test_interventions_went_through_their_workflow(demo) -> None:
+    _env, _out, instance = demo
+    for state in ("provisional", "confirmed", "in_progress", "done", "verified"):
+        assert total(instance, "intervention", [["status", "=", state]]) > 0, state
+    # Verified interventions have their timesheet and charges; invoiced calls were verified.
+    verified = instance.records.list(SYSTEM, "intervention", ListQuery(
+        filters=[["status", "=", "verified"]], limit=5)).rows
+    for row in verified:
+        record = instance.records.get(SYSTEM, "intervention", row["id"])
+        assert record["timesheet"] and record["technician"] and record["billing_status"] in (
+            "to_bill", "no_charge")
+    # Stock never went negative, and parts of done interventions are reserved.
+    assert total(instance, "item", [["stock_on_hand", "<", 0]]) == 0
+    assert total(instance, "item", [["reserved", ">", 0]]) > 0
+    assert total(instance, "contract", [["status", "=", "active"]]) > 0
+    assert total(instance, "machine", [["contract", "is not null"]]) > 0
+
+
+def test_vat_numbers_and_fiscal_codes_are_valid(demo) -> None:
+    _env, _out, instance = demo
+    rows = instance.records.list(SYSTEM, "customer", ListQuery(
+        fields=("vat_number", "fiscal_code"), limit=100)).rows
+    vats = [r["vat_number"] for r in rows if r["vat_number"]]
+    assert len(vats) >= 47 and all(iva.is_valid(v) for v in vats), vats
+    assert all(codicefiscale.is_valid(r["fiscal_code"]) for r in rows if r["fiscal_code"])
+
+
+def test_a_second_run_loads_nothing_and_says_so(demo) -> None:
+    env, _out, instance = demo
+    assert officina("demo", env=env).strip() == "service: demo data already loaded"
+    assert total(instance, "service_call") == 300 and total(instance, "customer") == 50
