@@ -197,8 +197,13 @@ def parse_state(entity: EntitySpec, state: FormState, access: FormAccess,
             values[name] = [_parse_line(children[name], line, f"{name}.{index}.", ctx, errors)
                             for index, line in enumerate(state.lines[name])]
             continue
+        shown = state.shown.get(name, "")
+        if spec.type == "datetime" and state.version is not None \
+                and state.stored.get(name) is not None \
+                and widget_for(spec).show(state.stored[name], spec, ctx) == shown:
+            continue  # untouched: the input shows minutes, the stored time keeps its seconds
         try:
-            values[name] = widget_for(spec).parse(state.shown.get(name, ""), spec, ctx)
+            values[name] = widget_for(spec).parse(shown, spec, ctx)
         except ValueError as exc:
             errors.setdefault(name, []).append(str(exc))
     return values, errors
