@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,9 +74,42 @@ def schema_errors(document: SourceDocument, kind: str) -> list[Diagnostic]:
     return found
 
 
+# Parsed and checked files by (display name, kind, content digest): a registry is built from
+# the same files again and again (every instance, every test), and parsing dominates. Fixtures
+# are read once per load and may be large: they are not kept.
+_Parsed = tuple[SourceDocument | None, tuple[Diagnostic, ...]]
+_READ_CACHE: dict[tuple[str, str, str], _Parsed] = {}
+READ_CACHE_SIZE = 1024
+UNCACHED_KINDS = frozenset({"fixtures"})
+
+
 def _read(path: Path, kind: str, diagnostics: list[Diagnostic]) -> SourceDocument | None:
+    display = _display(path)
+    if kind in UNCACHED_KINDS:
+        return _parse_and_check(path, display, kind, diagnostics)
     try:
-        document = read_yaml(path, _display(path))
+        digest = hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest()
+    except OSError:
+        digest = ""
+    key = (display, kind, digest)
+    if digest and key in _READ_CACHE:
+        document, found = _READ_CACHE[key]
+        diagnostics.extend(found)
+        return copy.deepcopy(document)
+    found_now: list[Diagnostic] = []
+    document = _parse_and_check(path, display, kind, found_now)
+    diagnostics.extend(found_now)
+    if digest:
+        if len(_READ_CACHE) >= READ_CACHE_SIZE:
+            _READ_CACHE.clear()
+        _READ_CACHE[key] = (copy.deepcopy(document), tuple(found_now))
+    return document
+
+
+def _parse_and_check(path: Path, display: str, kind: str,
+                     diagnostics: list[Diagnostic]) -> SourceDocument | None:
+    try:
+        document = read_yaml(path, display)
     except YamlSyntaxError as exc:
         diagnostics.append(exc.diagnostic)
         return None
