@@ -17,6 +17,7 @@ from core.config import Settings
 from core.metadata.loader import BUILTIN_PACKS
 from core.officina import Officina
 from core.records.actor import Actor
+from core.records.reading import ListQuery
 from core.rules.mail import MailSettings
 from core.rules.worker import Worker, WorkerOptions
 from core.storage.migrate import migrate
@@ -68,6 +69,17 @@ class ServiceEnv:
 
     def transition(self, actor: Actor, entity: str, key: int, name: str) -> dict[str, Any]:
         return self.records.transition(actor, entity, key, name)
+
+    def new_call(self, subject: str, **values: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A call on the master data's machine, entered by the office, and the intervention
+        its rules created."""
+        call = self.records.create(OFFICE, "service_call", {
+            "subject": subject, "customer": self.data["customer"]["id"],
+            "machine": self.data["machine"]["id"], **values})
+        intervention = self.records.list(OFFICE, "intervention", ListQuery(
+            filters=[["service_call", "=", call["id"]]])).rows
+        assert len(intervention) == 1
+        return call, self.get("intervention", intervention[0]["id"])
 
 
 def open_service(tmp_path: Path, database_url: str, now: dt.datetime) -> ServiceEnv:

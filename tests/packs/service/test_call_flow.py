@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.records.errors import RecordError
+from core.records.reading import ListQuery
 from tests.core.rules.test_worker import mail_settings, smtp
 from tests.packs.service.conftest import (
     COORDINATOR,
@@ -37,14 +38,10 @@ def open_call(env: ServiceEnv, **values) -> dict:
 
 
 def first_intervention(env: ServiceEnv, call: dict) -> dict:
-    page = env.records.list(OFFICE, "intervention", _query(call["id"]))
+    page = env.records.list(OFFICE, "intervention", ListQuery(
+        filters=[["service_call", "=", call["id"]]]))
     assert len(page.rows) == 1
     return env.get("intervention", page.rows[0]["id"])
-
-
-def _query(call_id: int):
-    from core.records.reading import ListQuery
-    return ListQuery(filters=[["service_call", "=", call_id]])
 
 
 def test_a_new_call_gets_its_intervention_warranty_and_sla_deadlines(service: ServiceEnv):

@@ -27,14 +27,9 @@ def contract(env: ServiceEnv, **values) -> dict:
 
 def worked(env: ServiceEnv, hours: str, day: str = "2026-11-23") -> dict:
     """A call on the contract's machine, worked for ``hours`` and verified."""
-    d = env.data
-    call = env.records.create(OFFICE, "service_call", {
-        "subject": "Manutenzione straordinaria", "customer": d["customer"]["id"],
-        "machine": d["machine"]["id"]})
-    intervention = env.records.list(OFFICE, "intervention", ListQuery(
-        filters=[["service_call", "=", call["id"]]])).rows[0]
+    _, intervention = env.new_call("Manutenzione straordinaria")
     env.update(COORDINATOR, "intervention", intervention["id"], {
-        "technician": d["technician"]["id"],
+        "technician": env.data["technician"]["id"],
         "timesheet": [{"work_date": day, "normal_hours": hours}]})
     for name in ("start", "finish"):
         env.transition(COORDINATOR, "intervention", intervention["id"], name)
@@ -82,14 +77,9 @@ def test_hour_bank_is_used_up_then_extra_hours_are_charged(service: ServiceEnv):
 def test_an_exhausted_hour_bank_that_refuses_blocks_new_work(service: ServiceEnv):
     contract(service, contract_type="hour_bank", prepaid_hours="2", when_exhausted="refuse")
     worked(service, "2")
-    d = service.data
-    call = service.records.create(OFFICE, "service_call", {
-        "subject": "Nuovo guasto", "customer": d["customer"]["id"],
-        "machine": d["machine"]["id"]})
-    intervention = service.records.list(OFFICE, "intervention", ListQuery(
-        filters=[["service_call", "=", call["id"]]])).rows[0]
+    _, intervention = service.new_call("Nuovo guasto")
     service.update(COORDINATOR, "intervention", intervention["id"],
-                   {"technician": d["technician"]["id"]})
+                   {"technician": service.data["technician"]["id"]})
     with pytest.raises(RecordError, match="monte ore del contratto è esaurito"):
         service.transition(COORDINATOR, "intervention", intervention["id"], "start")
     assert service.get("intervention", intervention["id"])["status"] == "provisional"

@@ -120,10 +120,7 @@ def test_reminder_to_confirm_then_confirmed_date_mailed(service: ServiceEnv, smt
 
 def test_the_meter_read_at_a_visit_is_recorded_on_the_machine(service: ServiceEnv):
     d = service.data
-    call = service.records.create(OFFICE, "service_call", {
-        "subject": "Rumore", "customer": d["customer"]["id"], "machine": d["machine"]["id"]})
-    intervention = service.records.list(OFFICE, "intervention", ListQuery(
-        filters=[["service_call", "=", call["id"]]])).rows[0]
+    _, intervention = service.new_call("Rumore")
     service.update(COORDINATOR, "intervention", intervention["id"], {
         "technician": d["technician"]["id"], "meter_hours": 1725,
         "timesheet": [{"work_date": "2026-11-23", "normal_hours": "1"}]})
