@@ -131,3 +131,17 @@ def test_the_notice_period_sets_the_reminder(service: ServiceEnv):
     service.clock.now = dt.datetime(2027, 1, 1, 8, 0)
     service.worker().run_once()
     assert len(notices(service, MANAGER.username)) == 1
+
+
+def test_a_machine_resold_keeps_its_history(service: ServiceEnv):
+    d = service.data
+    contract(service, contract_type="on_call")
+    call, _ = service.new_call("Guasto prima della vendita")
+    buyer = service.records.create(OFFICE, "customer", {"company_name": "Bianchi S.p.A."})
+    service.update(OFFICE, "machine", d["machine"]["id"], {"customer": buyer["id"]})
+    machine = service.get("machine", d["machine"]["id"])
+    assert (machine["customer"], machine["previous_customer"], machine["status"]) == (
+        buyer["id"], d["customer"]["id"], "resold")
+    assert machine["status_changed_on"] == dt.date(2026, 11, 23)
+    assert machine["contract"] is None  # the seller's contract does not follow the machine
+    assert service.get("service_call", call["id"])["machine"] == machine["id"]
