@@ -26,6 +26,7 @@ from core.officina import Officina
 from core.records.actor import Actor
 from core.records.errors import RecordError
 from core.records.reading import ListQuery
+from core.users import create_user, user_exists
 
 RELATIVE = re.compile(r"^\$(today|now)((?:[+-](?:\d+[smhdw])+)*)$")
 RELATIVE_START = re.compile(r"^\$(today|now)\b")
@@ -98,8 +99,9 @@ class _Loader:
     """Loads one file's records on one connection, naming file:line on failure."""
 
     def __init__(self, officina: Officina, actor: Actor, connection: Connection,
-                 clock: Clock, keys: dict[str, int]):
+                 clock: Clock, keys: dict[str, int], users_password: str | None = None):
         self.records = officina.records
+        self.users_password = users_password
         self.actor = actor
         self.connection = connection
         self.clock = clock
@@ -120,6 +122,11 @@ class _Loader:
                 value=str(exc))) from None
 
     def load(self, document: SourceDocument) -> None:
+        for user in document.data.get("users") or []:
+            if not user_exists(self.connection, user["username"]):
+                create_user(self.connection, user["username"], self.users_password,
+                            roles=tuple(user["roles"]), language=user.get("language", "en"),
+                            full_name=user.get("full_name", ""), email=user.get("email", ""))
         for index, record in enumerate(document.data["records"]):
             at = ["records", index]
             entity = record["entity"]
@@ -188,11 +195,13 @@ def _pending(folder: Path, done: set[str]) -> list[SourceDocument]:
     return [d for d in documents if d is not None]
 
 
-def load_fixtures(officina: Officina, pack_name: str, actor: Actor) -> list[str]:
+def load_fixtures(officina: Officina, pack_name: str, actor: Actor,
+                  users_password: str | None = None) -> list[str]:
     """Load every fixtures file of ``pack_name`` not loaded yet, all in one transaction.
 
-    Returns the files loaded. A failing record or step stops everything, naming its file,
-    line and position, and nothing is written.
+    Returns the files loaded. The files' ``users`` that do not exist yet are created with
+    ``users_password`` (none: they cannot sign in with a password). A failing record or step
+    stops everything, naming its file, line and position, and nothing is written.
     """
     pack_spec = next((p for p in officina.registry.current().registry.packs
                       if p.name == pack_name), None)
@@ -208,7 +217,7 @@ def load_fixtures(officina: Officina, pack_name: str, actor: Actor) -> list[str]
     documents = _pending(Path(pack_spec.path) / "fixtures", done)
     with officina.database.write() as connection:
         done = set(connection.execute(loaded_query).scalars())  # another load may have run
-        loader = _Loader(officina, actor, connection, clock, keys)
+        loader = _Loader(officina, actor, connection, clock, keys, users_password)
         for document in documents:
             name = Path(document.file).name
             if name in done:

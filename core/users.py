@@ -37,6 +37,13 @@ def create_user(connection: Connection, username: str, password: str | None,
         .returning(users.c.id)).scalar_one())
 
 
+def usernames(connection: Connection) -> list[str]:
+    """The names of every local user, sorted."""
+    users = _users()
+    return list(connection.execute(sa.select(users.c.username).order_by(users.c.username))
+                .scalars())
+
+
 def user_exists(connection: Connection, username: str) -> bool:
     """Whether a user of that name exists."""
     users = _users()

@@ -360,6 +360,12 @@ def fixtures_schema() -> dict[str, Any]:
                              "find": {"type": "object", "minProperties": 1,
                                       "propertyNames": NAME},
                              "steps": {"type": "array", "items": step}}}
+    user = {"type": "object", "additionalProperties": False, "required": ["username", "roles"],
+            "properties": {"username": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$",
+                                        "maxLength": 150},
+                           "roles": {**NAMES, "minItems": 1},
+                           "language": {"enum": ["en", "it"]},
+                           "full_name": {"type": "string"}, "email": {"type": "string"}}}
     return {
         "$schema": DIALECT,
         "$id": "https://officina.dev/schemas/fixtures.schema.json",
@@ -368,6 +374,7 @@ def fixtures_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["records"],
         "properties": {"description": {"type": "string"},
+                       "users": {"type": "array", "items": user},
                        "records": {"type": "array", "items": record}},
     }
 

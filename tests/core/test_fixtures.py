@@ -20,6 +20,7 @@ from core.records.actor import SYSTEM
 from core.records.errors import RecordError
 from core.records.reading import ListQuery
 from core.storage.migrate import migrate
+from core.users import actor_for, create_user, verify_password
 from tests.support.packs import write_pack
 
 ROME = ZoneInfo("Europe/Rome")
@@ -202,3 +203,22 @@ def test_validation_checks_fields_of_find_and_update_and_needs_values_or_find(
     with pytest.raises(MetadataError) as raised:
         load_registry(["jobs"], [tmp_path])
     assert "fixtures/10.yaml:2: records[0]" in str(raised.value.diagnostics[0])
+
+
+def test_demo_users_are_created_once_with_the_given_password(officina: Officina,
+                                                           packs_dir: Path) -> None:
+    with officina.database.write() as connection:
+        create_user(connection, "anna", "Own-password-1", roles=("admin",))
+    fixture_file(packs_dir, "20-users.yaml", """
+        users:
+          - {username: anna, roles: [clerk]}
+          - {username: bruno, roles: [clerk, boss], language: it, full_name: Bruno Neri}
+        records: []
+        """)
+    load_fixtures(officina, "fixturesteps", SYSTEM, users_password="Demo-pass-1")
+    with officina.database.read() as connection:
+        bruno = verify_password(connection, "bruno", "Demo-pass-1")
+        assert bruno is not None and bruno.roles == {"clerk", "boss"} and bruno.language == "it"
+        # anna existed: her password and roles stay hers
+        assert verify_password(connection, "anna", "Demo-pass-1") is None
+        assert actor_for(connection, "anna").roles == {"admin"}

@@ -16,6 +16,7 @@ from core.config import load_settings
 from core.officina import Officina
 from core.records.actor import SYSTEM
 from core.records.reading import ListQuery
+from core.users import actor_for, usernames, verify_password
 
 OFFICINA = str(Path(sys.executable).parent / "officina")
 CALL_STATES = ["new", "planned", "in_progress", "resolved_by_phone", "resolved", "closed",
@@ -35,7 +36,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, str, 
     folder = tmp_path_factory.mktemp("demo") / "instance"
     env = {"OFFICINA_INSTANCE": str(folder)}
     officina("init", "--admin-password", "s3cret-Admin", env=env)
-    out = officina("demo", env=env)
+    out = officina("demo", env={**env, "OFFICINA_DEMO_PASSWORD": "Demo-pass-1"})
     instance = Officina.open(load_settings(folder))
     yield env, out, instance
     instance.close()
@@ -95,6 +96,18 @@ def test_vat_numbers_and_fiscal_codes_are_valid(demo) -> None:
     vats = [r["vat_number"] for r in rows if r["vat_number"]]
     assert len(vats) >= 47 and all(iva.is_valid(v) for v in vats), vats
     assert all(codicefiscale.is_valid(r["fiscal_code"]) for r in rows if r["fiscal_code"])
+
+
+def test_each_technician_and_office_role_can_sign_in(demo) -> None:
+    _env, out, instance = demo
+    with instance.database.read() as connection:
+        technicians = instance.records.list(SYSTEM, "technician", ListQuery(limit=50)).rows
+        for technician in technicians:
+            assert verify_password(connection, technician["username"], "Demo-pass-1") is not None
+        roles = {role for name in usernames(connection) if name != "admin"
+                 for role in actor_for(connection, name).roles}
+    assert roles == {"office", "coordinator", "manager", "technician"}
+    assert "Demo users: " in out and "Demo-pass-1" not in out  # a given password is not echoed
 
 
 def test_a_second_run_loads_nothing_and_says_so(demo) -> None:
