@@ -440,10 +440,7 @@ class RecordsService:
                     raise self._stale(t, existing, expected)
                 # Nothing changes: no new version, no audit, no event.
                 return self._result(conn, loaded, actor, entity, existing["id"])
-            result = conn.execute(
-                table.update().where(table.c.id == existing["id"], table.c.version == expected)
-                .values(**{k: v for k, (_old, v) in changes.items()}, version=expected + 1,
-                        modified_at=ctx.now, modified_by=actor.username))
+            result = self._update_row(ctx, entity, table, existing, expected, changes)
             if result.rowcount == 0:
                 raise self._stale(t, existing, expected)
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
@@ -537,6 +534,25 @@ class RecordsService:
             if not ctx.errors:
                 raise
             self._raise_errors(ctx, entity)
+            raise
+
+    def _update_row(self, ctx: WriteContext, entity: EntitySpec, table: sa.Table,
+                    existing: Mapping[str, Any], expected: int,
+                    changes: Mapping[str, tuple[Any, Any]]) -> sa.CursorResult[Any]:
+        """Write ``changes``; a unique value a concurrent writer took meanwhile is a field
+        error, as the check before writing would have said."""
+        try:
+            with ctx.connection.begin_nested():
+                return ctx.connection.execute(
+                    table.update().where(table.c.id == existing["id"],
+                                         table.c.version == expected)
+                    .values(**{k: v for k, (_old, v) in changes.items()}, version=expected + 1,
+                            modified_at=ctx.now, modified_by=ctx.username))
+        except IntegrityError:
+            check_unique(ctx, entity, {**existing, **{k: v for k, (_o, v) in changes.items()}},
+                         existing["id"])
+            if ctx.errors:
+                self._raise_errors(ctx, entity)
             raise
 
     def _save_lines(self, ctx: WriteContext, entity: EntitySpec, parent_id: int,

@@ -127,6 +127,36 @@ def test_a_writer_racing_another_gets_the_same_message(checks: Env, models) -> N
     assert len(rows(checks, "unit")) == 1
 
 
+def test_an_update_racing_another_gets_the_same_message(checks: Env, models) -> None:
+    """Two units get the same serial at once by updates; the second is told why, not crashed."""
+    if checks.database.is_sqlite:
+        pytest.skip("SQLite serialises writers")
+    chiller, _boiler = models
+    one = checks.service.create(CLERK, "unit", {"model": chiller["id"], "serial": "SN-1"})
+    two = checks.service.create(CLERK, "unit", {"model": chiller["id"], "serial": "SN-2"})
+    outcome: list[BaseException | dict] = []
+
+    def second() -> None:
+        try:
+            outcome.append(checks.service.update(CLERK, "unit", two["id"], {"serial": "SN-3"},
+                                                 version=two["version"]))
+        except BaseException as exc:  # handed to the test's thread
+            outcome.append(exc)
+
+    with checks.database.write() as first:
+        checks.service.update(CLERK, "unit", one["id"], {"serial": "SN-3"},
+                              version=one["version"], connection=first)
+        racer = threading.Thread(target=second)
+        racer.start()
+        time.sleep(1.0)  # the second has checked and now waits on the index
+        assert not outcome
+    racer.join(30)
+    [error] = outcome
+    assert isinstance(error, RecordValidationError)
+    assert error.field_errors == {"serial": ["Already used by SN-3 with the same model."]}
+    assert sorted(r["serial"] for r in rows(checks, "unit")) == ["SN-2", "SN-3"]
+
+
 UNIT_V1 = """
 name: unit
 label: Unit
