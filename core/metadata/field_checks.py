@@ -1,5 +1,8 @@
 """Identifier checks of string fields (``check: it.iva``), backed by python-stdnum.
 
+``check: rrule`` is Officina's own: an RFC 5545 recurrence rule that can happen
+(core/recurrence.py).
+
 A check names a python-stdnum module (``iban``, ``eu.vat``, ``it.codicefiscale``...). A value
 is valid when the module's ``validate`` accepts it, and is stored in the form ``validate``
 returns: stdnum's compact form, without spaces or separators, in capitals.
@@ -23,6 +26,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.eu import vat as eu_vat
 from stdnum.util import get_cc_module
 
+from core import recurrence
 from core.i18n import Translator, _
 
 CHECK_NAME = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
@@ -36,6 +40,7 @@ MESSAGES = {
     "bic": _("Not a valid BIC (SWIFT) code."),
     "isbn": _("Not a valid ISBN."),
     "ean": _("Not a valid EAN barcode."),
+    "rrule": _("Not a recurrence rule that can happen (RFC 5545, e.g. FREQ=MONTHLY;BYDAY=1TU)."),
 }
 VAT_MESSAGE = MESSAGES["eu.vat"]
 FALLBACK = _("Not a valid value ({check}).")
@@ -45,6 +50,10 @@ REASONS: tuple[tuple[type[Exception], str], ...] = (
     (stdnum_errors.InvalidLength, _("It has the wrong number of characters.")),
     (stdnum_errors.InvalidFormat, _("It contains characters that do not belong there.")),
 )
+
+
+# Checks of Officina's own, following stdnum's module protocol (validate, is_valid).
+OWN_CHECKS: dict[str, ModuleType] = {"rrule": recurrence}
 
 
 class CheckFailed(ValueError):
@@ -100,6 +109,8 @@ def _vat_country(module: ModuleType) -> str | None:
 @cache
 def find_check(name: str) -> Check | None:
     """The check called ``name`` (a python-stdnum module with ``validate``), or None."""
+    if name in OWN_CHECKS:
+        return Check(name=name, module=OWN_CHECKS[name])
     if not CHECK_NAME.match(name):
         return None
     try:

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from dateutil.rrule import rrulestr
-
+from core import recurrence as recurrence_rules
 from core.metadata.specs import Registry
 from core.records.errors import NotFound
 from core.records.reading import ListQuery
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
 
 FIND_LIMIT = 500
 OCCURRENCES_LIMIT = 500
+REACH_HORIZON_DAYS = 100 * 366
 
 
 def _plain(value: Any) -> Any:
@@ -106,9 +106,9 @@ def occurrences(rule: str, start: dt.date | dt.datetime, until: dt.date | dt.dat
     stands for its whole day. Dates in, dates out."""
     if not rule:
         return []
-    text = rule.strip()
-    body = text[len("RRULE:"):] if text.upper().startswith("RRULE:") else text
-    recurrence = rrulestr(body, dtstart=_as_datetime(start))
+    if not recurrence_rules.is_valid(rule):  # unreadable, or no date can ever meet it
+        raise ValueError(f"not a recurrence rule that can happen: {rule!r}")
+    recurrence = recurrence_rules.parse(rule, _as_datetime(start))
     low = _day_end(after) if after is not None else None
     high = _day_end(until)
     found: list[Any] = []
@@ -140,6 +140,8 @@ def reach_date(rows: Iterable[Mapping[str, Any]], date_field: str, value_field: 
         return None
     intercept = mean_y - slope * mean_x
     days = (float(target) - intercept) / slope
+    if abs(days) > REACH_HORIZON_DAYS:
+        return None  # a trend too flat to reach the target in any useful time
     return origin + dt.timedelta(days=round(days))
 
 

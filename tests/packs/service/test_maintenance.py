@@ -9,6 +9,7 @@ import datetime as dt
 import email
 from email.policy import default
 
+from core.records.errors import RecordValidationError
 from core.records.reading import ListQuery
 from tests.core.rules.test_worker import mail_settings, smtp
 from tests.packs.service.conftest import COORDINATOR, MANAGER, OFFICE, ServiceEnv
@@ -144,3 +145,16 @@ def test_moving_a_visit_moves_its_reminder(service: ServiceEnv):
                                        record_id=january["id"]) if t["status"] == "pending"]
     assert [(t["name"], t["due_at"]) for t in pending] == [
         ("confirmation_reminder", dt.datetime(2026, 12, 29, 7, 0))]
+
+
+def test_a_recurrence_that_cannot_happen_is_refused_and_nothing_saved(service: ServiceEnv):
+    try:
+        plan(service, {"sequence": 10, "description": "Controllo",
+                       "recurrence": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"})
+    except RecordValidationError as refused:
+        assert refused.field_errors == {"operations.0.recurrence": [
+            "Non è una regola di ricorrenza che possa verificarsi (RFC 5545, "
+            "es. FREQ=MONTHLY;BYDAY=1TU)."]}
+    else:
+        raise AssertionError("the impossible rule was saved")
+    assert service.records.list(COORDINATOR, "maintenance_plan", ListQuery()).rows == []
