@@ -361,15 +361,17 @@ def demo(pack_name: str | None, users_password: str | None, instance: str | None
     password = users_password or secrets.token_urlsafe(9)
     with officina.database.read() as connection:
         before = set(usernames(connection))
-    for name in names:
-        files = load_fixtures(officina, name, SYSTEM, users_password=password)
-        click.echo(f"{name}: " + (f"loaded {', '.join(files)}" if files else
-                                  "demo data already loaded"))
-    with officina.database.read() as connection:
-        added = sorted(set(usernames(connection)) - before)
-    if added:
-        click.echo(f"Demo users: {', '.join(added)}"
-                   + (f" (password: {password})" if users_password is None else ""))
+    try:
+        for name in names:
+            files = load_fixtures(officina, name, SYSTEM, users_password=password)
+            click.echo(f"{name}: " + (f"loaded {', '.join(files)}" if files else
+                                      "demo data already loaded"))
+    finally:  # a later pack's failure must not hide the password of users already made
+        with officina.database.read() as connection:
+            added = sorted(set(usernames(connection)) - before)
+        if added:
+            click.echo(f"Demo users: {', '.join(added)}"
+                       + (f" (password: {password})" if users_password is None else ""))
 
 
 @cli.command()

@@ -13,7 +13,7 @@ from jsonschema.exceptions import best_match
 
 from core.metadata.diagnostics import Diagnostic, MetadataError
 from core.metadata.schemas import schema_for
-from core.metadata.yaml_source import SourceDocument, YamlSyntaxError, read_yaml
+from core.metadata.yaml_source import SourceDocument, YamlSyntaxError, parse_yaml, read_yaml
 
 BUILTIN_PACKS = Path(__file__).resolve().parents[2] / "packs"
 KIND_FOLDERS = {"entities": "entity", "workflows": "workflow", "reports": "report",
@@ -88,28 +88,36 @@ def _read(path: Path, kind: str, diagnostics: list[Diagnostic]) -> SourceDocumen
     if kind in UNCACHED_KINDS:
         return _parse_and_check(path, display, kind, diagnostics)
     try:
-        digest = hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest()
+        content = path.read_bytes()
     except OSError:
-        digest = ""
-    key = (display, kind, digest)
-    if digest and key in _READ_CACHE:
-        document, found = _READ_CACHE[key]
-        diagnostics.extend(found)
-        return copy.deepcopy(document)
+        return _parse_and_check(path, display, kind, diagnostics)
+    key = (display, kind, hashlib.sha1(content, usedforsecurity=False).hexdigest())
+    cached = _READ_CACHE.get(key)
+    if cached is not None:
+        diagnostics.extend(cached[1])
+        return copy.deepcopy(cached[0])
     found_now: list[Diagnostic] = []
-    document = _parse_and_check(path, display, kind, found_now)
+    document = _parse_and_check(path, display, kind, found_now, content)
     diagnostics.extend(found_now)
-    if digest:
-        if len(_READ_CACHE) >= READ_CACHE_SIZE:
-            _READ_CACHE.clear()
-        _READ_CACHE[key] = (copy.deepcopy(document), tuple(found_now))
+    if len(_READ_CACHE) >= READ_CACHE_SIZE:
+        _READ_CACHE.clear()
+    _READ_CACHE[key] = (copy.deepcopy(document), tuple(found_now))
     return document
 
 
-def _parse_and_check(path: Path, display: str, kind: str,
-                     diagnostics: list[Diagnostic]) -> SourceDocument | None:
+def _parse_and_check(path: Path, display: str, kind: str, diagnostics: list[Diagnostic],
+                     content: bytes | None = None) -> SourceDocument | None:
+    """``path`` (or its ``content`` already read) parsed and checked against its schema."""
     try:
-        document = read_yaml(path, display)
+        if content is None:
+            document = read_yaml(path, display)
+        else:
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError:
+                raise YamlSyntaxError(Diagnostic(display, 1, "(document)",
+                                                 "file is not UTF-8 text")) from None
+            document = parse_yaml(text, display)
     except YamlSyntaxError as exc:
         diagnostics.append(exc.diagnostic)
         return None

@@ -40,6 +40,14 @@ STANDARD_TYPES = {"id": "integer", "ref": "string", "created_at": "datetime",
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+# Names every rule expression has (core/rules/actions.py expression_context): a loop
+# variable may not hide them.
+RESERVED_NAMES = frozenset({
+    "record", "old", "user", "now", "today", "duration", "add_working_time",
+    "working_time_between", "local_time", "get", "find", "find_one", "exists", "copy_lines",
+    "occurrences", "reach_date", "remap"})
+
+
 class WorkflowChecker:
     """Builds the specs of one workflow document, collecting diagnostics."""
 
@@ -241,7 +249,10 @@ class WorkflowChecker:
             return
         self._check_values(target, params["values"], [*at, "values"])
         for index, name in enumerate(params.get("unless_exists") or []):
-            self.field_type([*at, "unless_exists", index], name, target, links=False)
+            known = self.field_type([*at, "unless_exists", index], name, target, links=False)
+            if known is not None and name not in params["values"]:
+                self.error([*at, "unless_exists", index], f"'{name}' is not among the values: "
+                           "the record to look for would have it empty")
 
     def _check_expression(self, raw: Any, at: list) -> None:
         if isinstance(raw, str) and raw.startswith("="):
@@ -259,6 +270,9 @@ class WorkflowChecker:
 
     def _check_for_each(self, params: dict[str, Any], at: list) -> dict[str, Any]:
         self._check_expression(params["in"], [*at, "in"])
+        if params["as"] in RESERVED_NAMES:
+            self.error([*at, "as"], f"'{params['as']}' is a name expressions already have: "
+                       "choose another")
         return {**params, "do": self.actions(params["do"], [*at, "do"])}
 
     def _check_if(self, params: dict[str, Any], at: list) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,15 +61,6 @@ def title_column(target: EntitySpec, table: sa.FromClause) -> sa.ColumnElement[A
     return table.c[target.title_field] if target.title_field else table.c.ref
 
 
-@lru_cache(maxsize=4096)
-def link_alias(table: sa.Table, name: str) -> sa.Alias:
-    """An alias of ``table`` for looking up link titles, its columns set up once: building
-    an alias's column collection costs a proxy per column, and every read needs them."""
-    alias = table.alias(name)
-    _ = alias.c  # set up the column collection now, once
-    return alias
-
-
 def selection(entity: EntitySpec, registry: Registry, schema: Schema,
               wanted: Sequence[str] | None, titles: TitleSource | None = None) -> Selection:
     """Columns for ``wanted`` fields (all stored ones when None), with link titles joined.
@@ -93,7 +83,7 @@ def selection(entity: EntitySpec, registry: Registry, schema: Schema,
             # A correlated subquery, not a join: the database looks titles up only for the
             # rows of the page, after sorting and limiting.
             target = registry.entity(spec.target or "")
-            alias = link_alias(schema.table(target.name), f"link_{name}")
+            alias = schema.alias(target.name, f"link_{name}")
             column, limit = ((title_column(target, alias), None) if titles is None
                              else titles(target, alias))
             if column is None:

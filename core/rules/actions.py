@@ -388,8 +388,10 @@ def _call(ctx: ActionContext, params: dict[str, Any]) -> None:
     if function is None:
         raise RuleActionError(f"rule {ctx.rule}: no action '{params['action']}' is registered")
     values = function(ctx, **ctx.value(params.get("args") or {}))
-    if values:
-        _set(ctx, values)
+    if values:  # data, never expressions: a value starting with "=" is stored as written
+        current = ctx.record
+        ctx.engine.records.update(ctx.actor, ctx.event.entity, current["id"], dict(values),
+                                  version=current["version"], connection=ctx.connection)
 
 
 def _refuse(ctx: ActionContext, message: str | Mapping[str, str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import sqlalchemy as sa
@@ -63,10 +63,23 @@ class Schema:
 
     metadata: sa.MetaData
     tables: dict[str, sa.Table]
+    aliases: dict[tuple[str, str], sa.Alias] = field(default_factory=dict, compare=False,
+                                                     repr=False)
 
     def table(self, entity: str) -> sa.Table:
         """The table of ``entity``."""
         return self.tables[entity]
+
+    def alias(self, entity: str, name: str) -> sa.Alias:
+        """An alias of ``entity``'s table, its columns set up once for all reads: building
+        an alias's column collection costs a proxy per column, and every read needs them."""
+        key = (entity, name)
+        found = self.aliases.get(key)
+        if found is None:
+            found = self.tables[entity].alias(name)
+            _ = found.c  # set up the column collection now, once
+            self.aliases[key] = found
+        return found
 
     @property
     def system(self) -> dict[str, sa.Table]:

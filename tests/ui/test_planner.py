@@ -147,6 +147,8 @@ def test_week_navigation_moves_by_seven_days_and_keeps_filters(planner_app: Flas
     marked = lxml.html.fromstring(this_week).xpath("//th[@aria-current='date']")
     assert [th.get("data-day") for th in marked] == [today]
     assert _get(dora, "/app/visit/planner?week=next-week", 400).count("YYYY-MM-DD") == 1
+    for edge in ("9999-12-31", "0001-01-01"):  # no week after or before: refused, not a 500
+        assert _get(dora, f"/app/visit/planner?week={edge}", 400).count("YYYY-MM-DD") == 1
 
 
 def test_days_follow_the_instance_time_zone(planner_app: Flask) -> None:

@@ -32,6 +32,7 @@ from core.ui.views.record_list import _link_title, parser, readable_fields, reco
 from core.ui.views.records import records
 
 CARD_LIMIT = 2_000       # cards of one week, at most
+FIRST_YEAR, LAST_YEAR = 1900, 9000  # weeks the board can show
 RESOURCE_LIMIT = 500     # rows of the board, at most
 TO_PLAN_LIMIT = 50       # records without a start listed under the board
 
@@ -66,6 +67,8 @@ def _week_start(text: str, today: dt.date) -> dt.date:
     else:
         try:
             day = dt.date.fromisoformat(text)
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:  # the neighbouring weeks must exist
+                raise ValueError(text)
         except ValueError:
             raise QueryError(gettext(_("\"{value}\" is not a week: give one of its days as "
                                        "YYYY-MM-DD."), value=text)) from None

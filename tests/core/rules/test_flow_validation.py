@@ -134,3 +134,24 @@ def test_a_valid_workflow_with_every_new_action_loads(tmp_path: Path) -> None:
 def test_problems_name_file_line_and_key(tmp_path: Path, actions: str,
                                          expected: list[str]) -> None:
     assert problems(tmp_path, actions) == expected
+
+
+def test_a_loop_name_may_not_hide_a_name_expressions_have(tmp_path: Path) -> None:
+    assert problems(tmp_path, """\
+      - for_each:
+          in: "= find('task', {'ticket': record.id})"
+          as: user
+          do:
+            - transition: start
+""") == ["workflows/flow.yaml:9: rules[0].do[0].for_each.as: 'user' is a name expressions "
+         "already have: choose another"]
+
+
+def test_unless_exists_fields_must_be_among_the_values(tmp_path: Path) -> None:
+    assert problems(tmp_path, """\
+      - create:
+          entity: task
+          unless_exists: [ticket, title]
+          values: {ticket: "= record.id"}
+""") == ["workflows/flow.yaml:9: rules[0].do[0].create.unless_exists[1]: 'title' is not "
+         "among the values: the record to look for would have it empty"]
