@@ -91,3 +91,11 @@ def test_a_rule_whose_condition_holds_two_ways_fires_once(helpdesk: RulesEnv) ->
     ticket(helpdesk, priority="urgent", product=critical["id"])  # both branches of the "any"
     assert len(helpdesk.service.list(SYSTEM, "task").rows) == 1
     assert [n["message"] for n in helpdesk.rows("officina_notification")] == ["Ticket urgente"]
+
+
+def test_what_a_named_action_returns_is_stored_as_data_not_run(helpdesk: RulesEnv) -> None:
+    """A Python action that copies a user's text back must not make it an expression."""
+    helpdesk.engine.actions.register("helpdesk.bump", lambda ctx, by: {
+        "subject": "= find('ticket') | length", "score": by})
+    stored = edit(helpdesk, ticket(helpdesk, score=1), notes="call")
+    assert (stored["subject"], stored["score"]) == ("= find('ticket') | length", 3)
