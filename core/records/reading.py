@@ -34,6 +34,7 @@ class ListQuery:
     offset: int = 0
     fields: tuple[str, ...] | None = None
     exact_count: bool = False
+    count: bool = True  # False: no total (callers that only want the rows, like rules)
 
 
 @dataclass(frozen=True)

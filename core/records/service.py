@@ -259,6 +259,8 @@ class RecordsService:
             cap = None if query.exact_count else self.options.count_limit
             if query.offset == 0 and len(rows) < limit:
                 total, exact = len(rows), True
+            elif not query.count:
+                total, exact = query.offset + len(rows), False
             else:
                 total, exact = count_rows(conn, table, condition, cap)
         return Page(rows=rows, total=total, total_exact=exact, limit=limit, offset=query.offset)

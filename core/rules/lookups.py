@@ -65,7 +65,7 @@ def record_functions(ctx: ActionContext) -> dict[str, Callable[..., Any]]:
         """The records of ``entity`` that match ``filters`` (at most ``limit``)."""
         order = (sort,) if isinstance(sort, str) else tuple(sort)
         query = ListQuery(filters=_filters(filters), sort=order,
-                          limit=max(1, min(int(limit), FIND_LIMIT)))
+                          limit=max(1, min(int(limit), FIND_LIMIT)), count=False)
         return records.list(ctx.actor, entity, query, connection=ctx.connection).rows
 
     def find_one(entity: str, filters: Any = None, sort: str | Iterable[str] = ()

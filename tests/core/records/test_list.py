@@ -88,6 +88,23 @@ def test_total_is_capped_past_the_count_limit(shop: Env, customers: list[dict]) 
     assert (small.total, small.total_exact) == (4, True)
 
 
+def test_rows_without_a_total_run_no_count(shop: Env, customers: list[dict]) -> None:
+    statements: list[str] = []
+
+    def listen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(shop.database.engine, "before_cursor_execute", listen)
+    try:
+        page = shop.service.list(SYSTEM, "customer", ListQuery(
+            sort=("company",), limit=5, offset=5, count=False))
+    finally:
+        event.remove(shop.database.engine, "before_cursor_execute", listen)
+    assert [r["company"] for r in page.rows] == [f"Company {i:02d}" for i in range(5, 10)]
+    assert (page.total, page.total_exact) == (10, False)  # as far as the caller has read
+    assert not any("count(" in s.lower() for s in statements)
+
+
 def test_text_search_over_search_fields_and_reference(shop: Env, customers: list[dict]) -> None:
     assert companies(shop, search="torino", sort=("company",))[:2] == ["Company 01",
                                                                        "Company 05"]
