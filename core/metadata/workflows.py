@@ -45,6 +45,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RESERVED_NAMES = frozenset({
     "record", "old", "user", "now", "today", "duration", "add_working_time",
     "working_time_between", "local_time", "get", "find", "find_one", "exists", "copy_lines",
+    "edit_lines",
     "occurrences", "reach_date", "remap"})
 
 

@@ -47,7 +47,7 @@ def _filters(raw: Any) -> Any:
 
 
 def record_functions(ctx: ActionContext) -> dict[str, Callable[..., Any]]:
-    """``get``, ``find``, ``find_one``, ``exists`` and ``copy_lines``, bound to the
+    """``get``, ``find``, ``find_one``, ``exists``, ``copy_lines`` and ``edit_lines``, bound to the
     transaction of ``ctx``."""
     records = ctx.engine.records
 
@@ -82,8 +82,14 @@ def record_functions(ctx: ActionContext) -> dict[str, Callable[..., Any]]:
         """Lines of ``entity``'s ``table_field`` as values for a new record."""
         return copy_lines(ctx.registry, entity, table_field, rows)
 
+    def edit(entity: str, table_field: str, rows: Any, where: Mapping[str, Any],
+             values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Lines of ``entity``'s ``table_field`` to write back, ``values`` set where the
+        lines' fields equal ``where``."""
+        return edit_lines(ctx.registry, entity, table_field, rows, where, values)
+
     return {"get": get, "find": find, "find_one": find_one, "exists": exists,
-            "copy_lines": copy}
+            "copy_lines": copy, "edit_lines": edit}
 
 
 def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
@@ -158,24 +164,38 @@ SYSTEM_KEYS = frozenset({"id", "ref", "version", "created_at", "created_by", "mo
 
 
 def copy_lines(registry: Registry, entity: str, table_field: str,
-               rows: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
-    """Lines of table field ``table_field`` of ``entity`` as values for a new record: ids,
-    positions, titles and computed fields left out, nested lines copied too."""
+               rows: Iterable[Mapping[str, Any]] | None,
+               keep_ids: bool = False) -> list[dict[str, Any]]:
+    """Lines of table field ``table_field`` of ``entity`` as values to write: positions,
+    titles and computed fields left out, nested lines copied too; ids too unless
+    ``keep_ids`` (to write the same lines back to their record)."""
     spec = registry.entity(entity).field(table_field)
     if spec is None or spec.type != "table" or not spec.target:
         raise ValueError(f"'{table_field}' is not a table field of entity '{entity}'")
     child = registry.entity(spec.target)
     copied = []
     for row in rows or []:
-        line: dict[str, Any] = {}
+        line: dict[str, Any] = {"id": row["id"]} if keep_ids and row.get("id") else {}
         for key, value in row.items():
             field = child.field(key)
             if key in SYSTEM_KEYS or field is None or field.computed:
                 continue
-            line[key] = (copy_lines(registry, child.name, key, value)
+            line[key] = (copy_lines(registry, child.name, key, value, keep_ids)
                          if field.type == "table" else value)
         copied.append(line)
     return copied
+
+
+def edit_lines(registry: Registry, entity: str, table_field: str,
+               rows: Iterable[Mapping[str, Any]] | None, where: Mapping[str, Any],
+               values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The lines of a record, to write back, with ``values`` set on those whose fields equal
+    ``where`` (the others as they are)."""
+    lines = copy_lines(registry, entity, table_field, rows, keep_ids=True)
+    for line in lines:
+        if all(line.get(name) == value for name, value in where.items()):
+            line.update(values)
+    return lines
 
 
 PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {

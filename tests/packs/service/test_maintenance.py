@@ -56,6 +56,8 @@ def test_recurrences_give_the_visits_of_the_next_90_days_once(service: ServiceEn
     # First Tuesdays from December to February, and 1 January (quarterly from 1 October).
     assert [v["scheduled_for"] for v in found] == [
         dt.date(2026, 12, 1), dt.date(2027, 1, 1), dt.date(2027, 1, 5), dt.date(2027, 2, 2)]
+    line = service.get("contract", agreement["id"])["lines"][0]
+    assert (line["next_visit_date"], line["last_visit_date"]) == (dt.date(2026, 12, 1), None)
     first = service.get("intervention", found[0]["id"])
     assert first["status"] == "provisional"
     assert first["contract"] == agreement["id"]
@@ -158,3 +160,25 @@ def test_a_recurrence_that_cannot_happen_is_refused_and_nothing_saved(service: S
     else:
         raise AssertionError("the impossible rule was saved")
     assert service.records.list(COORDINATOR, "maintenance_plan", ListQuery()).rows == []
+
+
+def test_a_verified_visit_is_the_lines_last_and_the_next_one_follows(service: ServiceEnv):
+    agreement = maintenance_contract(service, plan(service, {
+        "sequence": 10, "description": "Pulizia filtri",
+        "recurrence": "FREQ=MONTHLY;BYDAY=1TU"}))
+    december, january = visits(service)[:2]
+    line_id = service.get("contract", agreement["id"])["lines"][0]["id"]
+    service.clock.now = dt.datetime(2026, 12, 1, 8, 0)
+    service.update(COORDINATOR, "intervention", december["id"], {
+        "technician": service.data["technician"]["id"],
+        "timesheet": [{"work_date": "2026-12-01", "normal_hours": "2"}]})
+    for name in ("start", "finish"):
+        service.transition(COORDINATOR, "intervention", december["id"], name)
+    service.clock.now = dt.datetime(2026, 12, 2, 9, 0)
+    service.transition(OFFICE, "intervention", december["id"], "verify")
+    contract = service.get("contract", agreement["id"])
+    [line] = contract["lines"]
+    assert (line["last_visit_date"], line["next_visit_date"]) == (
+        dt.date(2026, 12, 1), january["scheduled_for"])
+    assert line["id"] == line_id  # the same line, changed in place
+    assert line["maintenance_plan"] is not None and line["machine"] == service.data["machine"]["id"]
