@@ -98,11 +98,10 @@ def test_the_database_refuses_a_duplicate_written_behind_the_service(checks: Env
     assert len(rows(checks, "unit")) == 1
 
 
+# PostgreSQL only: SQLite lets one writer at a time, so its check always sees the first.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_writer_racing_another_gets_the_same_message(checks: Env, models) -> None:
-    """Both check before either inserts; the unique index stops the second (PostgreSQL: SQLite
-    lets one writer at a time, so its check always sees the first)."""
-    if checks.database.is_sqlite:
-        pytest.skip("SQLite serialises writers")
+    """Both check before either inserts; the unique index stops the second."""
     chiller, _boiler = models
     outcome: list[BaseException | dict] = []
 
@@ -127,10 +126,9 @@ def test_a_writer_racing_another_gets_the_same_message(checks: Env, models) -> N
     assert len(rows(checks, "unit")) == 1
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_an_update_racing_another_gets_the_same_message(checks: Env, models) -> None:
     """Two units get the same serial at once by updates; the second is told why, not crashed."""
-    if checks.database.is_sqlite:
-        pytest.skip("SQLite serialises writers")
     chiller, _boiler = models
     one = checks.service.create(CLERK, "unit", {"model": chiller["id"], "serial": "SN-1"})
     two = checks.service.create(CLERK, "unit", {"model": chiller["id"], "serial": "SN-2"})

@@ -205,13 +205,11 @@ def make_records(officina: Officina) -> dict[str, dict]:
             "customer": customer}
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[Shop]:
-    """A service instance with the records above, on each backend, shared by this module's
-    tests (which only read it: a test that needs other values makes its own records)."""
+def open_shop(backend: str, request: pytest.FixtureRequest,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    """A service instance with the records above on ``backend``."""
     folder = tmp_path_factory.mktemp("service-documents")
-    if request.param == "sqlite":
+    if backend == "sqlite":
         url = f"sqlite:///{folder / 'test.sqlite3'}"
     else:
         server: PostgresServer = request.getfixturevalue("postgres_server")
@@ -221,9 +219,25 @@ def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     officina = Officina.open(settings)
     try:
         migrate(officina.database, officina.registry.current().registry)
-        yield Shop(officina, request.param, **make_records(officina))
+        yield Shop(officina, backend, **make_records(officina))
     finally:
         officina.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[Shop]:
+    """A service instance with the records above, on each backend, shared by this module's
+    tests (which only read it: a test that needs other values makes its own records)."""
+    yield from open_shop(request.param, request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def pdf_shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Shop]:
+    """The same records on SQLite only: a PDF takes LibreOffice a second or two and does not
+    depend on the database."""
+    yield from open_shop("sqlite", request, tmp_path_factory)
 
 
 def read(data: bytes) -> Document:
@@ -249,12 +263,6 @@ def pdf_text(data: bytes, tmp_path: Path) -> str:
     done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
                           text=True, check=True, timeout=60)
     return " ".join(done.stdout.split())
-
-
-def only_once(shop: Shop) -> None:
-    """PDFs take LibreOffice a second or two and do not depend on the database."""
-    if shop.backend != "sqlite":
-        pytest.skip("the PDF is converted on the SQLite run only")
 
 
 # -- the intervention report -------------------------------------------------------------
@@ -331,8 +339,8 @@ def test_the_technician_prints_the_report_of_his_intervention(shop: Shop) -> Non
     assert fields(document, 0)["Matricola"] == "CH200-0042"
 
 
-def test_signed_report_as_pdf(shop: Shop, tmp_path: Path) -> None:
-    only_once(shop)
+def test_signed_report_as_pdf(pdf_shop: Shop, tmp_path: Path) -> None:
+    shop = pdf_shop
     rendered = shop.officina.documents.render(ADMIN, "intervention", shop.intervention["id"],
                                               "intervention_report", language="it",
                                               format="pdf")
@@ -380,8 +388,8 @@ def test_quote_without_prices_in_warranty(shop: Shop) -> None:
     assert "The machine is under warranty" in text_of(read(shop.render("quote", quote, "en")))
 
 
-def test_quote_as_pdf(shop: Shop, tmp_path: Path) -> None:
-    only_once(shop)
+def test_quote_as_pdf(pdf_shop: Shop, tmp_path: Path) -> None:
+    shop = pdf_shop
     data = shop.render("quote", shop.quote, "it", format="pdf")
     text = pdf_text(data, tmp_path)
     assert f"Preventivo {shop.quote['ref']}" in text
