@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from core.metadata.registry import load_registry
@@ -98,29 +100,38 @@ def test_the_database_refuses_a_duplicate_written_behind_the_service(checks: Env
     assert len(rows(checks, "unit")) == 1
 
 
+def race(checks: Env, first: Callable[[Connection], object], second: Callable[[], object]
+         ) -> BaseException | object:
+    """Run ``second`` in another thread while ``first``'s transaction is still open; what
+    ``second`` returned or raised once ``first`` committed."""
+    outcome: list[BaseException | object] = []
+
+    def run_second() -> None:
+        try:
+            outcome.append(second())
+        except BaseException as exc:  # handed to the test's thread
+            outcome.append(exc)
+
+    with checks.database.write() as connection:
+        first(connection)
+        racer = threading.Thread(target=run_second)
+        racer.start()
+        time.sleep(1.0)  # the second has checked and now waits on the index
+        assert not outcome
+    racer.join(30)
+    [result] = outcome
+    return result
+
+
 # PostgreSQL only: SQLite lets one writer at a time, so its check always sees the first.
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_writer_racing_another_gets_the_same_message(checks: Env, models) -> None:
     """Both check before either inserts; the unique index stops the second."""
     chiller, _boiler = models
-    outcome: list[BaseException | dict] = []
-
-    def second() -> None:
-        try:
-            outcome.append(checks.service.create(CLERK, "unit", {"model": chiller["id"],
-                                                                 "serial": "SN-1"}))
-        except BaseException as exc:  # handed to the test's thread
-            outcome.append(exc)
-
-    with checks.database.write() as first:
-        checks.service.create(CLERK, "unit", {"model": chiller["id"], "serial": "SN-1"},
-                              connection=first)
-        racer = threading.Thread(target=second)
-        racer.start()
-        time.sleep(1.0)  # the second has checked and now waits on the index
-        assert not outcome
-    racer.join(30)
-    [error] = outcome
+    values = {"model": chiller["id"], "serial": "SN-1"}
+    error = race(checks,
+                 lambda conn: checks.service.create(CLERK, "unit", values, connection=conn),
+                 lambda: checks.service.create(CLERK, "unit", values))
     assert isinstance(error, RecordValidationError)
     assert error.field_errors == {"serial": ["Already used by SN-1 with the same model."]}
     assert len(rows(checks, "unit")) == 1
@@ -132,24 +143,11 @@ def test_an_update_racing_another_gets_the_same_message(checks: Env, models) -> 
     chiller, _boiler = models
     one = checks.service.create(CLERK, "unit", {"model": chiller["id"], "serial": "SN-1"})
     two = checks.service.create(CLERK, "unit", {"model": chiller["id"], "serial": "SN-2"})
-    outcome: list[BaseException | dict] = []
-
-    def second() -> None:
-        try:
-            outcome.append(checks.service.update(CLERK, "unit", two["id"], {"serial": "SN-3"},
-                                                 version=two["version"]))
-        except BaseException as exc:  # handed to the test's thread
-            outcome.append(exc)
-
-    with checks.database.write() as first:
-        checks.service.update(CLERK, "unit", one["id"], {"serial": "SN-3"},
-                              version=one["version"], connection=first)
-        racer = threading.Thread(target=second)
-        racer.start()
-        time.sleep(1.0)  # the second has checked and now waits on the index
-        assert not outcome
-    racer.join(30)
-    [error] = outcome
+    error = race(checks,
+                 lambda conn: checks.service.update(CLERK, "unit", one["id"], {"serial": "SN-3"},
+                                                    version=one["version"], connection=conn),
+                 lambda: checks.service.update(CLERK, "unit", two["id"], {"serial": "SN-3"},
+                                               version=two["version"]))
     assert isinstance(error, RecordValidationError)
     assert error.field_errors == {"serial": ["Already used by SN-3 with the same model."]}
     assert sorted(r["serial"] for r in rows(checks, "unit")) == ["SN-2", "SN-3"]
