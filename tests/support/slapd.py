@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,10 +81,16 @@ def unauthenticated_bind(port: int, dn: str) -> int:
     return reply[start + 4]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _free_ports(count: int) -> tuple[int, ...]:
+    """``count`` distinct loopback ports free now (all held open while choosing)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return tuple(int(sock.getsockname()[1]) for sock in sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def _config(directory: Path) -> str:
@@ -167,6 +173,28 @@ def _seed(connection: Connection) -> None:
         connection.add(group_dn(cn), ["groupOfNames"], {"cn": cn, "member": members})
 
 
+def launch(directory: Path, conf: Path, listen: Callable[[tuple[int, ...]], str],
+           ports: int = 1, attempts: int = 3) -> tuple[SlapdServer, tuple[int, ...]]:
+    """Start slapd with ``conf``, listening at ``listen(ports)`` for fresh free ports, and wait
+    until it answers. A start that fails at once (another process took a port between its
+    choice and slapd's bind) is tried again on other ports."""
+    for attempt in range(attempts):
+        chosen = _free_ports(ports)
+        with (directory / "slapd.log").open("w") as log:
+            process = subprocess.Popen(
+                [str(SLAPD), "-d", "0", "-h", listen(chosen), "-f", str(conf)],
+                stdout=log, stderr=subprocess.STDOUT)
+        server = SlapdServer(directory, chosen[0], process)
+        try:
+            _wait_ready(server, time.monotonic() + 15)
+        except RuntimeError:
+            if attempt == attempts - 1:
+                raise
+            continue
+        return server, chosen
+    raise AssertionError("unreachable")
+
+
 def start_slapd() -> SlapdServer:
     """Start slapd on a free port in a new temporary folder, seeded with the test entries."""
     if not SLAPD.exists():
@@ -176,14 +204,8 @@ def start_slapd() -> SlapdServer:
     (directory / "data").mkdir()
     conf = directory / "slapd.conf"
     conf.write_text(_config(directory))
-    port = _free_port()
-    with (directory / "slapd.log").open("w") as log:
-        process = subprocess.Popen(
-            [str(SLAPD), "-d", "0", "-h", f"ldap://127.0.0.1:{port}/", "-f", str(conf)],
-            stdout=log, stderr=subprocess.STDOUT)
-    server = SlapdServer(directory, port, process)
+    server, _ports = launch(directory, conf, lambda ports: f"ldap://127.0.0.1:{ports[0]}/")
     try:
-        _wait_ready(server, time.monotonic() + 15)
         admin = server.admin()
         _seed(admin)
         admin.unbind()

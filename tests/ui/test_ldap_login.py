@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -192,15 +191,10 @@ def tls_slapd() -> Iterator[tuple[SlapdServer, int, Path]]:
     conf = directory / "slapd.conf"
     conf.write_text(f"TLSCertificateFile {cert}\nTLSCertificateKeyFile {key}\n"
                     + harness._config(directory))
-    port, secure_port = harness._free_port(), harness._free_port()
-    with (directory / "slapd.log").open("w") as log:
-        process = subprocess.Popen(
-            [str(harness.SLAPD), "-d", "0", "-h",
-             f"ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{secure_port}/", "-f", str(conf)],
-            stdout=log, stderr=subprocess.STDOUT)
-    server = SlapdServer(directory, port, process)
+    server, (_port, secure_port) = harness.launch(
+        directory, conf,
+        lambda ports: f"ldap://127.0.0.1:{ports[0]}/ ldaps://127.0.0.1:{ports[1]}/", ports=2)
     try:
-        harness._wait_ready(server, time.monotonic() + 15)
         admin = server.admin()
         harness._seed(admin)
         admin.unbind()
