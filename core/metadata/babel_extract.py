@@ -21,8 +21,9 @@ from pathlib import Path, PurePath
 from typing import IO, Any
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 
+from core.i18n_catalogs import merge_template, write_catalog
 from core.metadata.diagnostics import PathPart
 from core.metadata.names import default_label
 from core.metadata.yaml_source import SourceDocument, parse_yaml
@@ -34,6 +35,7 @@ FOLDER_KINDS = {"entities": "entity", "workflows": "workflow", "reports": "repor
                 "calendars": "calendar", "templates": "document_template"}
 SELECT_TYPES = ("select", "multiselect")
 LANGUAGES = ("it",)
+CATALOG_WIDTH = 100
 
 
 @dataclass(frozen=True)
@@ -267,32 +269,30 @@ def build_template(pack_dir: Path) -> Catalog:
 
 
 def update_catalogs(pack_dir: Path, languages: Collection[str] = LANGUAGES) -> list[Path]:
-    """Write ``translations/<pack>.pot`` and merge it into each language's ``.po``."""
+    """Refresh ``translations/<pack>.pot`` and merge it into each language's ``.po``.
+
+    Returns the catalogs of the pack; a file whose messages did not change is left as it is
+    (see ``core.i18n_catalogs``), so refreshing twice, or with a newer Babel, writes nothing.
+    """
     pack_dir = Path(pack_dir)
     domain = pack_dir.name
     folder = pack_dir / "translations"
     template = build_template(pack_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = [folder / f"{domain}.pot"]
-    with written[0].open("wb") as handle:
-        write_po(handle, template, width=100, sort_output=True)
+    paths = [folder / f"{domain}.pot"]
+    write_catalog(paths[0], template, width=CATALOG_WIDTH, sort_output=True)
     for language in languages:
         path = folder / language / "LC_MESSAGES" / f"{domain}.po"
-        if path.exists():
-            with path.open("rb") as handle:
-                catalog = read_po(handle, locale=language)
-        else:
-            catalog = Catalog(locale=language, project=template.project, fuzzy=False,
-                              copyright_holder="Officina contributors",
-                              creation_date=template.creation_date,
-                              revision_date=template.creation_date)
-        catalog.update(template, no_fuzzy_matching=True)
-        catalog.obsolete.clear()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            write_po(handle, catalog, width=100, sort_output=True, ignore_obsolete=True)
-        written.append(path)
-    return written
+
+        def new_catalog(language: str = language) -> Catalog:
+            return Catalog(locale=language, project=template.project, fuzzy=False,
+                           copyright_holder="Officina contributors",
+                           creation_date=template.creation_date,
+                           revision_date=template.creation_date)
+
+        merge_template(template, path, language, new_catalog, fuzzy_matching=False,
+                       width=CATALOG_WIDTH)
+        paths.append(path)
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import string
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from babel.messages.pofile import read_po
 import core
 import packs
 from core.i18n import CATALOG_DIR, Translator
+from core.i18n_catalogs import refresh_core
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.validation import load
 
@@ -141,3 +144,35 @@ def test_record_validation_reports_errors_in_the_actor_language() -> None:
 def test_record_validation_stays_in_english_for_english_actors() -> None:
     _values, errors = load(TICKET, {"hours": "many"}, "en", partial=False)
     assert errors == {"subject": ["A value is required."], "hours": ["Not a valid whole number."]}
+
+
+def test_committed_catalogs_are_what_a_refresh_gives(tmp_path: Path) -> None:
+    catalogs = tmp_path / "translations"
+    shutil.copytree(CATALOG_DIR, catalogs)
+    assert refresh_core(catalogs=catalogs) == [], HOW_TO_FIX
+    for path in (TEMPLATE, ITALIAN):
+        assert (catalogs / path.relative_to(CATALOG_DIR)).read_bytes() == path.read_bytes()
+
+
+def test_a_refresh_writes_only_catalogs_whose_messages_change(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    (root / "core").mkdir(parents=True)
+    shutil.copy(Path(core.__file__).parents[1] / "babel.cfg", root / "babel.cfg")
+    source = root / "core" / "greeting.py"
+    source.write_text('from core.i18n import _\n\nHELLO = _("Hello")\n')
+    catalogs = root / "core" / "translations"
+    template, italian = catalogs / "officina.pot", catalogs / "it" / "LC_MESSAGES" / "officina.po"
+    assert refresh_core(root, catalogs) == [template, italian]
+    assert read_catalog(italian, "it").get("Hello").string == ""
+    italian.write_text(italian.read_text().replace('msgid "Hello"\nmsgstr ""',
+                                                   'msgid "Hello"\nmsgstr "Ciao"'))
+    for path in (template, italian):  # headers of another Babel, another day
+        path.write_text(re.sub(r"Generated-By: Babel [^\\]+", "Generated-By: Babel 1.0",
+                               path.read_text()))
+    before = {path: path.read_bytes() for path in (template, italian)}
+    assert refresh_core(root, catalogs) == []
+    assert {path: path.read_bytes() for path in (template, italian)} == before
+    source.write_text(source.read_text() + 'BYE = _("Goodbye")\n')
+    assert refresh_core(root, catalogs) == [template, italian]
+    catalog = read_catalog(italian, "it")
+    assert catalog.get("Hello").string == "Ciao" and catalog.get("Goodbye").string == ""
