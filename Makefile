@@ -18,12 +18,23 @@ RUN_DEBIAN_PACKAGES := 'libreoffice-writer-nogui|libreoffice-writer' python3-uno
 # pdftotext (poppler-utils) to read the PDFs back.
 TEST_DEBIAN_PACKAGES := $(RUN_DEBIAN_PACKAGES) postgresql slapd ldap-utils chromium poppler-utils
 
-.PHONY: run test install install-run install-test lint benchmark clean
+# The whole dependency tree is locked, with hashes: requirements/app.txt for the application,
+# requirements/test.txt for it and the tests (the same versions; `make lock` refreshes both from
+# pyproject.toml's lower bounds). Installs take exactly what the lock says, nothing newer.
+LOCK_APP := requirements/app.txt
+LOCK_TEST := requirements/test.txt
+PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes --no-deps
 
-$(BIN)/officina: pyproject.toml
+.PHONY: run test install install-run install-test lock lint benchmark clean
+
+$(BIN)/officina: pyproject.toml $(LOCK_APP)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(PIP_LOCKED) -r $(LOCK_APP)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.test-installed: $(BIN)/officina $(LOCK_TEST)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(PIP_LOCKED) -r $(LOCK_TEST)
 	touch $@
 
 install: $(BIN)/officina
@@ -31,9 +42,17 @@ install: $(BIN)/officina
 install-run: install
 	scripts/ensure-debian-packages $(RUN_DEBIAN_PACKAGES)
 
-install-test: install
+install-test: $(VENV)/.test-installed
 	scripts/ensure-debian-packages $(TEST_DEBIAN_PACKAGES)
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[test]'
+
+# Resolve pyproject.toml's dependencies again (newest releases within its bounds) into the
+# locks; the test lock is resolved first and constrains the application's, so both agree.
+lock: install
+	test -x $(BIN)/uv || $(BIN)/pip install --quiet 'uv>=0.4'
+	$(BIN)/uv pip compile --quiet --upgrade --generate-hashes --universal --python-version 3.11 \
+		pyproject.toml requirements/build.in --extra test -o $(LOCK_TEST)
+	$(BIN)/uv pip compile --quiet --upgrade --generate-hashes --universal --python-version 3.11 \
+		pyproject.toml requirements/build.in -c $(LOCK_TEST) -o $(LOCK_APP)
 
 run: install-run
 	$(BIN)/officina init --instance $(INSTANCE)
