@@ -1,4 +1,8 @@
-"""Outgoing mail: settings, multilingual sandboxed templates and one SMTP delivery attempt."""
+"""Outgoing mail: settings, multilingual sandboxed templates and one SMTP delivery attempt.
+
+The file backend (``[mail] backend = "file"``), which stores messages in the instance
+instead, is ``core.rules.mail_files``; both build the message with ``build_message``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError
@@ -21,6 +26,9 @@ from core.metadata.yaml_source import YamlSyntaxError, parse_yaml
 
 DEFAULT_LANGUAGE = "en"
 SECURITY_MODES = ("none", "starttls", "ssl")
+BACKENDS = ("smtp", "file")
+DEFAULT_FOLDER = "mail"  # the file backend's folder, inside the instance
+FILE_SENDER = "Officina <officina@localhost>"  # the file backend's From when none is given
 TEMPLATE_PARTS = ("subject", "body", "html")
 MAX_OPERATION_SIZE = 1_000_000  # longest string/list (and widest int, in bits) `*`/`**` may build
 
@@ -44,10 +52,14 @@ class MailTemplateError(Exception):
 
 @dataclass(frozen=True, kw_only=True)
 class MailSettings:
-    """How to reach the SMTP server: the ``[mail]`` table of officina.toml."""
+    """How mail leaves: the ``[mail]`` table of officina.toml.
 
-    host: str
+    ``backend`` ``smtp`` (the default) sends through the SMTP server ``host``; ``file`` stores
+    each message as an .eml file in ``folder`` instead (see ``core.rules.mail_files``).
+    """
+
     sender: str
+    host: str = ""
     port: int = 25
     security: str = "none"
     username: str | None = None
@@ -55,10 +67,17 @@ class MailSettings:
     timeout: float = 30.0
     ca_file: str | None = None
     local_hostname: str | None = None
+    backend: str = "smtp"
+    folder: str = DEFAULT_FOLDER
 
     def __post_init__(self) -> None:
-        if not self.host:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"mail settings: backend must be one of {', '.join(BACKENDS)},"
+                             f" not {self.backend!r}")
+        if self.backend == "smtp" and not self.host:
             raise ValueError("mail settings: host must not be empty")
+        if not self.folder:
+            raise ValueError("mail settings: folder must not be empty")
         if self.security not in SECURITY_MODES:
             raise ValueError(f"mail settings: security must be one of {', '.join(SECURITY_MODES)},"
                              f" not {self.security!r}")
@@ -72,25 +91,40 @@ class MailSettings:
             raise ValueError("mail settings: password given without username")
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> MailSettings:
-        """Settings from a ``[mail]`` table; ``ValueError`` names unknown, missing or bad keys."""
+    def from_dict(cls, values: Mapping[str, Any], instance: Path | None = None) -> MailSettings:
+        """Settings from a ``[mail]`` table; ``ValueError`` names unknown, missing or bad keys.
+
+        A relative ``folder`` is taken inside ``instance`` (the instance folder), when given.
+        """
         types: dict[str, tuple[type, ...]] = {
-            "host": (str,), "sender": (str,), "port": (int,), "security": (str,),
-            "username": (str,), "password": (str,), "timeout": (int, float),
-            "ca_file": (str,), "local_hostname": (str,),
+            "backend": (str,), "host": (str,), "sender": (str,), "port": (int,),
+            "security": (str,), "username": (str,), "password": (str,),
+            "timeout": (int, float), "ca_file": (str,), "local_hostname": (str,),
+            "folder": (str,),
         }
         unknown = sorted(set(values) - set(types))
         if unknown:
             raise ValueError(f"[mail]: unknown key(s) {', '.join(unknown)};"
                              f" expected some of {', '.join(types)}")
-        missing = [key for key in ("host", "sender") if key not in values]
-        if missing:
-            raise ValueError(f"[mail]: missing key(s) {', '.join(missing)}")
         for key, value in values.items():
             if isinstance(value, bool) or not isinstance(value, types[key]):
                 wanted = " or ".join(t.__name__ for t in types[key])
                 raise ValueError(f"[mail]: {key} must be {wanted}, not {value!r}")
-        return cls(**values)
+        backend = values.get("backend", "smtp")
+        if backend not in BACKENDS:
+            raise ValueError(f"[mail]: backend must be one of {', '.join(BACKENDS)},"
+                             f" not {backend!r}")
+        required = ("host", "sender") if backend == "smtp" else ()
+        missing = [key for key in required if key not in values]
+        if missing:
+            raise ValueError(f"[mail]: missing key(s) {', '.join(missing)}")
+        settings = dict(values)
+        if backend == "file":
+            settings.setdefault("sender", FILE_SENDER)
+            folder = settings.get("folder", DEFAULT_FOLDER)
+            if folder and instance is not None and not Path(folder).is_absolute():
+                settings["folder"] = str(instance / folder)
+        return cls(**settings)
 
 
 # --- templates --------------------------------------------------------------------------------
@@ -275,6 +309,25 @@ def _address(value: str, what: str) -> str:
     return address
 
 
+def _recipients(to: Sequence[str]) -> list[str]:
+    """The bare address of each recipient; ``MailError`` when there is none or one is bad."""
+    if not to:
+        raise MailError("no recipients", permanent=True)
+    return [_address(value, "recipient") for value in to]
+
+
+def build_message(settings: MailSettings, to: Sequence[str] | str, rendered: RenderedMail,
+                  attachments: Iterable[tuple[str, bytes, str]] = (),
+                  reply_to: str | None = None, message_id: str | None = None) -> EmailMessage:
+    """The message ``send_mail`` sends, every value checked (a bad one: permanent ``MailError``).
+
+    The file backend stores exactly this message, so both backends produce the same bytes.
+    """
+    to = [to] if isinstance(to, str) else list(to)
+    _recipients(to)
+    return _build_message(settings, to, rendered, attachments, reply_to, message_id)
+
+
 def _build_message(settings: MailSettings, to: Sequence[str], rendered: RenderedMail,
                    attachments: Iterable[tuple[str, bytes, str]], reply_to: str | None,
                    message_id: str | None) -> EmailMessage:
@@ -375,11 +428,8 @@ def send_mail(settings: MailSettings, to: Sequence[str], rendered: RenderedMail,
               attachments: Iterable[tuple[str, bytes, str]] = (), reply_to: str | None = None,
               message_id: str | None = None) -> str:
     """Deliver one message in one attempt and return its Message-ID; raise ``MailError``."""
-    if isinstance(to, str):
-        to = [to]
-    if not to:
-        raise MailError("no recipients", permanent=True)
-    recipients = [_address(value, "recipient") for value in to]
+    to = [to] if isinstance(to, str) else list(to)
+    recipients = _recipients(to)
     msg = _build_message(settings, to, rendered, attachments, reply_to, message_id)
     envelope_from = parseaddr(settings.sender)[1]
     context = _tls_context(settings) if settings.security != "none" else None
@@ -415,5 +465,5 @@ def send_mail(settings: MailSettings, to: Sequence[str], rendered: RenderedMail,
 
 __all__ = [
     "MailError", "MailSettings", "MailTemplate", "MailTemplateError", "RenderedMail",
-    "check_template", "render_mail", "send_mail",
+    "build_message", "check_template", "render_mail", "send_mail",
 ]
