@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,11 +33,14 @@ from core.rules.document_jobs import run_document_job
 from core.rules.engine import RulesEngine
 from core.rules.events import RecordEvent
 from core.rules.mail import MailError, MailSettings, RenderedMail, send_mail
+from core.rules.mail_files import store_mail
 from core.rules.webhook import call_webhook
 
 log = logging.getLogger(__name__)
 WORKER_ACTOR = Actor("worker", frozenset({ADMIN_ROLE}), trusted=True)
 PAGE = 200
+KINDS_LOGGED = 3  # distinct errors a pass's log line spells out
+KIND_LENGTH = 300  # characters of each
 
 
 @dataclass(frozen=True)
@@ -52,17 +56,40 @@ class WorkerOptions:
 
 @dataclass
 class WorkerReport:
-    """What one pass did."""
+    """What one pass did; ``errors`` reads ``what: message`` (``mail 12: ...``)."""
 
     timers: int = 0
     schedules: int = 0
     delivered: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    causes: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     @property
     def idle(self) -> bool:
         return not (self.timers or self.schedules or self.delivered or self.failed)
+
+    def add_error(self, what: str, error: Exception) -> None:
+        """Record that ``what`` (``mail 12``, ``timer 3``...) failed with ``error``."""
+        self.errors.append(f"{what}: {error}")
+        self.causes.append((what, str(error)))
+
+    def counts(self) -> str:
+        """What the pass did, as ``officina worker --once`` prints it."""
+        return (f"timers fired: {self.timers}, schedules run: {self.schedules}, "
+                f"delivered: {self.delivered}, failed: {self.failed}")
+
+    def summary(self) -> str:
+        """One line for the log: the counts, then the errors grouped by their message."""
+        if not self.causes:
+            return self.counts()
+        kinds = Counter(message for _what, message in self.causes)
+        first = {message: what for what, message in reversed(self.causes)}
+        listed = "; ".join(f"{message[:KIND_LENGTH]} ({count}, first: {first[message]})"
+                           for message, count in kinds.most_common(KINDS_LOGGED))
+        more = len(kinds) - KINDS_LOGGED
+        return (f"{self.counts()}; {len(self.causes)} error(s) of {len(kinds)} kind(s): "
+                f"{listed}" + (f"; and {more} other kind(s)" if more > 0 else ""))
 
 
 class Worker:
@@ -135,7 +162,7 @@ class Worker:
                         status="done", done_at=self.clock(), attempts=row.attempts + 1))
                 report.timers += 1
             except Exception as exc:
-                report.errors.append(f"timer {timer_id}: {exc}")
+                report.add_error(f"timer {timer_id}", exc)
                 with self.database.write() as connection:
                     row = connection.execute(sa.select(timers).where(
                         timers.c.id == timer_id)).first()
@@ -201,7 +228,7 @@ class Worker:
                                 "schedule", entity, dict(row._mapping), WORKER_ACTOR,
                                 rule=rule))
                     except Exception as exc:
-                        report.errors.append(f"{rule} on {entity} {row.id}: {exc}")
+                        report.add_error(f"{rule} on {entity} {row.id}", exc)
                         connection.execute(log.insert().values(
                             at=self.clock(), rule=rule, event="schedule", entity=entity,
                             record_id=row.id, username=WORKER_ACTOR.username, result="failed",
@@ -230,7 +257,7 @@ class Worker:
                 self.deliverers[row.kind](json.loads(row.payload))
             except Exception as exc:
                 report.failed += 1
-                report.errors.append(f"{row.kind} {row_id}: {exc}")
+                report.add_error(f"{row.kind} {row_id}", exc)
                 permanent = bool(getattr(exc, "permanent", False))
                 with self.database.write() as connection:
                     self._retry_or_fail(connection, outbox, row, "next_attempt_at", str(exc),
@@ -255,8 +282,11 @@ class Worker:
                                 permanent=True)
             attachments.append((item["name"], files.read(item["key"]),
                                 item.get("content_type") or "application/octet-stream"))
-        send_mail(self.mail, payload["to"], RenderedMail(payload["subject"], payload["text"],
-                                                        payload.get("html")), attachments)
+        rendered = RenderedMail(payload["subject"], payload["text"], payload.get("html"))
+        if self.mail.backend == "file":
+            store_mail(self.mail, payload["to"], rendered, attachments)
+        else:
+            send_mail(self.mail, payload["to"], rendered, attachments)
 
     @staticmethod
     def _deliver_webhook(payload: dict[str, Any]) -> None:
@@ -274,10 +304,16 @@ class Worker:
 
     def run_forever(self, poll: float = 5.0, should_stop: Callable[[], bool] = lambda: False
                     ) -> None:
-        """Work until ``should_stop`` says so, sleeping ``poll`` seconds when idle."""
+        """Work until ``should_stop`` says so, sleeping ``poll`` seconds when idle.
+
+        Each pass that did or tried something logs one line (a warning when anything failed),
+        so a backlog of failing mail costs a line per batch, not one per message.
+        """
         while not should_stop():
             report = self.run_once()
-            for error in report.errors:
-                log.warning("%s", error)
+            if report.errors:
+                log.warning("%s", report.summary())
+            elif not report.idle:
+                log.info("%s", report.summary())
             if report.idle:
                 time.sleep(poll)

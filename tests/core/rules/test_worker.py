@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import email
 import json
+import logging
 import threading
 from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -86,6 +88,54 @@ def test_a_timer_fires_only_when_due_and_runs_its_rule(helpdesk: RulesEnv, smtp)
     assert runner.run_once().idle  # nothing runs twice
     late_log = [r for r in helpdesk.rows("officina_rule_log") if r["rule"] == "ticket_flow.late"]
     assert len(late_log) == 1 and late_log[0]["username"] == "worker"
+
+
+def test_the_file_backend_stores_the_mail_in_the_instance(helpdesk: RulesEnv,
+                                                          tmp_path: Path) -> None:
+    helpdesk.service.create(AGENT, "ticket", {"subject": "Printer jam",
+                                              "customer_email": "client@example.org"})
+    helpdesk.clock.now = dt.datetime(2026, 11, 23, 8, 1)  # Monday 09:01 Rome: late
+    settings = MailSettings.from_dict({"backend": "file"}, instance=tmp_path)
+    report = worker(helpdesk, settings).run_once()
+    assert report.delivered == 2 and report.failed == 1  # the two mails; the webhook fails
+    mails = [r for r in helpdesk.rows("officina_outbox") if r["kind"] == "mail"]
+    assert [(r["status"], r["last_error"]) for r in mails] == [("done", None), ("done", None)]
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 2
+    messages = [email.message_from_bytes(f.read_bytes(), policy=default) for f in files]
+    assert sorted((str(m["To"]), str(m["Subject"])) for m in messages) == [
+        ("client@example.org", "Ticket TCK-00001 is late"),
+        ("cora@example.com", "Il ticket TCK-00001 è in ritardo")]
+    assert all("TCK-00001" in m.get_body(("plain",)).get_content() for m in messages)
+
+
+def test_each_pass_logs_one_line_not_one_per_failure(helpdesk: RulesEnv, caplog) -> None:
+    for number in range(3):
+        helpdesk.service.create(AGENT, "ticket", {"subject": f"Printer jam {number}"})
+    runner = worker(helpdesk, mail=None)
+    moments = iter([dt.datetime(2026, 11, 23, 7, 31),  # 08:31 Rome: only the warnings are due
+                    dt.datetime(2026, 11, 23, 8, 1),  # 09:01: late, 3 mails and 3 webhooks
+                    dt.datetime(2026, 11, 23, 8, 1, 10)])  # retries wait 30 s: idle
+
+    def next_pass() -> bool:
+        moment = next(moments, None)
+        if moment is not None:
+            helpdesk.clock.now = moment
+        return moment is None
+
+    with caplog.at_level(logging.INFO, logger="core.rules.worker"):
+        runner.run_forever(poll=0, should_stop=next_pass)
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records
+             if r.name == "core.rules.worker"]
+    assert len(lines) == 2, lines
+    assert lines[0] == ("INFO", "timers fired: 3, schedules run: 0, delivered: 0, failed: 0")
+    level, message = lines[1]
+    assert level == "WARNING"
+    assert message.startswith("timers fired: 3, schedules run: 0, delivered: 0, failed: 6; "
+                              "6 error(s) of 2 kind(s): ")
+    assert message.count("mail is not configured: add a [mail] table to officina.toml (3, "
+                         "first: mail ") == 1
+    assert "127.0.0.1:9" in message
 
 
 def test_failed_deliveries_are_retried_with_backoff_then_marked_failed(helpdesk: RulesEnv,
