@@ -11,6 +11,7 @@ from core.metadata.loader import BUILTIN_PACKS
 
 CONFIG_FILE = "officina.toml"
 DEFAULT_PACKS = ("service",)
+MAIL_BACKENDS = ("smtp", "file")  # as core.rules.mail.BACKENDS, which tests keep equal
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,32 @@ def load_settings(instance: str | Path | None = None, database_url: str | None =
     )
 
 
-def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS) -> Path:
-    """Create officina.toml with the defaults spelled out, unless one exists."""
+def _mail_section(backend: str) -> str:
+    """The ``[mail]`` part of a new officina.toml: an SMTP example, or the file backend."""
+    smtp = ("# host = \"smtp.example.com\"\n# port = 587\n"
+            "# security = \"starttls\"   # none, starttls or ssl\n"
+            "# username = \"officina@example.com\"\n# password = \"...\"\n"
+            "# sender = \"Officina <officina@example.com>\"\n")
+    if backend == "file":
+        return ("\n# Outgoing mail, sent by `officina worker`: the file backend keeps each\n"
+                "# message in the instance (read them with `officina mail list` or on\n"
+                "# /admin/mail) instead of sending it. To send through an SMTP server, set\n"
+                "# backend = \"smtp\" and fill in the rest:\n"
+                "[mail]\nbackend = \"file\"\n# folder = \"mail\"   # inside the instance folder\n"
+                + smtp)
+    return "\n# Outgoing mail, sent by `officina worker`:\n# [mail]\n" + smtp
+
+
+def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS,
+                         mail_backend: str = "smtp") -> Path:
+    """Create officina.toml with the defaults spelled out, unless one exists.
+
+    ``mail_backend`` ``file`` writes a ``[mail]`` table that keeps mail in the instance;
+    ``smtp`` leaves a commented SMTP example to fill in.
+    """
+    if mail_backend not in MAIL_BACKENDS:
+        raise ValueError(f"mail backend must be one of {', '.join(MAIL_BACKENDS)}, "
+                         f"not {mail_backend!r}")
     path = folder / CONFIG_FILE
     if not path.exists():
         listed = ", ".join(f'"{p}"' for p in packs)
@@ -73,11 +98,7 @@ def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS) -
             f"packs = [{listed}]\n"
             "# pack_paths = [\"../my-packs\"]   # folders holding more packs\n"
             "count_limit = 10000  # list totals past this are shown as \"10000+\"\n"
-            "\n# Outgoing mail, sent by `officina worker`:\n"
-            "# [mail]\n# host = \"smtp.example.com\"\n# port = 587\n"
-            "# security = \"starttls\"   # none, starttls or ssl\n"
-            "# username = \"officina@example.com\"\n# password = \"...\"\n"
-            "# sender = \"Officina <officina@example.com>\"\n"
+            + _mail_section(mail_backend) +
             "\n# The web application (`officina run`, or gunicorn: see README):\n"
             "# [web]\n# secure_cookies = true   # behind HTTPS\n"
             "# max_upload_mb = 20\n# session_hours = 12\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sys
@@ -13,8 +14,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core.cli.common import acting_user, db_option, instance_option, open_instance
 from core.cli.documents import documents as documents_group
+from core.cli.mail import mail as mail_group
 from core.cli.output import fail, parse_json_argument, print_json
-from core.config import load_settings, write_default_config
+from core.config import CONFIG_FILE, MAIL_BACKENDS, load_settings, write_default_config
 from core.metadata.diagnostics import MetadataError
 from core.metadata.loader import BUILTIN_PACKS, find_pack_dirs
 from core.metadata.registry import load_registry
@@ -36,6 +38,7 @@ def cli() -> None:
 
 
 cli.add_command(documents_group)
+cli.add_command(mail_group)
 
 
 @cli.command()
@@ -45,12 +48,21 @@ cli.add_command(documents_group)
 @click.option("--admin-password", envvar="OFFICINA_ADMIN_PASSWORD",
               help="Password of the first administrator ($OFFICINA_ADMIN_PASSWORD); generated "
                    "and printed when not given.")
+@click.option("--mail-backend", type=click.Choice(MAIL_BACKENDS), default="smtp",
+              show_default=True,
+              help="For a new officina.toml: 'file' writes [mail] backend = \"file\", which "
+                   "keeps mail in the instance (officina mail list); 'smtp' leaves an SMTP "
+                   "example to fill in.")
 def init(instance: str | None, database_url: str | None, admin_user: str,
-         admin_password: str | None) -> None:
+         admin_password: str | None, mail_backend: str) -> None:
     """Create the instance folder and database, and the first administrator."""
     settings = load_settings(instance, database_url)
     settings.instance.mkdir(parents=True, exist_ok=True)
-    write_default_config(settings.instance)
+    existed = (settings.instance / CONFIG_FILE).exists()
+    write_default_config(settings.instance, mail_backend=mail_backend)
+    if existed and mail_backend != "smtp":
+        click.echo(f"{settings.instance / CONFIG_FILE} exists: its [mail] table is left as it "
+                   "is.")
     settings = load_settings(instance, database_url)
     officina = Officina.open(settings)
     plan = migrate(officina.database, officina.registry.current().registry)
@@ -386,15 +398,19 @@ def worker(instance: str | None, database_url: str | None, once: bool, poll: flo
 
     officina = _open(instance, database_url)
     mail = officina.settings.mail
-    runner = Worker(officina.rules, MailSettings.from_dict(mail) if mail else None,
-                    documents=getattr(officina, "documents", None))
+    try:
+        settings = MailSettings.from_dict(mail, instance=officina.settings.instance) \
+            if mail else None
+    except ValueError as exc:
+        fail(f"{officina.settings.instance / CONFIG_FILE}: {exc}")
+    runner = Worker(officina.rules, settings, documents=getattr(officina, "documents", None))
     if once:
         report = runner.run_once()
         for error in report.errors:
             click.echo(f"failed: {error}", err=True)
-        click.echo(f"timers fired: {report.timers}, schedules run: {report.schedules}, "
-                   f"delivered: {report.delivered}, failed: {report.failed}")
+        click.echo(report.counts())
         return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     click.echo(f"Worker {runner.name} started.")
     try:
         runner.run_forever(poll)

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import sys
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -25,7 +25,7 @@ def print_json(value: Any) -> None:
     click.echo(json.dumps(value, default=json_default, indent=2, ensure_ascii=False))
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``message`` on standard error and exit with ``code``."""
     click.echo(message, err=True)
     sys.exit(code)
