@@ -19,7 +19,8 @@ from core.users import create_user
 from tests.conftest import open_env
 from tests.ui.conftest import csrf_token, sign_in
 
-SAMPLE_ARGS = {"username": "carla", "entity": "customer", "name": "ticket_flow"}
+SAMPLE_ARGS = {"username": "carla", "entity": "customer", "name": "ticket_flow",
+               "mail_id": "20261124-103700-123456-1a2b3c4d", "index": "0"}
 
 
 def admin_urls(app: Flask) -> list[tuple[str, str]]:
@@ -77,7 +78,7 @@ def test_admin_pages_render(signed_in) -> None:
     anna = signed_in("anna")
     for path in ("/admin", "/admin/users", "/admin/users/new", "/admin/users/carla",
                  "/admin/permissions", "/admin/permissions/customer", "/admin/customize",
-                 "/admin/customize/customer", "/admin/workflows"):
+                 "/admin/customize/customer", "/admin/workflows", "/admin/mail"):
         assert anna.get(path).status_code == 200, path
     assert anna.get("/admin/users/nobody").status_code == 404
     assert anna.get("/admin/permissions/nothing").status_code == 404

@@ -13,7 +13,7 @@ from flask import Blueprint
 # templates show.
 MODULES = ("home", "auth", "api", "records", "record_list", "record_detail", "files",
            "account", "admin", "admin_metadata", "lookup", "reports",
-           "record_form", "documents", "admin_documents", "planner")
+           "record_form", "documents", "admin_documents", "admin_mail", "planner")
 
 
 @dataclass(frozen=True)
