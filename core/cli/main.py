@@ -581,13 +581,30 @@ def rules_dry_run(file: str, kind: str, name: str | None, limit: int, instance: 
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def run(instance: str | None, database_url: str | None, host: str, port: int) -> None:
-    """Serve the web application."""
-    from core.ui.app import create_app
+@click.option("--workers", type=click.IntRange(min=1),
+              help="gunicorn worker processes (default: 2 per CPU core, plus 1).")
+@click.option("--dev", is_flag=True,
+              help="Flask's development server instead: one process, reloaded when the code "
+                   "changes.")
+@click.option("--debug", is_flag=True, help="With --dev: Flask's debug mode and debugger "
+                                            "(never on a network others can reach).")
+def run(instance: str | None, database_url: str | None, host: str, port: int,
+        workers: int | None, dev: bool, debug: bool) -> None:
+    """Serve the web application: gunicorn, or Flask's development server with --dev."""
+    settings = load_settings(instance, database_url)
+    if dev:
+        from core.ui.app import create_app
 
-    app = create_app(load_settings(instance, database_url))
-    click.echo(f"Officina on http://{host}:{port}/")
-    app.run(host=host, port=port, debug=False)
+        click.echo(f"Officina (development server) on http://{host}:{port}/")
+        create_app(settings).run(host=host, port=port, debug=debug, use_reloader=True)
+        return
+    if debug:
+        raise click.UsageError("--debug needs --dev: gunicorn never runs the debugger.")
+    from core.ui.server import ServerOptions, serve
+
+    options = ServerOptions(host=host, port=port, **({"workers": workers} if workers else {}))
+    click.echo(f"Officina on http://{host}:{port}/ ({options.workers} gunicorn workers)")
+    serve(settings, options)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,7 +29,9 @@ def secret_key(settings: Settings) -> str:
     """The key signing session cookies: from ``[web] secret_key`` or the instance folder.
 
     A random key is created on first use in ``<instance>/secret_key`` (mode 600), so every
-    worker of one instance shares it and sessions survive restarts.
+    worker of one instance shares it and sessions survive restarts. It is written under a
+    temporary name and linked into place, so workers starting together never read a half-written
+    file, and the first one's key is the one they all use.
     """
     configured = (settings.web or {}).get("secret_key")
     if configured:
@@ -36,8 +39,16 @@ def secret_key(settings: Settings) -> str:
     path = Path(settings.instance) / SECRET_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
+        temporary = path.with_name(f".{SECRET_FILE}.{secrets.token_hex(8)}")
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
+                       "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        finally:
+            temporary.unlink()
     return path.read_text().strip()
 
 
