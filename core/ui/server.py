@@ -60,6 +60,10 @@ class OfficinaServer(BaseApplication):
         self.cfg.set("preload_app", False)  # each worker creates its app: see the docstring
         self.cfg.set("accesslog", "-")
         self.cfg.set("proc_name", "officina")
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn 25.1 and later
+            # Its control socket has one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn), which
+            # two instances on one machine would fight over; officina run needs none.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
         """The application of one worker, created after the fork."""

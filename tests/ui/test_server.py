@@ -67,6 +67,8 @@ def test_the_gunicorn_application_takes_its_configuration_from_the_options(
     assert server.cfg.workers == 4
     assert server.cfg.preload_app is False  # each worker creates its own app
     assert server.cfg.accesslog == "-"
+    if "control_socket_disable" in server.cfg.settings:  # no socket shared by all instances
+        assert server.cfg.control_socket_disable is True
     assert ServerOptions(host="::1", port=8123).bind == "[::1]:8123"
     app = server.load()
     assert isinstance(app, Flask)
@@ -159,4 +161,5 @@ def test_officina_run_answers_through_gunicorn_and_stops_cleanly(
     assert server.returncode == 0, err
     assert out.startswith(f"Officina on http://127.0.0.1:{port}/ (2 gunicorn workers)")
     assert "Booting worker" in err and "Traceback" not in err
+    assert "Control socket" not in err
     assert len(set(re.findall(r"Booting worker with pid: (\d+)", err))) == 2
