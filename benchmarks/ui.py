@@ -32,6 +32,7 @@ from core.records.reading import ListQuery
 from core.storage.migrate import migrate
 from core.ui.app import create_app
 from core.users import actor_for, create_user
+from tests.support.users import FAST_HASHING
 
 PACKS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "packs"
 
@@ -64,11 +65,12 @@ def main() -> None:
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="officina-ui-bench-"))
     settings = Settings(instance=folder, database_url=f"sqlite:///{folder / 'bench.sqlite3'}",
-                        packs=("testshop",), pack_paths=(PACKS, BUILTIN_PACKS))
+                        packs=("testshop",), pack_paths=(PACKS, BUILTIN_PACKS),
+                        passwords=FAST_HASHING)
     instance = Officina.open(settings)
     migrate(instance.database, instance.registry.current().registry)
     with instance.database.write() as connection:
-        create_user(connection, "carla", "Carla-pw-1", roles=("clerk",))
+        create_user(connection, "carla", "Carla-pw-1", roles=("clerk",), hashing=FAST_HASHING)
         clerk = actor_for(connection, "carla")
     started = time.perf_counter()
     sale_id = _load(instance, options.sales)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.metadata.loader import BUILTIN_PACKS
+from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 
 CONFIG_FILE = "officina.toml"
 DEFAULT_PACKS = ("service",)
@@ -28,6 +29,7 @@ class Settings:
     timezone: str = "Europe/Rome"
     ldap: dict | None = None
     web: dict | None = None
+    passwords: PasswordHashing = PRODUCTION_HASHING
 
 
 def default_database_url(instance: Path) -> str:
@@ -60,6 +62,7 @@ def load_settings(instance: str | Path | None = None, database_url: str | None =
         timezone=str(values.get("timezone", "Europe/Rome")),
         ldap=values.get("ldap"),
         web=values.get("web"),
+        passwords=PasswordHashing.from_dict(values.get("passwords") or {}),
     )
 
 

@@ -102,6 +102,7 @@ class _Loader:
                  clock: Clock, keys: dict[str, int], users_password: str | None = None):
         self.records = officina.records
         self.users_password = users_password
+        self.hashing = officina.settings.passwords
         self.actor = actor
         self.connection = connection
         self.clock = clock
@@ -126,7 +127,8 @@ class _Loader:
             if not user_exists(self.connection, user["username"]):
                 create_user(self.connection, user["username"], self.users_password,
                             roles=tuple(user["roles"]), language=user.get("language", "en"),
-                            full_name=user.get("full_name", ""), email=user.get("email", ""))
+                            full_name=user.get("full_name", ""), email=user.get("email", ""),
+                            hashing=self.hashing)
         for index, record in enumerate(document.data["records"]):
             at = ["records", index]
             entity = record["entity"]

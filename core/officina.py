@@ -28,11 +28,17 @@ class Officina:
     rules: RulesEngine
 
     @classmethod
-    def open(cls, settings: Settings) -> Officina:
-        """Connect to the instance's database and prepare its registry (read lazily)."""
-        database = Database(settings.database_url)
-        registry = RegistryStore(database, settings.packs, settings.pack_paths,
-                                 settings.registry_check_interval)
+    def open(cls, settings: Settings, *, database: Database | None = None,
+             registry: RegistryStore | None = None) -> Officina:
+        """Connect to the instance's database and prepare its registry (read lazily).
+
+        A caller that already holds the instance's ``database`` and live ``registry`` (a tool,
+        a test) passes them in, so the registry is not read and built a second time.
+        """
+        database = database or (registry.database if registry else
+                                Database(settings.database_url))
+        registry = registry or RegistryStore(database, settings.packs, settings.pack_paths,
+                                             settings.registry_check_interval)
         records = RecordsService(database, registry,
                                  options=ServiceOptions(count_limit=settings.count_limit,
                                                         timezone=settings.timezone),

@@ -5,33 +5,31 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
+from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.records.actor import ADMIN_ROLE, Actor
 from core.records.errors import NotFound
 from core.storage.tables import system_tables
-
-_hasher = PasswordHasher()
 
 
 def _users() -> sa.Table:
     return system_tables().system["officina_user"]
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
+def hash_password(password: str, hashing: PasswordHashing = PRODUCTION_HASHING) -> str:
+    """An argon2id hash of ``password``, at the instance's cost (``Settings.passwords``)."""
+    return hashing.hash(password)
 
 
 def create_user(connection: Connection, username: str, password: str | None,
                 roles: tuple[str, ...] = (), full_name: str = "", email: str = "",
-                language: str = "en") -> int:
-    """Add a local user; return its id."""
+                language: str = "en", hashing: PasswordHashing = PRODUCTION_HASHING) -> int:
+    """Add a local user; return its id. ``hashing`` is the instance's password cost."""
     users = _users()
     return int(connection.execute(users.insert().values(
-        username=username, password_hash=hash_password(password) if password else None,
+        username=username, password_hash=hash_password(password, hashing) if password else None,
         full_name=full_name, email=email, language=language, roles=",".join(roles),
         active=True, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
         .returning(users.c.id)).scalar_one())
@@ -76,17 +74,22 @@ def set_user_language(connection: Connection, username: str, language: str) -> N
                        .values(language=language))
 
 
-def verify_password(connection: Connection, username: str, password: str) -> Actor | None:
-    """The actor when ``password`` is right, else None (the same for unknown users)."""
+def verify_password(connection: Connection, username: str, password: str,
+                    hashing: PasswordHashing = PRODUCTION_HASHING) -> Actor | None:
+    """The actor when ``password`` is right, else None (the same for unknown users).
+
+    A stored hash is checked at the cost it was made with; an unknown user costs one hash
+    at the instance's cost, so that a wrong name takes as long as a wrong password.
+    """
     users = _users()
     row = connection.execute(sa.select(users).where(users.c.username == username,
                                                     users.c.active.is_(True))).first()
     stored = row.password_hash if row is not None else None
     try:
         if not stored or not password:
-            _hasher.hash("timing equaliser")
+            hashing.hash("timing equaliser")
             return None
-        _hasher.verify(stored, password)
+        hashing.hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     return actor_for(connection, username)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -15,6 +15,7 @@ from core.records.service import RecordsService
 from core.storage.database import Database
 from core.storage.migrate import migrate
 from core.storage.registry_store import RegistryStore
+from tests.support.golden import GOLDEN, tree_digest
 from tests.support.pg_server import PostgresServer, start_postgres
 
 FIXTURE_PACKS = Path(__file__).parent / "fixtures" / "packs"
@@ -62,11 +63,30 @@ class Env:
         return self.store.current().schema
 
 
+def _migrate_for(packs: list[str], search: list[Path]) -> Callable[[str], None]:
+    def build(url: str) -> None:
+        database = Database(url)
+        try:
+            migrate(database, RegistryStore(database, packs, search, check_interval=0)
+                    .current().registry)
+        finally:
+            database.dispose()
+    return build
+
+
 def open_env(url: str, packs: list[str], search: list[Path]) -> Env:
-    """Migrate ``url`` for ``packs`` and return the service over it."""
+    """Migrate ``url`` for ``packs`` and return the service over it.
+
+    A fresh database becomes a copy of one migrated once per test process for the same packs
+    (see ``tests.support.golden``); a database already in use is migrated in place.
+    """
+    paths = [*search, BUILTIN_PACKS]
+    copied = GOLDEN.provide(url, ("migrated", tuple(packs), tree_digest(paths)),
+                            _migrate_for(packs, paths))
     database = Database(url)
-    store = RegistryStore(database, packs, [*search, BUILTIN_PACKS], check_interval=0)
-    migrate(database, store.current().registry)
+    store = RegistryStore(database, packs, paths, check_interval=0)
+    if copied is None:
+        migrate(database, store.current().registry)
     return Env(database, store, RecordsService(database, store))
 
 

@@ -16,13 +16,15 @@ from core.auth.errors import LdapUnavailable
 from core.auth.ldap import authenticate_ldap, sync_ldap_user
 from core.auth.ldap_settings import LdapSettings
 from core.auth.throttle import check_throttle, record_attempt
+from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.records.actor import Actor
 from core.users import verify_password
 
 
 def login(connection: Connection, username: str, password: str, *,
           address: str | None = None, now: dt.datetime | None = None,
-          ldap_settings: LdapSettings | None = None) -> Actor | None:
+          ldap_settings: LdapSettings | None = None,
+          hashing: PasswordHashing = PRODUCTION_HASHING) -> Actor | None:
     """The actor on success, None on bad credentials; ``LoginThrottled`` when locked out.
 
     Run it in a write transaction: attempts are recorded and LDAP profiles synced.
@@ -39,7 +41,7 @@ def login(connection: Connection, username: str, password: str, *,
             actor = sync_ldap_user(connection, ldap_user, now)
             username = ldap_user.username
     if actor is None:
-        actor = verify_password(connection, username, password)
+        actor = verify_password(connection, username, password, hashing)
     if actor is None and unavailable is not None:
         raise unavailable
     record_attempt(connection, username, address, actor is not None, now)

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 from core.auth.errors import PasswordRejected
 from core.auth.policy import password_problems
 from core.i18n import _
+from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.storage.tables import system_tables
 from core.users import hash_password
 
@@ -24,11 +25,12 @@ def check_policy(username: str, password: str) -> None:
                                field_errors={"new_password": problems})
 
 
-def store_password(connection: Connection, username: str, password: str) -> None:
-    """Replace the password hash of ``username``."""
+def store_password(connection: Connection, username: str, password: str,
+                   hashing: PasswordHashing = PRODUCTION_HASHING) -> None:
+    """Replace the password hash of ``username`` (at the instance's cost, ``hashing``)."""
     users = _users()
     connection.execute(users.update().where(users.c.username == username)
-                       .values(password_hash=hash_password(password)))
+                       .values(password_hash=hash_password(password, hashing)))
 
 
 def has_local_password(connection: Connection, username: str) -> bool:

@@ -14,6 +14,7 @@ from core.auth.errors import ResetTokenInvalid
 from core.auth.passwords import check_policy, store_password
 from core.auth.tables import PASSWORD_RESET, auth_tables
 from core.i18n import _
+from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.storage.tables import system_tables
 
 TOKEN_LIFETIME = dt.timedelta(hours=1)
@@ -57,7 +58,8 @@ def token_username(connection: Connection, token: str,
 
 
 def reset_password(connection: Connection, token: str, new_password: str,
-                   now: dt.datetime | None = None) -> str:
+                   now: dt.datetime | None = None,
+                   hashing: PasswordHashing = PRODUCTION_HASHING) -> str:
     """Set a new password with ``token`` and return the username.
 
     ``ResetTokenInvalid`` for an unknown, used or expired token; ``PasswordRejected`` when
@@ -78,5 +80,5 @@ def reset_password(connection: Connection, token: str, new_password: str,
         raise ResetTokenInvalid(_("This password reset link is invalid or has expired."))
     connection.execute(resets.update().where(
         resets.c.username == row.username, resets.c.used_at.is_(None)).values(used_at=now))
-    store_password(connection, row.username, new_password)
+    store_password(connection, row.username, new_password, hashing)
     return str(row.username)

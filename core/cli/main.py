@@ -74,7 +74,7 @@ def init(instance: str | None, database_url: str | None, admin_user: str,
         generated = admin_password is None
         password = admin_password or secrets.token_urlsafe(12)
         create_user(connection, admin_user, password, roles=(ADMIN_ROLE,),
-                    full_name="Administrator")
+                    full_name="Administrator", hashing=settings.passwords)
     click.echo(f"Administrator '{admin_user}' created."
                + (f" Password: {password}" if generated else ""))
 
@@ -349,7 +349,7 @@ def user_add(username: str, roles: tuple[str, ...], password: str, language: str
         if user_exists(connection, username):
             fail(f"User '{username}' already exists.")
         create_user(connection, username, password, roles=roles, language=language,
-                    email=email, full_name=full_name)
+                    email=email, full_name=full_name, hashing=officina.settings.passwords)
     click.echo(f"User '{username}' added.")
 
 

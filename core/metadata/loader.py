@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -74,11 +75,12 @@ def schema_errors(document: SourceDocument, kind: str) -> list[Diagnostic]:
     return found
 
 
-# Parsed and checked files by (display name, kind, content digest): a registry is built from
-# the same files again and again (every instance, every test), and parsing dominates. Fixtures
-# are read once per load and may be large: they are not kept.
+# Parsed and checked files by (kind, content digest): a registry is built from the same files
+# again and again (every instance, every test, copies of a pack in other folders), and parsing
+# dominates. A hit is given the file name it was read under now. Fixtures are read once per
+# load and may be large: they are not kept.
 _Parsed = tuple[SourceDocument | None, tuple[Diagnostic, ...]]
-_READ_CACHE: dict[tuple[str, str, str], _Parsed] = {}
+_READ_CACHE: dict[tuple[str, str], _Parsed] = {}
 READ_CACHE_SIZE = 1024
 UNCACHED_KINDS = frozenset({"fixtures"})
 
@@ -91,11 +93,13 @@ def _read(path: Path, kind: str, diagnostics: list[Diagnostic]) -> SourceDocumen
         content = path.read_bytes()
     except OSError:
         return _parse_and_check(path, display, kind, diagnostics)
-    key = (display, kind, hashlib.sha1(content, usedforsecurity=False).hexdigest())
+    key = (kind, hashlib.sha1(content, usedforsecurity=False).hexdigest())
     cached = _READ_CACHE.get(key)
     if cached is not None:
-        diagnostics.extend(cached[1])
-        return copy.deepcopy(cached[0])
+        document, found = cached
+        diagnostics.extend(dataclasses.replace(d, file=display) for d in found)
+        return None if document is None else dataclasses.replace(
+            copy.deepcopy(document), file=display)
     found_now: list[Diagnostic] = []
     document = _parse_and_check(path, display, kind, found_now, content)
     diagnostics.extend(found_now)

@@ -17,6 +17,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from core.config import Settings
 from core.officina import Officina
 from core.ui import jinja_helpers, security
+from core.ui.template_cache import PAGE_TEMPLATES
 from core.ui.views import errors
 
 
@@ -26,13 +27,15 @@ def _pack_template_folders(instance: Officina) -> list[Path]:
     return [folder for folder in folders if folder.is_dir()]
 
 
-def create_app(settings: Settings, config: dict[str, Any] | None = None) -> Flask:
-    """Build the web application for one instance."""
+def create_app(settings: Settings, config: dict[str, Any] | None = None,
+               instance: Officina | None = None) -> Flask:
+    """Build the web application for one instance (``instance``: one already open)."""
     from core.ui.views import load_all
 
     app = Flask(__name__)
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": PAGE_TEMPLATES}
     app.config.update(JSON_SORT_KEYS=False, **(config or {}))
-    instance = Officina.open(settings)
+    instance = instance or Officina.open(settings)
     app.extensions["officina"] = instance
     security.configure(app, settings)
     jinja_helpers.install(app)

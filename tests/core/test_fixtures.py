@@ -22,6 +22,7 @@ from core.records.reading import ListQuery
 from core.storage.migrate import migrate
 from core.users import actor_for, create_user, verify_password
 from tests.support.packs import write_pack
+from tests.support.users import FAST_HASHING
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -31,7 +32,7 @@ def officina(database_url: str, tmp_path: Path, packs_dir: Path) -> Iterator[Off
     """An instance of the fixturesteps pack (a copy that tests may add files to)."""
     settings = Settings(instance=tmp_path / "instance", database_url=database_url,
                         packs=("fixturesteps",), pack_paths=(packs_dir, BUILTIN_PACKS),
-                        registry_check_interval=0)
+                        registry_check_interval=0, passwords=FAST_HASHING)
     instance = Officina.open(settings)
     migrate(instance.database, instance.registry.current().registry)
     yield instance
@@ -208,7 +209,7 @@ def test_validation_checks_fields_of_find_and_update_and_needs_values_or_find(
 def test_demo_users_are_created_once_with_the_given_password(officina: Officina,
                                                            packs_dir: Path) -> None:
     with officina.database.write() as connection:
-        create_user(connection, "anna", "Own-password-1", roles=("admin",))
+        create_user(connection, "anna", "Own-password-1", roles=("admin",), hashing=FAST_HASHING)
     fixture_file(packs_dir, "20-users.yaml", """
         users:
           - {username: anna, roles: [clerk]}

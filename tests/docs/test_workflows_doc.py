@@ -42,6 +42,7 @@ from core.users import create_user
 from tests.conftest import Env, open_env
 from tests.support.markdown import documented, markdown_sections
 from tests.support.packs import write_pack
+from tests.support.users import FAST_HASHING
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "workflows.md").read_text(encoding="utf-8")
@@ -243,9 +244,10 @@ def service(tmp_path: Path) -> Iterator[Service]:
     env.service.clock = clock
     with env.database.write() as connection:
         create_user(connection, "anna", "pw", roles=("coordinator",),
-                    email="anna@example.com", language="it")
-        create_user(connection, "marco", "pw", roles=("technician",), email="marco@example.com")
-        create_user(connection, "olga", "pw", roles=("office",))
+                    email="anna@example.com", language="it", hashing=FAST_HASHING)
+        create_user(connection, "marco", "pw", roles=("technician",), email="marco@example.com",
+                    hashing=FAST_HASHING)
+        create_user(connection, "olga", "pw", roles=("office",), hashing=FAST_HASHING)
     yield Service(env, clock, Worker(engine, clock=clock))
     env.database.dispose()
 

@@ -26,6 +26,7 @@ from core.records.actor import SYSTEM
 from core.storage.migrate import migrate
 from core.ui.app import create_app
 from core.users import create_user
+from tests.support.users import FAST_HASHING
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -83,14 +84,14 @@ def prepare_instance(folder: Path, packs: Iterable[str], pack_paths: Iterable[Pa
         instance=folder,
         database_url=database_url or f"sqlite:///{(folder / 'officina.sqlite3').resolve()}",
         packs=tuple(packs), pack_paths=(*pack_paths, BUILTIN_PACKS),
-        registry_check_interval=0)
+        registry_check_interval=0, passwords=FAST_HASHING)
     officina = Officina.open(settings)
     try:
         migrate(officina.database, officina.registry.current().registry)
         with officina.database.write() as connection:
             for user in users:
                 create_user(connection, user.username, user.password, roles=user.roles,
-                            language=user.language)
+                            language=user.language, hashing=FAST_HASHING)
         if demo:
             for pack in settings.packs:
                 load_fixtures(officina, pack, SYSTEM)

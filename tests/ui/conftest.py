@@ -12,10 +12,12 @@ from flask.testing import FlaskClient
 
 from core.config import Settings
 from core.metadata.loader import BUILTIN_PACKS
+from core.officina import Officina
 from core.records.actor import SYSTEM
 from core.ui.app import create_app
 from core.users import create_user
 from tests.conftest import Env
+from tests.support.users import FAST_HASHING
 
 PASSWORDS = {"carla": "Carla-pw-1", "ivo": "Ivo-pw-1", "anna": "Anna-pw-1"}
 
@@ -44,13 +46,16 @@ def app(shop: Env, database_url: str, packs_dir: Path, tmp_path: Path) -> Flask:
     carla is a clerk (English), ivo an intern (Italian), anna an administrator.
     """
     with shop.database.write() as connection:
-        create_user(connection, "carla", PASSWORDS["carla"], roles=("clerk",))
-        create_user(connection, "ivo", PASSWORDS["ivo"], roles=("intern",), language="it")
-        create_user(connection, "anna", PASSWORDS["anna"], roles=("admin",))
+        create_user(connection, "carla", PASSWORDS["carla"], roles=("clerk",), hashing=FAST_HASHING)
+        create_user(connection, "ivo", PASSWORDS["ivo"], roles=("intern",), language="it",
+                    hashing=FAST_HASHING)
+        create_user(connection, "anna", PASSWORDS["anna"], roles=("admin",), hashing=FAST_HASHING)
     shop.service.create(SYSTEM, "customer", {"company": "ACME <b>", "city": "Milano"})
     settings = Settings(instance=tmp_path, database_url=database_url, packs=("testshop",),
-                        pack_paths=(packs_dir, BUILTIN_PACKS), registry_check_interval=0)
-    return create_app(settings, {"TESTING": True})
+                        pack_paths=(packs_dir, BUILTIN_PACKS), registry_check_interval=0,
+                        passwords=FAST_HASHING)
+    return create_app(settings, {"TESTING": True},
+                      Officina.open(settings, registry=shop.store))
 
 
 @pytest.fixture

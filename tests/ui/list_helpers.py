@@ -10,6 +10,7 @@ from flask import Flask
 
 from core.records.actor import SYSTEM
 from core.users import create_user
+from tests.support.users import FAST_HASHING
 
 TAG = re.compile(r"<[^>]+>")
 
@@ -27,7 +28,8 @@ def add(app: Flask, entity: str, **values: Any) -> dict[str, Any]:
 def add_user(app: Flask, username: str, password: str, roles: tuple[str, ...],
              language: str = "en") -> None:
     with app.extensions["officina"].database.write() as connection:
-        create_user(connection, username, password, roles=roles, language=language)
+        create_user(connection, username, password, roles=roles, language=language,
+                    hashing=FAST_HASHING)
 
 
 def text(fragment: str) -> str:

@@ -17,6 +17,7 @@ from core.storage.tables import system_tables
 from core.ui.app import create_app
 from core.users import create_user
 from tests.conftest import open_env
+from tests.support.users import FAST_HASHING
 from tests.ui.conftest import csrf_token, sign_in
 
 SAMPLE_ARGS = {"username": "carla", "entity": "customer", "name": "ticket_flow",
@@ -316,10 +317,11 @@ def test_workflows_are_listed_with_their_yaml(database_url: str, packs_dir: Path
                                               tmp_path: Path) -> None:
     env = open_env(database_url, ["helpdesk"], [packs_dir])
     with env.database.write() as connection:
-        create_user(connection, "anna", "Anna-pw-1", roles=("admin",))
+        create_user(connection, "anna", "Anna-pw-1", roles=("admin",), hashing=FAST_HASHING)
     env.database.dispose()
     settings = Settings(instance=tmp_path, database_url=database_url, packs=("helpdesk",),
-                        pack_paths=(packs_dir, BUILTIN_PACKS), registry_check_interval=0)
+                        pack_paths=(packs_dir, BUILTIN_PACKS), registry_check_interval=0,
+                        passwords=FAST_HASHING)
     anna = sign_in(create_app(settings, {"TESTING": True}).test_client(), "anna")
     page = anna.get("/admin/workflows").get_data(as_text=True)
     assert "/admin/workflows/ticket_flow" in page

@@ -20,6 +20,7 @@ from core.records.actor import SYSTEM
 from core.storage.migrate import migrate
 from core.ui.app import create_app
 from core.users import create_user
+from tests.support.users import FAST_HASHING
 from tests.ui.conftest import sign_in
 
 PASSWORDS = {"tina": "Tina-pw-1", "gus": "Gus-pw-1", "anna": "Anna-pw-1"}
@@ -40,7 +41,8 @@ def seed(officina: Officina) -> dict[str, Any]:
 
 def docshop_settings(instance: Path, database_url: str, packs_dir: Path) -> Settings:
     return Settings(instance=instance, database_url=database_url, packs=("docshop",),
-                    pack_paths=(packs_dir, BUILTIN_PACKS), registry_check_interval=0)
+                    pack_paths=(packs_dir, BUILTIN_PACKS), registry_check_interval=0,
+                    passwords=FAST_HASHING)
 
 
 def open_docshop(instance: Path, database_url: str, packs_dir: Path) -> Officina:
@@ -50,9 +52,9 @@ def open_docshop(instance: Path, database_url: str, packs_dir: Path) -> Officina
     migrate(officina.database, officina.registry.current().registry)
     with officina.database.write() as connection:
         create_user(connection, "tina", PASSWORDS["tina"], roles=("technician",),
-                    language="it")
-        create_user(connection, "gus", PASSWORDS["gus"], roles=("guest",))
-        create_user(connection, "anna", PASSWORDS["anna"], roles=("admin",))
+                    language="it", hashing=FAST_HASHING)
+        create_user(connection, "gus", PASSWORDS["gus"], roles=("guest",), hashing=FAST_HASHING)
+        create_user(connection, "anna", PASSWORDS["anna"], roles=("admin",), hashing=FAST_HASHING)
     return officina
 
 

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from core.records.actor import SYSTEM
 from core.ui.context import officina
 from core.users import create_user
+from tests.support.users import FAST_HASHING
 from tests.ui.conftest import csrf_token, sign_in
 
 SALE_PERMISSIONS = """permissions:
@@ -46,7 +47,7 @@ def shop_data(app: Flask) -> dict[str, int]:
     with app.app_context():
         service = officina().records
         with officina().database.write() as connection:
-            create_user(connection, "tom", "Tom-pw-1", roles=("intern",))
+            create_user(connection, "tom", "Tom-pw-1", roles=("intern",), hashing=FAST_HASHING)
         customer = service.list(SYSTEM, "customer").rows[0]["id"]
         bolt = service.create(SYSTEM, "product", {"title": "Bolt", "price": "2.50"})["id"]
         nut = service.create(SYSTEM, "product", {"title": "Nut", "price": "1.00"})["id"]

@@ -17,6 +17,7 @@ from core.ui.app import create_app
 from core.ui.context import officina
 from core.users import create_user
 from tests.conftest import open_env
+from tests.support.users import FAST_HASHING
 from tests.ui.conftest import csrf_token, sign_in
 
 PASSWORDS = {"aldo": "Aldo-pw-1", "cora": "Cora-pw-1"}
@@ -27,11 +28,12 @@ def helpdesk(database_url: str, packs_dir: Path, tmp_path: Path) -> Iterator[Fla
     """The web application over the helpdesk pack: aldo is an agent, cora a coordinator."""
     env = open_env(database_url, ["helpdesk"], [packs_dir])
     with env.database.write() as connection:
-        create_user(connection, "aldo", PASSWORDS["aldo"], roles=("agent",))
-        create_user(connection, "cora", PASSWORDS["cora"], roles=("coordinator",))
+        create_user(connection, "aldo", PASSWORDS["aldo"], roles=("agent",), hashing=FAST_HASHING)
+        create_user(connection, "cora", PASSWORDS["cora"], roles=("coordinator",),
+                    hashing=FAST_HASHING)
     settings = Settings(instance=tmp_path / "instance", database_url=database_url,
                         packs=("helpdesk",), pack_paths=(packs_dir, BUILTIN_PACKS),
-                        registry_check_interval=0)
+                        registry_check_interval=0, passwords=FAST_HASHING)
     yield create_app(settings, {"TESTING": True})
     env.database.dispose()
 

@@ -27,6 +27,7 @@ from core.records.actor import SYSTEM
 from core.ui.app import create_app
 from core.users import create_user
 from tests.conftest import FIXTURE_PACKS, open_env
+from tests.support.users import FAST_HASHING
 from tests.ui.conftest import sign_in
 
 PASSWORDS = {"dora": "Dora-pw-1", "fred": "Fred-pw-1", "gina": "Gina-pw-1"}
@@ -41,16 +42,18 @@ def planner_app(database_url: str, packs_dir: Path, tmp_path: Path) -> Iterator[
     """The web application over the plannershop pack, with three workers and three users."""
     env = open_env(database_url, ["plannershop"], [packs_dir])
     with env.database.write() as connection:
-        create_user(connection, "dora", PASSWORDS["dora"], roles=("dispatcher",))
+        create_user(connection, "dora", PASSWORDS["dora"], roles=("dispatcher",),
+                    hashing=FAST_HASHING)
         create_user(connection, "fred", PASSWORDS["fred"], roles=("fieldworker",),
-                    language="it")
-        create_user(connection, "gina", PASSWORDS["gina"], roles=("fieldworker",))
+                    language="it", hashing=FAST_HASHING)
+        create_user(connection, "gina", PASSWORDS["gina"], roles=("fieldworker",),
+                    hashing=FAST_HASHING)
     for name, username in (("Bruno Neri", "fred"), ("Alda Rossi", "gina"),
                            ("Carlo Bianchi", None)):
         env.service.create(SYSTEM, "worker", {"full_name": name, "username": username})
     settings = Settings(instance=tmp_path / "instance", database_url=database_url,
                         packs=("plannershop",), pack_paths=(packs_dir, BUILTIN_PACKS),
-                        registry_check_interval=0)
+                        registry_check_interval=0, passwords=FAST_HASHING)
     yield create_app(settings, {"TESTING": True})
     env.database.dispose()
 

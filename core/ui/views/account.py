@@ -95,7 +95,8 @@ def password() -> Response | str | tuple[str, int]:
     if not errors:
         try:
             with officina().database.write() as connection:
-                change_password(connection, username, old, new)
+                change_password(connection, username, old, new,
+                                hashing=officina().settings.passwords)
         except PasswordRejected as exc:
             errors = _translated(exc.field_errors)
     if errors:
@@ -143,7 +144,7 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
     if not errors:
         try:
             with officina().database.write() as connection:
-                apply_reset(connection, token, new)
+                apply_reset(connection, token, new, hashing=officina().settings.passwords)
         except PasswordRejected as exc:
             errors = _translated(exc.field_errors)
         except ResetTokenInvalid:

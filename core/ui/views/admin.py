@@ -177,7 +177,7 @@ def new_user() -> Response | tuple[str, int]:
             # With a link, the user gets a random password nobody knows until they reset it.
             create_user(connection, username,
                         password if mode != "link" else secrets.token_urlsafe(32),
-                        roles=tuple(roles), **values)
+                        roles=tuple(roles), hashing=officina().settings.passwords, **values)
             if mode == "link":
                 send_reset_link(connection, ResetRecipient(
                     username, values["full_name"] or username, values["email"],
@@ -256,7 +256,8 @@ def send_reset(username: str) -> Response:
                     _users().c.username == username)).scalar() is None:
                 connection.execute(_users().update().where(_users().c.username == username)
                                    .values(password_hash=hash_password(
-                                       secrets.token_urlsafe(32))))
+                                       secrets.token_urlsafe(32),
+                                       officina().settings.passwords)))
             sent = send_reset_link(connection, ResetRecipient(
                 user.username, user.full_name or user.username, user.email, user.language),
                 reset_link)

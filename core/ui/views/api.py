@@ -29,7 +29,8 @@ def _authenticated() -> Actor | None:
     if auth is None or not auth.username:
         return None
     with officina().database.read() as connection:
-        return verify_password(connection, auth.username, auth.password or "")
+        return verify_password(connection, auth.username, auth.password or "",
+                               officina().settings.passwords)
 
 
 def _challenge() -> Response:

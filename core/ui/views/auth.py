@@ -53,7 +53,8 @@ def login() -> Response | str | tuple[str, int]:
             with officina().database.write() as connection:
                 signed_in = authenticate(connection, username, password,
                                          address=request.remote_addr,
-                                         ldap_settings=ldap_settings())
+                                         ldap_settings=ldap_settings(),
+                                         hashing=officina().settings.passwords)
                 stamp = signed_in and session_stamp(connection, signed_in.username,
                                                     current_app.config["SECRET_KEY"])
         except (LoginThrottled, LdapUnavailable) as exc:

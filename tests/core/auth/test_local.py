@@ -17,6 +17,7 @@ from core.auth.throttle import prune_attempts
 from core.i18n import Translator
 from core.storage.database import Database
 from core.users import create_user
+from tests.support.users import FAST_HASHING
 
 T0 = dt.datetime(2026, 3, 1, 9, 0)
 PASSWORD = "correct horse 1"
@@ -26,8 +27,8 @@ NEW = "battery staple 2"
 @pytest.fixture
 def db(database: Database) -> Database:
     with database.write() as connection:
-        create_user(connection, "mario", PASSWORD, roles=("technician",))
-        create_user(connection, "luigi", PASSWORD)
+        create_user(connection, "mario", PASSWORD, roles=("technician",), hashing=FAST_HASHING)
+        create_user(connection, "luigi", PASSWORD, hashing=FAST_HASHING)
     return database
 
 
@@ -98,7 +99,7 @@ def test_change_password_policy(db: Database) -> None:
         assert short.value.field_errors["new_password"] == [
             "The password must be at least 10 characters long."]
         with pytest.raises(PasswordRejected) as same:
-            create_user(connection, "longusername", PASSWORD)
+            create_user(connection, "longusername", PASSWORD, hashing=FAST_HASHING)
             change_password(connection, "longusername", PASSWORD, "LongUserName")
         assert same.value.field_errors["new_password"] == [
             "The password must not be the username."]

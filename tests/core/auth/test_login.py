@@ -12,6 +12,7 @@ from core.auth.login import login
 from core.storage.database import Database
 from core.users import create_user
 from tests.support.slapd import ADMIN_DN, ADMIN_PASSWORD, GROUPS, PASSWORDS, PEOPLE, SlapdServer
+from tests.support.users import FAST_HASHING
 
 T0 = dt.datetime(2026, 3, 1, 9, 0)
 
@@ -33,7 +34,7 @@ def attempt(database: Database, username: str, password: str, settings: LdapSett
 def test_directory_users_and_local_users(database: Database, slapd: SlapdServer) -> None:
     settings = settings_for(slapd)
     with database.write() as connection:
-        create_user(connection, "root", "local admin pw", roles=("admin",))
+        create_user(connection, "root", "local admin pw", roles=("admin",), hashing=FAST_HASHING)
     alice = attempt(database, "alice", PASSWORDS["alice"], settings)
     assert alice is not None and alice.roles == frozenset({"technician"})
     root = attempt(database, "root", "local admin pw", settings)
@@ -54,7 +55,7 @@ def test_directory_down_falls_back_to_local_passwords(database: Database,
                                                       slapd: SlapdServer) -> None:
     settings = settings_for(slapd, url="ldap://127.0.0.1:1")
     with database.write() as connection:
-        create_user(connection, "root", "local admin pw", roles=("admin",))
+        create_user(connection, "root", "local admin pw", roles=("admin",), hashing=FAST_HASHING)
     assert attempt(database, "root", "local admin pw", settings) is not None
     with pytest.raises(LdapUnavailable):
         attempt(database, "alice", PASSWORDS["alice"], settings)

@@ -16,6 +16,7 @@ from core.metadata.loader import BUILTIN_PACKS
 from core.officina import Officina
 from core.records.actor import SYSTEM, Actor
 from core.storage.migrate import migrate
+from tests.support.users import FAST_HASHING
 
 FIXTURE_PACKS = Path(__file__).resolve().parents[2] / "fixtures" / "packs"
 ADMIN = Actor("boss", frozenset({"admin"}), language="en")
@@ -42,7 +43,7 @@ def officina(database_url: str, tmp_path: Path) -> Iterator[Officina]:
     """The docshop instance, migrated, with a customer, a machine and job ``JOB``."""
     settings = Settings(instance=tmp_path / "instance", database_url=database_url,
                         packs=("docshop",), pack_paths=(FIXTURE_PACKS, BUILTIN_PACKS),
-                        registry_check_interval=0)
+                        registry_check_interval=0, passwords=FAST_HASHING)
     instance = Officina.open(settings)
     migrate(instance.database, instance.registry.current().registry)
     yield instance

@@ -20,6 +20,7 @@ from core.rules.document_jobs import document_job_payload
 from core.rules.worker import Worker, WorkerOptions
 from core.storage.migrate import migrate
 from core.users import actor_for, create_user
+from tests.support.users import FAST_HASHING
 from tests.ui.test_documents import pdf_text
 
 pytestmark = pytest.mark.slow
@@ -37,7 +38,7 @@ def shop(database_url: str, packs_dir: Path, tmp_path: Path):
     add_report_field(packs_dir)
     officina = Officina.open(Settings(instance=tmp_path, database_url=database_url,
                                       packs=("docshop",), pack_paths=(packs_dir, BUILTIN_PACKS),
-                                      registry_check_interval=0))
+                                      registry_check_interval=0, passwords=FAST_HASHING))
     migrate(officina.database, officina.registry.current().registry)
     yield officina
     officina.close()
@@ -104,7 +105,7 @@ def test_mistakes_queue_nothing_and_users_render_as_themselves(shop: Officina) -
 
     with shop.database.write() as connection:
         create_user(connection, "tina", "Tina-s3cret-pw", roles=("technician",),
-                    language="it")
+                    language="it", hashing=FAST_HASHING)
     with shop.database.read() as connection:
         tina = actor_for(connection, "tina")
     assert queue_batch(shop, tina, "job", "job_report", filters=[["subject", "=", "Noisy pump"]],

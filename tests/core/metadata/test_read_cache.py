@@ -30,3 +30,24 @@ def test_a_broken_file_reports_its_problem_every_time(tmp_path: Path):
         problems: list = []
         assert read_document(path, "entity", problems) is None
         assert problems and {(p.line, p.path) for p in problems} == {(4, "fields.text.length")}
+
+
+def test_a_copy_in_another_folder_is_not_parsed_again_and_keeps_its_own_name(
+        tmp_path: Path, monkeypatch) -> None:
+    from core.metadata import loader
+
+    first, second = tmp_path / "a" / "note.yaml", tmp_path / "b" / "note.yaml"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text(ENTITY.replace("length: 40", "length: forty"))
+    problems: list = []
+    assert read_document(first, "entity", problems) is None
+    parsed = []
+    monkeypatch.setattr(loader, "_parse_and_check",
+                        lambda *args, **kwargs: parsed.append(args) or None)
+    again: list = []
+    assert read_document(second, "entity", again) is None
+    assert parsed == []  # the copy came from the cache
+    assert {(p.file, p.line, p.path) for p in again} == {
+        (str(second), 4, "fields.text.length")}
+    assert {p.file for p in problems} == {str(first)}

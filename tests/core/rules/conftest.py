@@ -14,6 +14,7 @@ from core.records.actor import Actor
 from core.rules.engine import RulesEngine
 from core.users import create_user
 from tests.conftest import Env, open_env
+from tests.support.users import FAST_HASHING
 
 COORDINATOR = Actor("cora", frozenset({"coordinator"}))
 AGENT = Actor("aldo", frozenset({"agent"}), language="it")
@@ -60,7 +61,8 @@ def helpdesk(database_url: str, packs_dir: Path) -> Iterator[RulesEnv]:
     env = open_rules_env(database_url, packs_dir, Clock(dt.datetime(2026, 11, 20, 13, 0)))
     with env.database.write() as connection:
         create_user(connection, "cora", "pw", roles=("coordinator",), email="cora@example.com",
-                    language="it")
-        create_user(connection, "aldo", "pw", roles=("agent",), email="aldo@example.com")
+                    language="it", hashing=FAST_HASHING)
+        create_user(connection, "aldo", "pw", roles=("agent",), email="aldo@example.com",
+                    hashing=FAST_HASHING)
     yield env
     env.database.dispose()

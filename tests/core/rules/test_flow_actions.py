@@ -18,6 +18,7 @@ from core.records.reading import ListQuery
 from core.rules.actions import RuleActionError, RuleRefused
 from core.users import create_user
 from tests.core.rules.conftest import COORDINATOR, Clock, RulesEnv, open_rules_env
+from tests.support.users import FAST_HASHING
 
 CHECKLIST = """
 name: checklist
@@ -188,8 +189,9 @@ def flows(database_url: str, packs_dir: Path) -> Iterator[RulesEnv]:
     # Friday 2026-11-20 14:00 in Rome (13:00 UTC).
     env = open_rules_env(database_url, packs_dir, Clock(dt.datetime(2026, 11, 20, 13, 0)))
     with env.database.write() as connection:
-        create_user(connection, "cora", "pw", roles=("coordinator",), language="it")
-        create_user(connection, "aldo", "pw", roles=("agent",))
+        create_user(connection, "cora", "pw", roles=("coordinator",), language="it",
+                    hashing=FAST_HASHING)
+        create_user(connection, "aldo", "pw", roles=("agent",), hashing=FAST_HASHING)
     yield env
     env.database.dispose()
 

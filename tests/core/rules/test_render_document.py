@@ -20,6 +20,7 @@ from core.records.actor import SYSTEM
 from core.rules.worker import Worker, WorkerOptions
 from core.storage.migrate import migrate
 from tests.core.rules.test_worker import mail_settings, smtp
+from tests.support.users import FAST_HASHING
 from tests.ui.test_documents import pdf_text, seed
 
 __all__ = ["smtp"]
@@ -69,7 +70,7 @@ def shop(database_url: str, packs_dir: Path, tmp_path: Path):
     (pack / "templates" / "mail" / "job_signed.yaml").write_text(textwrap.dedent(MAIL))
     officina = Officina.open(Settings(instance=tmp_path, database_url=database_url,
                                       packs=("docshop",), pack_paths=(packs_dir, BUILTIN_PACKS),
-                                      registry_check_interval=0))
+                                      registry_check_interval=0, passwords=FAST_HASHING))
     migrate(officina.database, officina.registry.current().registry)
     yield officina
     officina.close()

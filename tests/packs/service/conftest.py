@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from core.rules.worker import Worker, WorkerOptions
 from core.storage.migrate import migrate
 from core.users import create_user
 from tests.core.rules.conftest import Clock
+from tests.support.golden import GOLDEN, tree_digest
+from tests.support.users import FAST_HASHING
 
 OFFICE = Actor("olga", frozenset({"office"}), "it")
 COORDINATOR = Actor("cora", frozenset({"coordinator"}), "it")
@@ -82,20 +85,27 @@ class ServiceEnv:
         return call, self.get("intervention", intervention[0]["id"])
 
 
-def open_service(tmp_path: Path, database_url: str, now: dt.datetime) -> ServiceEnv:
-    """The service pack migrated on ``database_url``, its clock at ``now`` (naive UTC)."""
+def attach_service(tmp_path: Path, database_url: str, now: dt.datetime) -> ServiceEnv:
+    """The service pack on ``database_url`` as it is, its clock at ``now`` (naive UTC)."""
     officina = Officina.open(Settings(instance=tmp_path, database_url=database_url,
                                       packs=("service",), pack_paths=(BUILTIN_PACKS,),
-                                      registry_check_interval=0))
-    migrate(officina.database, officina.registry.current().registry)
+                                      registry_check_interval=0, passwords=FAST_HASHING))
     clock = Clock(now)
     officina.rules.clock = clock
     officina.records.clock = clock
-    with officina.database.write() as connection:
+    return ServiceEnv(officina, clock)
+
+
+def open_service(tmp_path: Path, database_url: str, now: dt.datetime) -> ServiceEnv:
+    """The service pack migrated on ``database_url``, its clock at ``now`` (naive UTC), with
+    a user of each role."""
+    env = attach_service(tmp_path, database_url, now)
+    migrate(env.officina.database, env.officina.registry.current().registry)
+    with env.officina.database.write() as connection:
         for actor, address in USERS.items():
             create_user(connection, actor.username, None, roles=tuple(actor.roles),
-                        email=address, language=actor.language)
-    return ServiceEnv(officina, clock)
+                        email=address, language=actor.language, hashing=FAST_HASHING)
+    return env
 
 
 def master_data(env: ServiceEnv) -> dict[str, dict[str, Any]]:
@@ -143,7 +153,23 @@ def master_data(env: ServiceEnv) -> dict[str, dict[str, Any]]:
 @pytest.fixture
 def service(database_url: str, tmp_path: Path) -> Iterator[ServiceEnv]:
     """Monday 23 November 2026, 09:00 in Brescia (08:00 UTC), with the master data."""
-    env = open_service(tmp_path, database_url, dt.datetime(2026, 11, 23, 8, 0))
-    env.data = master_data(env)
+    now = dt.datetime(2026, 11, 23, 8, 0)
+
+    def build(url: str) -> dict[str, dict[str, Any]]:
+        with tempfile.TemporaryDirectory() as folder:
+            golden = open_service(Path(folder), url, now)
+            try:
+                return master_data(golden)
+            finally:
+                golden.officina.close()
+
+    copied = GOLDEN.provide(database_url, ("service master data", now,
+                                           tree_digest([BUILTIN_PACKS])), build)
+    if copied is None:
+        env = open_service(tmp_path, database_url, now)
+        env.data = master_data(env)
+    else:
+        env = attach_service(tmp_path, database_url, now)
+        env.data = copied.extra
     yield env
     env.officina.close()

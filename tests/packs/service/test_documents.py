@@ -28,6 +28,7 @@ from core.storage.migrate import migrate
 from tests.conftest import BACKENDS
 from tests.core.documents.conftest import png
 from tests.support.pg_server import PostgresServer
+from tests.support.users import FAST_HASHING
 
 TEMPLATES = Path(packs.__file__).parent / "service" / "templates"
 _spec = importlib.util.spec_from_file_location("service_templates",
@@ -215,7 +216,8 @@ def open_shop(backend: str, request: pytest.FixtureRequest,
         server: PostgresServer = request.getfixturevalue("postgres_server")
         url = server.create_database(f"service_documents_{folder.name.replace('-', '_')}")
     settings = Settings(instance=folder / "instance", database_url=url, packs=("service",),
-                        pack_paths=(BUILTIN_PACKS,), registry_check_interval=0)
+                        pack_paths=(BUILTIN_PACKS,), registry_check_interval=0,
+                        passwords=FAST_HASHING)
     officina = Officina.open(settings)
     try:
         migrate(officina.database, officina.registry.current().registry)
