@@ -88,8 +88,26 @@ class Schema:
                 if name.startswith("officina_")}
 
 
+# Schemas by the content hash of the registry they were built from. Tables are descriptions
+# (no engine, no state), nothing changes them once built, and the same registry is built into
+# tables again and again: by each instance and web worker, by every migration (twice), by
+# each test. Entities are all a schema depends on, and the content hash covers them.
+_SCHEMAS: dict[str, Schema] = {}
+_SCHEMAS_KEPT = 64
+
+
 def build_schema(registry: Registry) -> Schema:
-    """Every entity's table plus the engine's own, in one ``MetaData``."""
+    """Every entity's table plus the engine's own, in one ``MetaData`` (built once per
+    registry content)."""
+    cached = _SCHEMAS.get(registry.content_hash)
+    if cached is None:
+        if len(_SCHEMAS) >= _SCHEMAS_KEPT:
+            _SCHEMAS.clear()
+        cached = _SCHEMAS[registry.content_hash] = _build_schema(registry)
+    return cached
+
+
+def _build_schema(registry: Registry) -> Schema:
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     add_system_tables(metadata)
     tables: dict[str, sa.Table] = {}

@@ -112,8 +112,12 @@ class GoldenDatabases:
         name, template = make_url(url).database, make_url(golden).database
         with _admin_connection(url) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)))
+            # A file copy is the quickest for small databases (PostgreSQL 15 logs each block
+            # otherwise); older servers copy files anyway and know no STRATEGY.
+            strategy = sql.SQL(" STRATEGY FILE_COPY" if admin.info.server_version >= 150000
+                               else "")
+            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}{}").format(
+                sql.Identifier(name), sql.Identifier(template), strategy))
 
     def provide(self, url: str, key: Hashable, build: Callable[[str], T]) -> Copied[T] | None:
         """Make the empty database at ``url`` a copy of the golden state ``key``.
