@@ -17,8 +17,21 @@ db_option = click.option("--db", "database_url",
 
 
 def open_instance(instance: str | None, database_url: str | None) -> Officina:
-    """The instance named by the ``--instance`` and ``--db`` options."""
-    return Officina.open(load_settings(instance, database_url))
+    """The instance named by the ``--instance`` and ``--db`` options, closed with the command."""
+    return closed_after_command(Officina.open(load_settings(instance, database_url)))
+
+
+def closed_after_command(officina: Officina) -> Officina:
+    """``officina``, whose database connections are released when the running command ends.
+
+    A process exiting closes them anyway; a command invoked in-process (tests, through
+    ``CliRunner``) must not leave connections open, nor SQLite files or PostgreSQL databases
+    held, after it returns.
+    """
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(officina.close)
+    return officina
 
 
 def acting_user(officina: Officina, username: str | None) -> Actor:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from core.cli.common import acting_user, db_option, instance_option, open_instance
+from core.cli.common import (
+    acting_user,
+    closed_after_command,
+    db_option,
+    instance_option,
+    open_instance,
+)
 from core.cli.documents import documents as documents_group
+from core.cli.group import OfficinaGroup
 from core.cli.mail import mail as mail_group
 from core.cli.output import fail, parse_json_argument, print_json
 from core.config import CONFIG_FILE, MAIL_BACKENDS, load_settings, write_default_config
@@ -22,16 +26,15 @@ from core.metadata.loader import BUILTIN_PACKS, find_pack_dirs
 from core.metadata.registry import load_registry
 from core.officina import Officina
 from core.records.actor import ADMIN_ROLE, SYSTEM
-from core.records.errors import RecordError
 from core.records.reading import ListQuery
-from core.storage.migrate import MigrationRefused, migrate
+from core.storage.migrate import migrate
 from core.users import create_user, user_exists
 
 _open = open_instance
 _actor = acting_user
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OfficinaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="officina")
 def cli() -> None:
     """Officina: a configurable CRM driven by metadata packs."""
@@ -64,7 +67,7 @@ def init(instance: str | None, database_url: str | None, admin_user: str,
         click.echo(f"{settings.instance / CONFIG_FILE} exists: its [mail] table is left as it "
                    "is.")
     settings = load_settings(instance, database_url)
-    officina = Officina.open(settings)
+    officina = closed_after_command(Officina.open(settings))
     plan = migrate(officina.database, officina.registry.current().registry)
     click.echo(f"Instance {settings.instance}: {len(plan.safe)} schema change(s) applied.")
     with officina.database.write() as connection:
@@ -608,27 +611,5 @@ def run(instance: str | None, database_url: str | None, host: str, port: int,
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning every known error into a clear message."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        fail("Aborted.")
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except MetadataError as exc:
-        for diagnostic in exc.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        fail(f"{len(exc.diagnostics)} error(s) in the metadata.")
-    except MigrationRefused as exc:
-        fail(str(exc))
-    except RecordError as exc:
-        fail(exc.describe())
-    except (OperationalError, ProgrammingError) as exc:
-        fail(f"Database error: {exc.orig}. Is the database reachable and initialised "
-             "(officina init)?")
-    except Exception as exc:
-        if os.environ.get("OFFICINA_DEBUG"):
-            raise
-        fail(f"Internal error: {type(exc).__name__}: {exc} (set OFFICINA_DEBUG=1 for details)",
-             70)
+    """Entry point of the console script: ``cli`` in standalone mode (see ``OfficinaGroup``)."""
+    cli.main()
