@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import new_instance, officina
 from tests.support.packs import write_pack
-
-OFFICINA = str(Path(sys.executable).parent / "officina")
-
-
-def officina(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
-             check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([OFFICINA, *args], capture_output=True, text=True, input=stdin,
-                            env={**os.environ, **(env or {})}, timeout=120)
-    assert "Traceback" not in result.stderr, result.stderr
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
-def new_instance(tmp_path: Path, packs_dir: Path, pack: str) -> dict[str, str]:
-    """An initialised instance running ``pack``; the environment that reaches it."""
-    folder = tmp_path / "instance"
-    folder.mkdir()
-    (folder / "officina.toml").write_text(f'packs = ["{pack}"]\n')
-    env = {"OFFICINA_INSTANCE": str(folder), "OFFICINA_PACK_PATHS": str(packs_dir)}
-    officina("init", "--admin-password", "s3cret-Admin", env=env)
-    return env
 
 
 @pytest.fixture

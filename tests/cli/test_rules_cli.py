@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import new_instance, officina
+from tests.support.cli import new_instance, officina
 
 
 @pytest.fixture

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from stdnum.it import codicefiscale, iva
@@ -17,17 +13,15 @@ from core.officina import Officina
 from core.records.actor import SYSTEM
 from core.records.reading import ListQuery
 from core.users import actor_for, usernames, verify_password
+from tests.support.cli import officina as run_officina
 
-OFFICINA = str(Path(sys.executable).parent / "officina")
 CALL_STATES = ["new", "planned", "in_progress", "resolved_by_phone", "resolved", "closed",
                "invoiced"]
 
 
 def officina(*args: str, env: dict[str, str]) -> str:
-    result = subprocess.run([OFFICINA, *args], capture_output=True, text=True,
-                            env={**os.environ, **env}, timeout=1800)
-    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    return result.stdout
+    """What ``officina ARGS`` printed; it must succeed without a traceback."""
+    return run_officina(*args, env=env).stdout
 
 
 @pytest.fixture(scope="module")
