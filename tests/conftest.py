@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.metadata.loader import BUILTIN_PACKS
+from core.officina import Officina
 from core.records.service import RecordsService
 from core.storage.database import Database
 from core.storage.migrate import migrate
@@ -19,8 +20,15 @@ from tests.support.golden import GOLDEN, tree_digest
 from tests.support.pg_server import PostgresServer, start_postgres
 
 FIXTURE_PACKS = Path(__file__).parent / "fixtures" / "packs"
+FAILURE_SHOTS = Path(__file__).parents[1] / "test-output" / "screenshots" / "failures"
 BACKENDS = ["sqlite", "postgresql"]
 _database_numbers = count(1)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remove the failure screenshots of an earlier run (once, in the main process)."""
+    if not hasattr(session.config, "workerinput"):
+        shutil.rmtree(FAILURE_SHOTS, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -74,18 +82,28 @@ def _migrate_for(packs: list[str], search: list[Path]) -> Callable[[str], None]:
     return build
 
 
-def open_env(url: str, packs: list[str], search: list[Path]) -> Env:
-    """Migrate ``url`` for ``packs`` and return the service over it.
+def copy_migrated(url: str, packs: Sequence[str], paths: Sequence[Path]) -> bool:
+    """Make the fresh database at ``url`` a copy of one migrated once per test process for
+    the same packs (see ``tests.support.golden``); False, changing nothing, when the
+    database is already in use."""
+    return GOLDEN.provide(url, ("migrated", tuple(packs), tree_digest(paths)),
+                          _migrate_for(list(packs), list(paths))) is not None
 
-    A fresh database becomes a copy of one migrated once per test process for the same packs
-    (see ``tests.support.golden``); a database already in use is migrated in place.
-    """
+
+def migrate_instance(officina: Officina) -> None:
+    """Migrate an instance's database for its packs (a golden copy when it is fresh)."""
+    settings = officina.settings
+    if not copy_migrated(settings.database_url, settings.packs, settings.pack_paths):
+        migrate(officina.database, officina.registry.current().registry)
+
+
+def open_env(url: str, packs: list[str], search: list[Path]) -> Env:
+    """Migrate ``url`` for ``packs`` and return the service over it."""
     paths = [*search, BUILTIN_PACKS]
-    copied = GOLDEN.provide(url, ("migrated", tuple(packs), tree_digest(paths)),
-                            _migrate_for(packs, paths))
+    copied = copy_migrated(url, packs, paths)
     database = Database(url)
     store = RegistryStore(database, packs, paths, check_interval=0)
-    if copied is None:
+    if not copied:
         migrate(database, store.current().registry)
     return Env(database, store, RecordsService(database, store))
 

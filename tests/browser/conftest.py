@@ -101,8 +101,7 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, for the whole session (old failure shots removed)."""
-    shutil.rmtree(SCREENSHOTS / "failures", ignore_errors=True)
+    """Debian's Chromium, headless, for the whole session (one per test process)."""
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: the browser tests need Debian's "
                     "'chromium' package, which `make test` installs (or set "

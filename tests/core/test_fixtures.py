@@ -19,8 +19,8 @@ from core.officina import Officina
 from core.records.actor import SYSTEM
 from core.records.errors import RecordError
 from core.records.reading import ListQuery
-from core.storage.migrate import migrate
 from core.users import actor_for, create_user, verify_password
+from tests.conftest import migrate_instance
 from tests.support.packs import write_pack
 from tests.support.users import FAST_HASHING
 
@@ -34,7 +34,7 @@ def officina(database_url: str, tmp_path: Path, packs_dir: Path) -> Iterator[Off
                         packs=("fixturesteps",), pack_paths=(packs_dir, BUILTIN_PACKS),
                         registry_check_interval=0, passwords=FAST_HASHING)
     instance = Officina.open(settings)
-    migrate(instance.database, instance.registry.current().registry)
+    migrate_instance(instance)
     yield instance
     instance.close()
 

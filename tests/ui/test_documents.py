@@ -17,9 +17,9 @@ from core.config import Settings
 from core.metadata.loader import BUILTIN_PACKS
 from core.officina import Officina
 from core.records.actor import SYSTEM
-from core.storage.migrate import migrate
 from core.ui.app import create_app
 from core.users import create_user
+from tests.conftest import migrate_instance
 from tests.support.users import FAST_HASHING
 from tests.ui.conftest import sign_in
 
@@ -49,7 +49,7 @@ def open_docshop(instance: Path, database_url: str, packs_dir: Path) -> Officina
     """The docshop instance, migrated, with users tina (technician, Italian), gus (no role
     on the pack's entities) and anna (administrator)."""
     officina = Officina.open(docshop_settings(instance, database_url, packs_dir))
-    migrate(officina.database, officina.registry.current().registry)
+    migrate_instance(officina)
     with officina.database.write() as connection:
         create_user(connection, "tina", PASSWORDS["tina"], roles=("technician",),
                     language="it", hashing=FAST_HASHING)

@@ -47,7 +47,8 @@ def test_gunicorn_workers_share_sessions_and_the_database(
     officina("migrate", env=env)
     port = _free_port()
     server = subprocess.Popen(
-        [GUNICORN, "--workers", "3", "--bind", f"127.0.0.1:{port}", "core.ui.wsgi:app"],
+        [GUNICORN, "--workers", "3", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+         "core.ui.wsgi:app"],
         env={**__import__("os").environ, **env}, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"

@@ -15,7 +15,7 @@ from core.config import Settings
 from core.metadata.loader import BUILTIN_PACKS
 from core.officina import Officina
 from core.records.actor import SYSTEM, Actor
-from core.storage.migrate import migrate
+from tests.conftest import migrate_instance
 from tests.support.users import FAST_HASHING
 
 FIXTURE_PACKS = Path(__file__).resolve().parents[2] / "fixtures" / "packs"
@@ -45,7 +45,7 @@ def officina(database_url: str, tmp_path: Path) -> Iterator[Officina]:
                         packs=("docshop",), pack_paths=(FIXTURE_PACKS, BUILTIN_PACKS),
                         registry_check_interval=0, passwords=FAST_HASHING)
     instance = Officina.open(settings)
-    migrate(instance.database, instance.registry.current().registry)
+    migrate_instance(instance)
     yield instance
     instance.close()
 

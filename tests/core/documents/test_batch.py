@@ -18,8 +18,8 @@ from core.records.actor import SYSTEM
 from core.records.errors import NotFound
 from core.rules.document_jobs import document_job_payload
 from core.rules.worker import Worker, WorkerOptions
-from core.storage.migrate import migrate
 from core.users import actor_for, create_user
+from tests.conftest import migrate_instance
 from tests.support.users import FAST_HASHING
 from tests.ui.test_documents import pdf_text
 
@@ -39,7 +39,7 @@ def shop(database_url: str, packs_dir: Path, tmp_path: Path):
     officina = Officina.open(Settings(instance=tmp_path, database_url=database_url,
                                       packs=("docshop",), pack_paths=(packs_dir, BUILTIN_PACKS),
                                       registry_check_interval=0, passwords=FAST_HASHING))
-    migrate(officina.database, officina.registry.current().registry)
+    migrate_instance(officina)
     yield officina
     officina.close()
 

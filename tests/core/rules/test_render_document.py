@@ -18,7 +18,7 @@ from core.metadata.loader import BUILTIN_PACKS
 from core.officina import Officina
 from core.records.actor import SYSTEM
 from core.rules.worker import Worker, WorkerOptions
-from core.storage.migrate import migrate
+from tests.conftest import migrate_instance
 from tests.core.rules.test_worker import mail_settings, smtp
 from tests.support.users import FAST_HASHING
 from tests.ui.test_documents import pdf_text, seed
@@ -71,7 +71,7 @@ def shop(database_url: str, packs_dir: Path, tmp_path: Path):
     officina = Officina.open(Settings(instance=tmp_path, database_url=database_url,
                                       packs=("docshop",), pack_paths=(packs_dir, BUILTIN_PACKS),
                                       registry_check_interval=0, passwords=FAST_HASHING))
-    migrate(officina.database, officina.registry.current().registry)
+    migrate_instance(officina)
     yield officina
     officina.close()
 
