@@ -106,6 +106,9 @@ def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS,
             "# [web]\n# secure_cookies = true   # behind HTTPS\n"
             "# max_upload_mb = 20\n# session_hours = 12\n"
             "# base_url = \"https://officina.example.com\"   # for links in mails\n"
+            "\n# The cost of new argon2id password hashes (argon2's defaults; stored hashes keep\n"
+            "# the cost they were made with):\n"
+            "# [passwords]\n# time_cost = 3\n# memory_cost = 65536   # KiB\n# parallelism = 4\n"
             "\n# Sign-in through a directory (LDAP); see README:\n"
             "# [ldap]\n# urls = [\"ldap://ldap.example.com\"]\n"
             "# base_dn = \"dc=example,dc=com\"\n")
