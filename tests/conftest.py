@@ -25,6 +25,11 @@ BACKENDS = ["sqlite", "postgresql"]
 _database_numbers = count(1)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the modules marked ``long`` first (in parallel runs, while the rest is shared)."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Remove the failure screenshots of an earlier run (once, in the main process)."""
     if not hasattr(session.config, "workerinput"):

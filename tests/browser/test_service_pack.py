@@ -27,6 +27,8 @@ from tests.browser.service_server import ROME, ServiceServer, start_service_serv
 from tests.browser.test_records import choose
 from tests.support.web_server import WebServer
 
+pytestmark = pytest.mark.long  # the whole story, from the call to billing, in Chromium
+
 SUBJECT = "Il refrigeratore va in blocco"
 
 

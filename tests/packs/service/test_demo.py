@@ -15,6 +15,8 @@ from core.records.reading import ListQuery
 from core.users import actor_for, usernames, verify_password
 from tests.support.cli import officina as run_officina
 
+pytestmark = pytest.mark.long  # the demo company is loaded once, for a minute or two
+
 CALL_STATES = ["new", "planned", "in_progress", "resolved_by_phone", "resolved", "closed",
                "invoiced"]
 
