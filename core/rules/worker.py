@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from croniter import croniter
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from core.records.actor import ADMIN_ROLE, Actor
 from core.rules.actions import load_calendar
@@ -52,6 +53,10 @@ class WorkerOptions:
     max_attempts: int = 8
     backoff: dt.timedelta = dt.timedelta(seconds=30)
     max_backoff: dt.timedelta = dt.timedelta(hours=1)
+    # While the database is unreachable: the first wait before trying again, doubled up to
+    # the longest.
+    outage_retry: dt.timedelta = dt.timedelta(seconds=1)
+    max_outage_retry: dt.timedelta = dt.timedelta(minutes=1)
 
 
 @dataclass
@@ -307,13 +312,62 @@ class Worker:
         """Work until ``should_stop`` says so, sleeping ``poll`` seconds when idle.
 
         Each pass that did or tried something logs one line (a warning when anything failed),
-        so a backlog of failing mail costs a line per batch, not one per message.
+        so a backlog of failing mail costs a line per batch, not one per message. When the
+        database cannot be reached the worker says so once, drops its dead connections and
+        tries again after ``outage_retry``, doubling the wait up to ``max_outage_retry``;
+        once it answers again the worker says so and carries on where it was.
         """
+        outage: _Outage | None = None
         while not should_stop():
-            report = self.run_once()
+            try:
+                report = self.run_once()
+            except (OperationalError, InterfaceError) as exc:  # the database went away
+                outage = outage or _Outage(self.options, time.monotonic())
+                outage.failed(exc)
+                self.database.dispose()  # its pooled connections are dead: open new ones
+                _sleep(outage.next_wait(), should_stop)
+                continue
+            if outage is not None:
+                log.warning("database reachable again after %.0f s; working", outage.lasted())
+                outage = None
             if report.errors:
                 log.warning("%s", report.summary())
             elif not report.idle:
                 log.info("%s", report.summary())
             if report.idle:
-                time.sleep(poll)
+                _sleep(poll, should_stop)
+
+
+@dataclass
+class _Outage:
+    """The database unreachable since ``since``: one warning, then waits that double."""
+
+    options: WorkerOptions
+    since: float
+    wait: float = 0.0
+
+    def failed(self, exc: Exception) -> None:
+        if not self.wait:
+            log.warning("database unreachable (%s); trying again every %g s at most",
+                        _first_line(exc), self.options.max_outage_retry.total_seconds())
+
+    def next_wait(self) -> float:
+        first = self.options.outage_retry.total_seconds()
+        self.wait = min(self.wait * 2 if self.wait else first,
+                        self.options.max_outage_retry.total_seconds())
+        return self.wait
+
+    def lasted(self) -> float:
+        return time.monotonic() - self.since
+
+
+def _first_line(exc: Exception) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0]
+
+
+def _sleep(seconds: float, should_stop: Callable[[], bool]) -> None:
+    """Sleep ``seconds``, waking every tenth of a second to see whether to stop."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0 and not should_stop():
+        time.sleep(min(left, 0.1))

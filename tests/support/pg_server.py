@@ -62,9 +62,18 @@ class PostgresServer:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url(name)
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the server at once (as a crash would), keeping its data for ``resume``."""
         self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.directory / "data"), "-m",
                   "immediate", "stop", check=False)
+
+    def resume(self) -> None:
+        """Start a halted server again, on the same port with the same data."""
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.directory / "data"), "-l",
+                  str(self.directory / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
