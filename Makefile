@@ -55,7 +55,7 @@ lock: install
 		pyproject.toml requirements/build.in -c $(LOCK_TEST) -o $(LOCK_APP)
 
 run: install-run
-	$(BIN)/officina init --instance $(INSTANCE) --mail-backend file
+	$(BIN)/officina init --instance $(INSTANCE) --mail-backend file --base-url http://$(HOST):$(PORT)
 	$(BIN)/officina migrate --instance $(INSTANCE)
 	$(BIN)/officina demo --instance $(INSTANCE)
 	trap 'kill 0' EXIT INT TERM; \

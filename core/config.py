@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
@@ -82,12 +83,26 @@ def _mail_section(backend: str) -> str:
     return "\n# Outgoing mail, sent by `officina worker`:\n# [mail]\n" + smtp
 
 
+def _web_section(base_url: str | None) -> str:
+    """The ``[web]`` part of a new officina.toml, with ``base_url`` set when given."""
+    settings = ("# secure_cookies = true   # behind HTTPS\n"
+                "# max_upload_mb = 20\n# session_hours = 12\n")
+    if base_url:
+        return ("\n# The web application (`officina run`, or gunicorn: see README); mailed\n"
+                "# links (password resets) use base_url, never the address a request came to:\n"
+                f"[web]\nbase_url = {json.dumps(base_url)}\n" + settings)
+    return ("\n# The web application (`officina run`, or gunicorn: see README):\n# [web]\n"
+            + settings + "# base_url = \"https://officina.example.com\"   # needed for links "
+            "in mails\n")
+
+
 def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS,
-                         mail_backend: str = "smtp") -> Path:
+                         mail_backend: str = "smtp", base_url: str | None = None) -> Path:
     """Create officina.toml with the defaults spelled out, unless one exists.
 
     ``mail_backend`` ``file`` writes a ``[mail]`` table that keeps mail in the instance;
-    ``smtp`` leaves a commented SMTP example to fill in.
+    ``smtp`` leaves a commented SMTP example to fill in. ``base_url`` sets the address
+    mailed links point to.
     """
     if mail_backend not in MAIL_BACKENDS:
         raise ValueError(f"mail backend must be one of {', '.join(MAIL_BACKENDS)}, "
@@ -101,11 +116,7 @@ def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS,
             f"packs = [{listed}]\n"
             "# pack_paths = [\"../my-packs\"]   # folders holding more packs\n"
             "count_limit = 10000  # list totals past this are shown as \"10000+\"\n"
-            + _mail_section(mail_backend) +
-            "\n# The web application (`officina run`, or gunicorn: see README):\n"
-            "# [web]\n# secure_cookies = true   # behind HTTPS\n"
-            "# max_upload_mb = 20\n# session_hours = 12\n"
-            "# base_url = \"https://officina.example.com\"   # for links in mails\n"
+            + _mail_section(mail_backend) + _web_section(base_url) +
             "\n# The cost of new argon2id password hashes (argon2's defaults; stored hashes keep\n"
             "# the cost they were made with):\n"
             "# [passwords]\n# time_cost = 3\n# memory_cost = 65536   # KiB\n# parallelism = 4\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -56,16 +57,22 @@ cli.add_command(mail_group)
               help="For a new officina.toml: 'file' writes [mail] backend = \"file\", which "
                    "keeps mail in the instance (officina mail list); 'smtp' leaves an SMTP "
                    "example to fill in.")
+@click.option("--base-url", default=None,
+              help="For a new officina.toml: the address users reach the instance at "
+                   "([web] base_url), which mailed links such as password resets use.")
 def init(instance: str | None, database_url: str | None, admin_user: str,
-         admin_password: str | None, mail_backend: str) -> None:
+         admin_password: str | None, mail_backend: str, base_url: str | None) -> None:
     """Create the instance folder and database, and the first administrator."""
     settings = load_settings(instance, database_url)
     settings.instance.mkdir(parents=True, exist_ok=True)
     existed = (settings.instance / CONFIG_FILE).exists()
-    write_default_config(settings.instance, mail_backend=mail_backend)
-    if existed and mail_backend != "smtp":
-        click.echo(f"{settings.instance / CONFIG_FILE} exists: its [mail] table is left as it "
-                   "is.")
+    if base_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", base_url):
+        fail(f"--base-url {base_url!r} is not an http(s) address such as "
+             "https://officina.example.com")
+    write_default_config(settings.instance, mail_backend=mail_backend, base_url=base_url)
+    if existed and (mail_backend != "smtp" or base_url):
+        click.echo(f"{settings.instance / CONFIG_FILE} exists: its [mail] and [web] tables are "
+                   "left as they are.")
     settings = load_settings(instance, database_url)
     officina = closed_after_command(Officina.open(settings))
     plan = migrate(officina.database, officina.registry.current().registry)

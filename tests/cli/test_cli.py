@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,17 @@ def test_init_generates_a_password_when_none_is_given(tmp_path: Path) -> None:
     out = officina("init", env={**env, "OFFICINA_ADMIN_PASSWORD": ""}).stdout
     assert "Administrator 'admin' created. Password: " in out
     assert "already exists" in officina("init", env=env).stdout
+
+
+def test_init_sets_the_base_url_mailed_links_use(tmp_path: Path) -> None:
+    folder = tmp_path / "fresh"
+    env = {"OFFICINA_INSTANCE": str(folder), "OFFICINA_ADMIN_PASSWORD": "s3cret-Admin"}
+    refused = officina("init", "--base-url", "crm.example.com", env=env, check=False)
+    assert refused.returncode == 1 and not folder.joinpath("officina.toml").exists()
+    assert "--base-url 'crm.example.com' is not an http(s) address" in refused.stderr
+    officina("init", "--base-url", "https://crm.example.com/officina", env=env)
+    with (folder / "officina.toml").open("rb") as handle:
+        assert tomllib.load(handle)["web"] == {"base_url": "https://crm.example.com/officina"}
 
 
 def test_migrate_refuses_destructive_changes_until_confirmed(instance: dict[str, str],

@@ -57,7 +57,8 @@ def test_init_with_the_file_backend_writes_it_into_the_new_settings(tmp_path: Pa
     assert listed.exit_code == 0 and listed.stdout == f"No stored mail in {folder / 'mail'}.\n"
     again = officina("init", "--admin-password", "s3cret-Admin", "--mail-backend", "file",
                      instance=folder)
-    assert "officina.toml exists: its [mail] table is left as it is." in again.stdout
+    assert "officina.toml exists: its [mail] and [web] tables are left as they are." in (
+        again.stdout)
 
 
 def test_the_worker_command_stores_queued_mail_where_mail_list_finds_it(

@@ -146,6 +146,31 @@ def test_no_reset_without_mail_settings(client: FlaskClient) -> None:
     assert "/password/forgot" not in client.get("/login").get_data(as_text=True)
 
 
+def test_no_reset_without_a_base_url_to_link_to(app: Flask, smtp) -> None:  # noqa: F811
+    controller, _inbox = smtp
+    settings = replace(app.extensions["officina"].settings, mail={
+        "host": "127.0.0.1", "port": controller.port, "sender": "officina@example.com"})
+    client = create_app(settings, {"TESTING": True}).test_client()
+    assert client.get("/password/forgot").status_code == 404
+    assert "/password/forgot" not in client.get("/login").get_data(as_text=True)
+
+
+def test_reset_links_point_to_the_base_url_whatever_host_the_request_names(
+        mail_app: Flask, smtp) -> None:  # noqa: F811
+    _controller, inbox = smtp
+    browser = mail_app.test_client()
+    page = browser.get("/password/forgot", base_url="http://attacker.example")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert token
+    response = browser.post("/password/forgot", base_url="http://attacker.example",
+                            data={"login": "carla", "csrf_token": token.group(1)})
+    assert response.status_code == 200
+    assert deliver(mail_app) == 1
+    [message] = received(inbox)
+    assert reset_token(message)  # on https://crm.example.com
+    assert "attacker.example" not in message.get_content()
+
+
 def test_the_sign_in_page_links_to_the_reset_form(mail_app: Flask) -> None:
     page = mail_app.test_client().get("/login").get_data(as_text=True)
     assert 'href="/password/forgot"' in page

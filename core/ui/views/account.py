@@ -43,18 +43,27 @@ def _policy() -> dict[str, int]:
     return {"min_length": MIN_LENGTH}
 
 
+def _base_url() -> str:
+    """The instance's own address (``[web] base_url``): the only one mailed links use."""
+    return str((officina().settings.web or {}).get("base_url") or "").rstrip("/")
+
+
 def mail_configured() -> bool:
-    """Whether this instance can send mail (then "forgot your password?" is offered)."""
-    return bool(officina().settings.mail)
+    """Whether this instance can mail links: mail settings and ``[web] base_url`` are both
+    set (then "forgot your password?" is offered)."""
+    return bool(officina().settings.mail) and bool(_base_url())
 
 
 def reset_link(token: str) -> str:
-    """The absolute address of the reset page for ``token``."""
-    path = url_for("account.reset_password", token=token)
-    base = str((officina().settings.web or {}).get("base_url") or "").rstrip("/")
-    if base:
-        return f"{base}{path}"
-    return url_for("account.reset_password", token=token, _external=True)
+    """The absolute address of the reset page for ``token``, on the configured base URL.
+
+    Never the address the request came to: its Host header is the sender's to choose, and a
+    reset link to another host would hand that host the token.
+    """
+    base = _base_url()
+    if not base:
+        raise RuntimeError("reset links need [web] base_url (check mail_configured first)")
+    return f"{base}{url_for('account.reset_password', token=token)}"
 
 
 def _translated(errors: dict[str, list[str]] | None) -> Errors:
