@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
+from tests.ui.conftest import csrf_token
+
 
 def basic(username: str, password: str) -> dict[str, str]:
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
@@ -50,3 +52,28 @@ def test_api_reports_bad_queries_as_errors_not_crashes(client: FlaskClient) -> N
 
 def test_health_reports_the_registry(client: FlaskClient) -> None:
     assert client.get("/health").json == {"status": "ok", "registry_version": 0, "entities": 6}
+
+
+def test_wrong_api_passwords_count_toward_the_sign_in_lock(client: FlaskClient) -> None:
+    for _ in range(5):
+        assert client.get("/api/customer", headers=basic("carla", "wrong")).status_code == 401
+    locked = client.get("/api/customer", headers=basic("carla", "Carla-pw-1"))
+    assert locked.status_code == 429 and locked.json["error"] == "throttled"
+    assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
+    assert "Too many failed login attempts" in locked.json["message"]
+    page = client.post("/login", data={"username": "carla", "password": "Carla-pw-1",
+                                       "csrf_token": csrf_token(client)})
+    assert page.status_code == 429  # the same lock on the sign-in page
+
+
+def test_a_user_locked_out_of_the_sign_in_page_cannot_read_through_the_api(
+        client: FlaskClient) -> None:
+    for _ in range(5):
+        client.post("/login", data={"username": "ivo", "password": "wrong",
+                                    "csrf_token": csrf_token(client)})
+    elsewhere = {"REMOTE_ADDR": "192.0.2.7"}  # another address: only ivo's own lock applies
+    refused = client.get("/api/customer", headers=basic("ivo", "Ivo-pw-1"),
+                         environ_base=elsewhere)
+    assert refused.status_code == 429 and refused.json["error"] == "throttled"
+    assert client.get("/api/customer", headers=basic("carla", "Carla-pw-1"),
+                      environ_base=elsewhere).status_code == 200

@@ -7,12 +7,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from core.auth.errors import LoginThrottled
+from core.auth.throttle import check_throttle, record_attempt
 from core.cli.output import json_default
 from core.records.actor import Actor
 from core.records.errors import NotFound, PermissionDenied, QueryError, RecordError
 from core.records.reading import ListQuery
 from core.ui.access import API, access
-from core.ui.context import officina
+from core.ui.context import officina, translator
 from core.users import verify_password
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -25,18 +27,35 @@ def _json(value: Any, status: int = 200) -> Response:
 
 
 def _authenticated() -> Actor | None:
+    """The user of the request's HTTP Basic credentials, under the sign-in page's throttle.
+
+    A locked-out user or address gets ``LoginThrottled`` (429) even with the right password,
+    and each wrong password counts toward the same lock as a failed sign-in on the page.
+    """
     auth = request.authorization
     if auth is None or not auth.username:
         return None
     with officina().database.read() as connection:
-        return verify_password(connection, auth.username, auth.password or "",
-                               officina().settings.passwords)
+        check_throttle(connection, auth.username, request.remote_addr)
+        actor = verify_password(connection, auth.username, auth.password or "",
+                                officina().settings.passwords)
+    if actor is None:  # only failures are written: a right password costs no write
+        with officina().database.write() as connection:
+            record_attempt(connection, auth.username, request.remote_addr, success=False)
+    return actor
 
 
 def _challenge() -> Response:
     response = jsonify(error="authentication", message="Sign in with your Officina user.")
     response.status_code = 401
     response.headers["WWW-Authenticate"] = 'Basic realm="Officina"'
+    return response
+
+
+@api.errorhandler(LoginThrottled)
+def _throttled(exc: LoginThrottled) -> Response:
+    response = _json({"error": exc.code, "message": exc.translate(translator())}, 429)
+    response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
