@@ -59,8 +59,11 @@ def _apply_overlays(drafts: dict[str, EntityDraft],
 
 
 def _content_hash(packs: Sequence[PackSource], drafts: dict[str, EntityDraft]) -> str:
+    """A digest of what the registry is built from: the manifests and each entity's merged
+    data with the pack that defines it (its table is named after that pack)."""
     payload = {"packs": [p.manifest.data for p in packs],
-               "entities": {name: d.data for name, d in sorted(drafts.items())}}
+               "entities": {name: [d.pack, sorted(d.custom_fields), d.data]
+                            for name, d in sorted(drafts.items())}}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
