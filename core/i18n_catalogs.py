@@ -43,11 +43,16 @@ def message_key(catalog: Catalog) -> tuple[Hashable, ...]:
             continue  # the header entry
         entries.append((
             _text(message.id), message.context or "", _text(message.string),
-            tuple(sorted(message.flags)), tuple(message.auto_comments),
-            tuple(message.user_comments), tuple(sorted(message.locations)),
+            tuple(sorted(message.flags)), _words(message.auto_comments),
+            _words(message.user_comments), tuple(sorted(message.locations)),
             _text(message.previous_id)))
     return (str(catalog.locale or ""), catalog.plural_forms if catalog.locale else "",
             tuple(sorted(entries, key=repr)))
+
+
+def _words(comments: list[str]) -> tuple[str, ...]:
+    """Comments as their words: a file wraps long comments into several, which is no change."""
+    return tuple(" ".join(comments).split())
 
 
 def _text(value: object) -> object:

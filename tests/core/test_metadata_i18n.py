@@ -288,15 +288,38 @@ def test_refreshing_unchanged_catalogs_leaves_headers_of_another_babel_alone(
     assert {path: path.read_bytes() for path in catalogs} == before
     entity = pack / "entities" / "product.yaml"
     entity.write_text(entity.read_text().replace(
-        "fields:\n", "fields:\n  colour: {type: select, options: [matt]}\n"))
+        "fields:\n", "fields:\n  colour: {type: select, options: [matt]}\n"
+        "  delivery_preference_for_the_customer_site_when_nobody_is_there: {type: select,"
+        " options: [leave_the_parcel_with_the_neighbour_on_the_ground_floor]}\n"))
     assert main([str(pack)]) == 1  # now the messages changed, so the files are written
     for path in catalogs:
         assert 'msgid "Matt"' in path.read_text()
         assert "Generated-By: Babel 1.0" not in path.read_text()
     assert "Colore" in path_messages(catalogs[0]).values()  # translations kept
+    # Comments longer than a line are wrapped in the file, which is not a change either.
+    assert any(len(line) > 100 for message in read_catalog(catalogs[1])
+               for line in [" ".join(message.auto_comments)])
+    translate_all(catalogs[0])
+    for path in catalogs:  # the new labels translated, the headers of another Babel again
+        path.write_text(re.sub(r"Generated-By: Babel [^\\]+", "Generated-By: Babel 1.0",
+                               path.read_text()))
+    before = {path: path.read_bytes() for path in catalogs}
+    assert main([str(pack)]) == 0
+    assert {path: path.read_bytes() for path in catalogs} == before
 
 
 def path_messages(path: Path) -> dict[str, str]:
     catalog = read_catalog(path)
     assert catalog is not None
     return {str(m.id): str(m.string) for m in catalog if m.id}
+
+
+def translate_all(path: Path) -> None:
+    """Give every untranslated message of a catalog a translation, as a translator would."""
+    catalog = read_catalog(path)
+    assert catalog is not None
+    for message in catalog:
+        if message.id and not message.string:
+            message.string = f"IT {message.id}"
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=100, sort_output=True)
