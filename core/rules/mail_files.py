@@ -12,7 +12,6 @@ hex) is the message's id; names sort by time.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import os
 import re
 import secrets
@@ -25,13 +24,13 @@ from email.policy import default as default_policy
 from io import BytesIO
 from pathlib import Path
 
+from core.atomic_files import publish
 from core.config import Settings
 from core.rules.mail import MailError, MailSettings, RenderedMail, build_message
 
 SUFFIX = ".eml"
 STAMP = "%Y%m%d-%H%M%S-%f"
-MAIL_ID = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$")
-NO_HARD_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV)
+MAIL_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9]{6}-[0-9a-f]{8}")
 # Headers that describe the MIME structure: shown as the text and attachments instead.
 STRUCTURE_HEADERS = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
 
@@ -97,31 +96,19 @@ def new_mail_id(now: dt.datetime | None = None) -> str:
     return f"{moment.strftime(STAMP)}-{secrets.token_hex(4)}"
 
 
-def _publish(temporary: Path, final: Path) -> None:
-    """Give ``temporary`` its final name, atomically, never replacing an existing file."""
-    try:
-        os.link(temporary, final)
-    except OSError as exc:
-        if exc.errno not in NO_HARD_LINKS:
-            raise
-        if final.exists():  # a filesystem without hard links: rename (ids are random)
-            raise FileExistsError(errno.EEXIST, "exists", str(final)) from exc
-        os.replace(temporary, final)
-        return
-    temporary.unlink()
-
-
 def write_message(folder: Path, message: EmailMessage,
                   clock: Callable[[], dt.datetime] | None = None) -> str:
     """Store ``message`` in ``folder`` (created if missing) and return its id."""
     data = message_bytes(message)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         while True:
             mail_id = new_mail_id(clock() if clock else None)
             temporary = folder / f".{mail_id}.tmp"
             try:
-                handle = temporary.open("xb")
+                # Private: messages carry password-reset links.
+                handle = os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                           0o600), "wb")
             except FileExistsError:
                 continue  # the same microsecond and the same random digits: draw again
             try:
@@ -129,7 +116,7 @@ def write_message(folder: Path, message: EmailMessage,
                     handle.write(data)
                     handle.flush()
                     os.fsync(handle.fileno())
-                _publish(temporary, folder / f"{mail_id}{SUFFIX}")
+                publish(temporary, folder / f"{mail_id}{SUFFIX}")
                 return mail_id
             except FileExistsError:
                 continue
@@ -157,11 +144,11 @@ def mail_ids(folder: Path) -> list[str]:
         return []
     ids = (path.name[:-len(SUFFIX)] for path in folder.iterdir()
            if path.name.endswith(SUFFIX))
-    return sorted((i for i in ids if MAIL_ID.match(i)), reverse=True)
+    return sorted((i for i in ids if MAIL_ID.fullmatch(i)), reverse=True)
 
 
 def _path(folder: Path, mail_id: str) -> Path:
-    if not MAIL_ID.match(mail_id):
+    if not MAIL_ID.fullmatch(mail_id):
         raise MailNotFound(mail_id)
     path = folder / f"{mail_id}{SUFFIX}"
     if not path.is_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
+from core.atomic_files import publish
 from core.auth.sessions import SESSION_KEY, stamp_matches
 from core.config import Settings
 from core.i18n import SUPPORTED_LANGUAGES
@@ -43,12 +45,8 @@ def secret_key(settings: Settings) -> str:
         with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
                        "w") as handle:
             handle.write(secrets.token_urlsafe(48))
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process was first: use its key
-        finally:
-            temporary.unlink()
+        with contextlib.suppress(FileExistsError):  # another process was first: use its key
+            publish(temporary, path)
     return path.read_text().strip()
 
 

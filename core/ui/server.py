@@ -59,6 +59,10 @@ class OfficinaServer(BaseApplication):
         self.cfg.set("workers", self.options.workers)
         self.cfg.set("preload_app", False)  # each worker creates its app: see the docstring
         self.cfg.set("accesslog", "-")
+        # A worker's first PDF starts LibreOffice (up to a minute on a busy host, see
+        # core/documents/pdf.py) before converting (up to another): gunicorn's 30 s default
+        # would kill the worker in the middle of that request.
+        self.cfg.set("timeout", 180)
         self.cfg.set("proc_name", "officina")
         if "control_socket_disable" in self.cfg.settings:  # gunicorn 25.1 and later
             # Its control socket has one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn), which

@@ -147,3 +147,5 @@ def test_the_list_is_paged(mail_app: Flask, monkeypatch) -> None:
     assert 'href="/admin/mail?page=1" rel="prev"' in second_page
     assert 'href="/admin/mail?page=3" rel="next"' in second_page
     assert re.findall(r'<tr id="mail-([^"]+)">', page(anna, "/admin/mail?page=9")) == [ids[0]]
+    for odd in ("%C2%B2", "-1", "1e9", "99999999999999999999"):  # "²" is a digit to Python
+        assert re.findall(r'<tr id="mail-([^"]+)">', page(anna, f"/admin/mail?page={odd}"))

@@ -9,6 +9,7 @@ message as an .eml file). Every view is ``@access(ADMIN)``: other users get 403.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def _stored_folder() -> Path:
 
 def _page_number() -> int:
     value = request.args.get("page", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) and int(value) > 0 else 1
 
 
 @admin_mail.get("")

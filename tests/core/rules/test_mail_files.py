@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email
+import errno
+import os
 import re
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -128,6 +130,26 @@ def test_two_messages_get_two_files_named_in_time_order(settings: MailSettings) 
     assert sorted(p.name for p in folder.iterdir()) == [f"{first}.eml", f"{second}.eml"]
     assert first < second  # names sort by time
     assert mail_ids(folder) == [second, first]  # newest first
+
+
+def test_stored_mail_is_readable_by_the_instance_only(settings: MailSettings) -> None:
+    mail_id = store_mail(settings, "a@example.com", RenderedMail("Reset", "a reset link"))
+    folder = Path(settings.folder)
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert (folder / f"{mail_id}.eml").stat().st_mode & 0o777 == 0o600
+
+
+def test_without_hard_links_a_message_is_renamed_into_place(settings: MailSettings,
+                                                            monkeypatch) -> None:
+    def no_links(source, target):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    first = store_mail(settings, "a@example.com", RenderedMail("First", "one"))
+    second = store_mail(settings, "b@example.com", RenderedMail("Second", "two"))
+    folder = Path(settings.folder)
+    assert sorted(p.name for p in folder.iterdir()) == [f"{first}.eml", f"{second}.eml"]
+    assert read_mail(folder, second).summary.subject == "Second"
 
 
 def test_ids_carry_the_utc_time_and_stay_unique() -> None:
