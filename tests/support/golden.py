@@ -10,8 +10,10 @@ unused, so a test that reopens its own database keeps its data.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import hashlib
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Hashable, Iterable
@@ -73,6 +75,7 @@ class GoldenDatabases:
         if make_url(url).get_backend_name() == "sqlite":
             if self._folder is None:
                 self._folder = Path(tempfile.mkdtemp(prefix="officina-golden-"))
+                atexit.register(shutil.rmtree, self._folder, ignore_errors=True)
             return f"sqlite:///{self._folder / f'golden_{number}.sqlite3'}"
         name = f"golden_{number}"
         with _admin_connection(url) as admin:
