@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from core.config import Settings
 from core.metadata.loader import BUILTIN_PACKS
+from core.officina import Officina
 from core.records.actor import SYSTEM
 from core.ui.app import create_app
 from core.ui.context import officina
@@ -34,7 +35,7 @@ def helpdesk(database_url: str, packs_dir: Path, tmp_path: Path) -> Iterator[Fla
     settings = Settings(instance=tmp_path / "instance", database_url=database_url,
                         packs=("helpdesk",), pack_paths=(packs_dir, BUILTIN_PACKS),
                         registry_check_interval=0, passwords=FAST_HASHING)
-    yield create_app(settings, {"TESTING": True})
+    yield create_app(settings, {"TESTING": True}, Officina.open(settings, registry=env.store))
     env.database.dispose()
 
 

@@ -23,6 +23,7 @@ from core.config import Settings
 from core.metadata.diagnostics import MetadataError
 from core.metadata.loader import BUILTIN_PACKS
 from core.metadata.registry import load_registry
+from core.officina import Officina
 from core.records.actor import SYSTEM
 from core.ui.app import create_app
 from core.users import create_user
@@ -54,7 +55,7 @@ def planner_app(database_url: str, packs_dir: Path, tmp_path: Path) -> Iterator[
     settings = Settings(instance=tmp_path / "instance", database_url=database_url,
                         packs=("plannershop",), pack_paths=(packs_dir, BUILTIN_PACKS),
                         registry_check_interval=0, passwords=FAST_HASHING)
-    yield create_app(settings, {"TESTING": True})
+    yield create_app(settings, {"TESTING": True}, Officina.open(settings, registry=env.store))
     env.database.dispose()
 
 
