@@ -10,39 +10,44 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.engine import Connection
-
 from core.auth.errors import LdapUnavailable
 from core.auth.ldap import authenticate_ldap, sync_ldap_user
 from core.auth.ldap_settings import LdapSettings
 from core.auth.throttle import check_throttle, record_attempt
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.records.actor import Actor
+from core.storage.database import Database
 from core.users import verify_password
 
 
-def login(connection: Connection, username: str, password: str, *,
+def login(database: Database, username: str, password: str, *,
           address: str | None = None, now: dt.datetime | None = None,
           ldap_settings: LdapSettings | None = None,
           hashing: PasswordHashing = PRODUCTION_HASHING) -> Actor | None:
     """The actor on success, None on bad credentials; ``LoginThrottled`` when locked out.
 
-    Run it in a write transaction: attempts are recorded and LDAP profiles synced.
+    The attempt is recorded and an LDAP profile synced, each in a short transaction of its
+    own: no transaction is open while the directory is asked (it may take up to its
+    timeout) or the password hash is checked, so a slow directory never holds the database.
     """
-    check_throttle(connection, username, address, now)
-    actor: Actor | None = None
-    unavailable: LdapUnavailable | None = None
+    with database.read() as connection:
+        check_throttle(connection, username, address, now)
+    ldap_user, unavailable = None, None
     if ldap_settings is not None:
         try:
             ldap_user = authenticate_ldap(ldap_settings, username, password)
         except LdapUnavailable as error:
-            ldap_user, unavailable = None, error
-        if ldap_user is not None:
+            unavailable = error
+    actor: Actor | None = None
+    if ldap_user is not None:
+        with database.write() as connection:
             actor = sync_ldap_user(connection, ldap_user, now)
-            username = ldap_user.username
+        username = ldap_user.username
     if actor is None:
-        actor = verify_password(connection, username, password, hashing)
+        with database.read() as connection:
+            actor = verify_password(connection, username, password, hashing)
     if actor is None and unavailable is not None:
         raise unavailable
-    record_attempt(connection, username, address, actor is not None, now)
+    with database.write() as connection:
+        record_attempt(connection, username, address, actor is not None, now)
     return actor

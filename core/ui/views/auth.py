@@ -50,11 +50,12 @@ def login() -> Response | str | tuple[str, int]:
         error, status = gettext("Enter your username and password."), 400
     else:
         try:
-            with officina().database.write() as connection:
-                signed_in = authenticate(connection, username, password,
-                                         address=request.remote_addr,
-                                         ldap_settings=ldap_settings(),
-                                         hashing=officina().settings.passwords)
+            database = officina().database
+            signed_in = authenticate(database, username, password,
+                                     address=request.remote_addr,
+                                     ldap_settings=ldap_settings(),
+                                     hashing=officina().settings.passwords)
+            with database.read() as connection:
                 stamp = signed_in and session_stamp(connection, signed_in.username,
                                                     current_app.config["SECRET_KEY"])
         except (LoginThrottled, LdapUnavailable) as exc:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import threading
+import time
 
 import pytest
+import sqlalchemy as sa
 
 from core.auth.errors import LdapUnavailable, LoginThrottled
 from core.auth.ldap_settings import LdapSettings
@@ -26,9 +30,8 @@ def settings_for(server: SlapdServer, url: str | None = None) -> LdapSettings:
 
 def attempt(database: Database, username: str, password: str, settings: LdapSettings,
             at: dt.datetime = T0):
-    with database.write() as connection:
-        return login(connection, username, password, address="10.0.0.1", now=at,
-                     ldap_settings=settings)
+    return login(database, username, password, address="10.0.0.1", now=at,
+                 ldap_settings=settings)
 
 
 def test_directory_users_and_local_users(database: Database, slapd: SlapdServer) -> None:
@@ -59,3 +62,41 @@ def test_directory_down_falls_back_to_local_passwords(database: Database,
     assert attempt(database, "root", "local admin pw", settings) is not None
     with pytest.raises(LdapUnavailable):
         attempt(database, "alice", PASSWORDS["alice"], settings)
+
+
+def open_transactions(database: Database) -> int:
+    """How many other sessions of this PostgreSQL database sit inside a transaction."""
+    with database.read() as connection:
+        return connection.execute(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")).scalar_one()
+
+
+def test_a_slow_directory_holds_no_transaction(database: Database) -> None:
+    hung = socket.socket()  # a directory that takes connections and never answers
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(8)
+    settings = LdapSettings.from_dict({
+        "url": f"ldap://127.0.0.1:{hung.getsockname()[1]}", "bind_dn": ADMIN_DN,
+        "bind_password": ADMIN_PASSWORD, "base_dn": PEOPLE, "timeout": 3})
+    outcome: list[BaseException] = []
+
+    def sign_in() -> None:
+        try:
+            attempt(database, "alice", PASSWORDS["alice"], settings)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    waiting = threading.Thread(target=sign_in)
+    try:
+        waiting.start()
+        time.sleep(0.5)  # the sign-in is now waiting on the directory
+        with database.write() as connection:  # another writer is not kept waiting
+            create_user(connection, "eve", None, hashing=FAST_HASHING)
+        assert waiting.is_alive(), "the write had to wait for the directory"
+        if database.dialect == "postgresql":
+            assert open_transactions(database) == 0
+        waiting.join(timeout=30)
+    finally:
+        hung.close()
+    assert [type(exc) for exc in outcome] == [LdapUnavailable]
