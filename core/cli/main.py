@@ -25,6 +25,7 @@ from core.config import CONFIG_FILE, MAIL_BACKENDS, load_settings, write_default
 from core.metadata.diagnostics import MetadataError
 from core.metadata.loader import BUILTIN_PACKS, find_pack_dirs
 from core.metadata.registry import load_registry
+from core.metadata.yaml_source import YamlSyntaxError, parse_yaml
 from core.officina import Officina
 from core.records.actor import ADMIN_ROLE, SYSTEM
 from core.records.reading import ListQuery
@@ -459,11 +460,13 @@ def rules_list(instance: str | None, database_url: str | None) -> None:
 @db_option
 def rules_set(file: Any, instance: str | None, database_url: str | None) -> None:
     """Store a new or edited workflow (YAML) in the database; every process picks it up."""
-    from ruamel.yaml import YAML
-
     officina = _open(instance, database_url)
     body = file.read()
-    name = (YAML(typ="safe").load(body) or {}).get("name")
+    try:
+        document = parse_yaml(body, file.name)
+    except YamlSyntaxError as exc:
+        raise MetadataError([exc.diagnostic]) from None
+    name = document.data.get("name") if isinstance(document.data, dict) else None
     if not isinstance(name, str):
         fail(f"{file.name}:1: name: a workflow needs a name")
     loaded = officina.registry.save_workflow("admin", name, body)

@@ -8,15 +8,19 @@ from dataclasses import dataclass
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DURATION_PART = re.compile(r"(\d+)\s*([smhdw])")
-DURATION = re.compile(r"^\s*(\d+\s*[smhdw]\s*)+$")
-RELATIVE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(?:([+-])\s*(.+?))?\s*$")
+DURATION = re.compile(r"\s*(\d+\s*[smhdw]\s*)+")
+RELATIVE = re.compile(r"\s*([a-z][a-z0-9_]*)\s*(?:([+-])\s*(.+?))?\s*")
+MAX_DURATION = dt.timedelta(days=36_600)  # a hundred years: past that, a typing mistake
 
 
 def parse_duration(text: str) -> dt.timedelta:
     """``"1h 30m"`` -> 90 minutes; ValueError for anything else."""
-    if not isinstance(text, str) or not DURATION.match(text):
+    if not isinstance(text, str) or not DURATION.fullmatch(text):
         raise ValueError(f"'{text}' is not a duration: use e.g. 30m, 2h, 1d 4h")
-    return dt.timedelta(seconds=sum(int(n) * UNITS[u] for n, u in DURATION_PART.findall(text)))
+    seconds = sum(int(n) * UNITS[u] for n, u in DURATION_PART.findall(text))
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"'{text}' is longer than a hundred years")
+    return dt.timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class RelativeTime:
 
 def parse_relative(text: str) -> RelativeTime:
     """``"now + 2h"``, ``"due_at - 30m"`` or ``"due_at"``; ValueError otherwise."""
-    match = RELATIVE.match(text) if isinstance(text, str) else None
+    match = RELATIVE.fullmatch(text) if isinstance(text, str) else None
     if not match:
         raise ValueError(f"'{text}' is not a time: use now or a date field, optionally "
                          "followed by + or - a duration (now + 2h, due_at - 30m)")

@@ -10,9 +10,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from croniter import croniter
+from marshmallow import ValidationError
 
+from core.i18n import DEFAULT_LANGUAGE, Translator
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_syntax_error
+from core.metadata.field_types import FIELD_TYPES
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.timeexpr import parse_relative
 from core.metadata.workflow_specs import (
@@ -34,6 +37,8 @@ ORDERED_TYPES = ("integer", "decimal", "money", "duration", "date", "datetime", 
                  "select", "email", "phone", "url", "text")
 TEXT_TYPES = ("string", "text", "email", "phone", "url", "select", "multiselect")
 TIME_TYPES = ("date", "datetime")
+# Operators whose value is a constant of the field's type (``in``: a list of them).
+CONSTANT_OPERATORS = ("eq", "ne", "in", "lt", "le", "gt", "ge")
 STANDARD_TYPES = {"id": "integer", "ref": "string", "created_at": "datetime",
                   "modified_at": "datetime", "created_by": "string", "modified_by": "string",
                   "version": "integer"}
@@ -127,6 +132,8 @@ class WorkflowChecker:
             return None
         if op in ("eq", "ne", "in") and not self._values_fit(raw[subject], value, at):
             return None
+        if op in CONSTANT_OPERATORS and not self._constants_fit(raw[subject], kind, value, at):
+            return None
         if op in ("before", "after"):
             value = parse_relative(value)
         return Comparison(subject, raw[subject], op, value)
@@ -170,6 +177,28 @@ class WorkflowChecker:
         if spec.type == "boolean" and not all(isinstance(v, bool) for v in values):
             self.error(at, f"'{path}' is yes/no: compare it with true or false")
             return False
+        return True
+
+    def _constants_fit(self, path: str, kind: str, value: Any, at: list) -> bool:
+        """Each constant compared with a field must convert to the field's type, as a value
+        written to the field would (a date that exists, a number, not a mapping...)."""
+        spec = self._spec(path)
+        plain = FieldSpec(name=path, type=kind, label=path,
+                          options=spec.options if spec else (),
+                          target=spec.target if spec else None)
+        converter = FIELD_TYPES[kind].loader(plain, Translator(DEFAULT_LANGUAGE))
+        for constant in value if isinstance(value, list) else [value]:
+            if constant is None:
+                continue  # compared with an empty field
+            try:
+                converter.deserialize(constant)
+            except ValidationError as exc:
+                problem = " ".join(str(m) for m in _messages_of(exc.messages))
+                self.error(at, f"{constant!r} does not fit '{path}' ({kind}): {problem}")
+                return False
+            except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
+                self.error(at, f"{constant!r} does not fit '{path}' ({kind}): {exc}")
+                return False
         return True
 
     def _operator_fits(self, kind: str, op: str, value: Any, at: list) -> bool:
@@ -439,6 +468,15 @@ class WorkflowChecker:
                             calendar=data.get("calendar"), state_machine=machine,
                             rules=tuple(rules), source=self.doc.file,
                             content_hash=digest.hexdigest()[:12])
+
+
+def _messages_of(messages: Any) -> list[str]:
+    """The texts of marshmallow's error messages (a list, or a mapping of lists)."""
+    if isinstance(messages, Mapping):
+        return [m for value in messages.values() for m in _messages_of(value)]
+    if isinstance(messages, list | tuple):
+        return [m for value in messages for m in _messages_of(value)]
+    return [str(messages)]
 
 
 def known_roles(entities: Iterable[EntitySpec]) -> frozenset[str]:

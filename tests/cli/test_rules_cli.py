@@ -97,3 +97,38 @@ def test_transitions_and_named_events_from_the_command_line(desk: dict[str, str]
                                 env=desk).stdout
     assert json.loads(officina("records", "get", "ticket", ref, env=desk).stdout)[
         "status"] == "in_progress"
+
+
+@pytest.mark.parametrize(("condition", "message"), [
+    ('{field: opened_at, eq: "not-a-date"}',
+     ":6: rules[0].when.eq: 'not-a-date' does not fit 'opened_at' (datetime): Not a valid "
+     "date and time"),
+    ('{field: due_at, lt: "2026-02-30"}',
+     ":6: rules[0].when.lt: '2026-02-30' does not fit 'due_at' (datetime): Not a valid date"),
+    ("{field: due_at, lt: 2026-02-30}",  # unquoted, YAML itself cannot make it a date
+     "broken.yaml:1: (document): YAML: day is out of range for month"),
+    ("{field: score, eq: {a: 1}}",
+     ":6: rules[0].when.eq: {'a': 1} does not fit 'score' (integer): Not a valid whole number."),
+    ("{field: score, in: [1, two]}",
+     ":6: rules[0].when.in: 'two' does not fit 'score' (integer): Not a valid whole number."),
+    ('{field: opened_at, before: "now + 99999999999d"}',
+     ":6: rules[0].when.before: '99999999999d' is longer than a hundred years"),
+])
+def test_rules_set_refuses_conditions_it_could_not_run(desk: dict[str, str], tmp_path: Path,
+                                                       condition: str, message: str) -> None:
+    draft = tmp_path / "broken.yaml"
+    draft.write_text("name: broken_rules\nentity: ticket\nrules:\n  - name: x\n"
+                     f"    on: updated\n    when: {condition}\n"
+                     "    do:\n      - set: {notes: seen}\n")
+    refused = officina("rules", "set", str(draft), env=desk, check=False)
+    assert refused.returncode == 1, refused.stdout
+    assert any(message in line for line in refused.stderr.splitlines()), refused.stderr
+    assert "Internal error" not in refused.stderr
+    assert "broken_rules" not in officina("rules", "list", env=desk).stdout  # nothing stored
+    created = json.loads(officina("records", "create", "ticket", '{"subject": "Still works"}',
+                                  env=desk).stdout)  # and the entity is still writable
+    version = json.loads(officina("records", "get", "ticket", created["ref"],
+                                  env=desk).stdout)["version"]
+    updated = officina("records", "update", "ticket", created["ref"],
+                       json.dumps({"priority": "urgent", "version": version}), env=desk)
+    assert json.loads(updated.stdout)["priority"] == "urgent"

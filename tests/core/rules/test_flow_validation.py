@@ -155,3 +155,32 @@ def test_unless_exists_fields_must_be_among_the_values(tmp_path: Path) -> None:
           values: {ticket: "= record.id"}
 """) == ["workflows/flow.yaml:9: rules[0].do[0].create.unless_exists[1]: 'title' is not "
          "among the values: the record to look for would have it empty"]
+
+
+def test_condition_values_and_offsets_are_checked_when_packs_load(tmp_path: Path) -> None:
+    write_pack(tmp_path, "probe", {"workflows/flow.yaml": """\
+name: flow
+entity: ticket
+rules:
+  - name: r
+    on: updated
+    when:
+      all:
+        - {field: opened_at, eq: "2026-13-01"}
+        - {field: score, ge: "many"}
+        - {field: due_at, after: "opened_at + 40000d"}
+        - {field: escalated, eq: true}
+    do:
+      - start_timer: {name: t, at: "now + 1000000w"}
+"""}, depends=["helpdesk"])
+    with pytest.raises(MetadataError) as caught:
+        load_registry(["probe"], [tmp_path, FIXTURE_PACKS])
+    found = [str(d).split("/probe/")[-1] for d in caught.value.diagnostics]
+    assert found[:3] == [
+        "workflows/flow.yaml:8: rules[0].when.all[0].eq: '2026-13-01' does not fit 'opened_at'"
+        " (datetime): Not a valid date and time (YYYY-MM-DDTHH:MM).",
+        "workflows/flow.yaml:9: rules[0].when.all[1].ge: 'many' does not fit 'score' (integer):"
+        " Not a valid whole number.",
+        "workflows/flow.yaml:10: rules[0].when.all[2].after: '40000d' is longer than a hundred"
+        " years"]
+    assert any("'1000000w' is longer than a hundred years" in line for line in found), found
