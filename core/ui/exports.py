@@ -26,8 +26,9 @@ MIN_WIDTH, MAX_WIDTH = 8, 60
 
 
 def is_dangerous(text: str) -> bool:
-    """Whether a spreadsheet could take ``text`` for a formula."""
-    return text.startswith(FORMULA_STARTS)
+    """Whether a spreadsheet could take ``text`` for a formula: it starts with a formula
+    character, or with one after leading spaces and line breaks (which spreadsheets skip)."""
+    return text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS)
 
 
 def neutralise(text: str) -> str:

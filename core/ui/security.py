@@ -119,8 +119,9 @@ def set_anonymous_language() -> None:
 
 
 def safe_next(target: str | None) -> str:
-    """``target`` when it is a path on this site, else the home page (no open redirects)."""
-    if target:
+    """``target`` when it is a path on this site, else the home page (no open redirects, and
+    no control characters: a CR/LF would split the Location header)."""
+    if target and not any(ord(c) < 32 or ord(c) == 127 for c in target):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") \
                 and not target.startswith("//") and "\\" not in target:

@@ -12,7 +12,10 @@ from core.ui.exports import neutralise, to_csv, to_xlsx
 
 COLUMNS = [("name", "Nome"), ("amount", "Importo"), ("day", "Data"), ("count", "Numero")]
 INJECTIONS = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1",
-              "\r=1"]
+              "\r=1",
+              # after leading spaces or line breaks, which spreadsheets skip
+              " =1+1", "\n=HYPERLINK(\"http://evil.example\")", "  @SUM(A1)", "\u00a0+1",
+              " \r\n-2+3"]
 
 
 def read_csv(data: bytes, delimiter: str = ",") -> list[list[str]]:
@@ -29,6 +32,8 @@ def test_neutralise():
     assert neutralise("=1+1") == "'=1+1"
     assert neutralise("Caffè") == "Caffè"
     assert neutralise("a=b") == "a=b"
+    assert neutralise("  note: a=b") == "  note: a=b"
+    assert neutralise(" =1") == "' =1"
 
 
 def test_csv_rows_and_accents():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.ui.conftest import csrf_token, sign_in
@@ -52,3 +53,13 @@ def test_dates_and_money_follow_the_language(app, signed_in) -> None:
     import datetime as dt
 
     assert formatting.format_value(dt.date(2026, 11, 23), "date", "it_IT") == "23/11/2026"
+
+
+@pytest.mark.parametrize("target", ["/app\r\nSet-Cookie: stolen=1", "/app\x00", "/\t/evil.example",
+                                    "/app\x7f"])
+def test_a_next_with_control_characters_goes_home(client: FlaskClient, target: str) -> None:
+    response = client.post("/language", data={"language": "it", "next": target,
+                                              "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "stolen" not in response.headers.get("Set-Cookie", "")
