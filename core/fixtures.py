@@ -52,7 +52,7 @@ class Clock:
 
         ValueError for anything else.
         """
-        match = RELATIVE.match(text)
+        match = RELATIVE.fullmatch(text)
         if not match:
             raise ValueError(text)
         anchor, offsets = match.groups()

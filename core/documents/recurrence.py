@@ -111,7 +111,7 @@ def describe(rule: str, locale: Locale, format_date: Callable[[dt.date], str]) -
         if "BYDAY" in parts:
             plain: list[str] = []
             for token in parts["BYDAY"].split(","):
-                match = BYDAY.match(token)
+                match = BYDAY.fullmatch(token)
                 if match is None:
                     return rule
                 position, weekday = match.groups()

@@ -28,7 +28,7 @@ def _problems(pack: PackSource, document: SourceDocument, name: str,
               entities: Mapping[str, EntitySpec]) -> list[Diagnostic]:
     data = document.data
     problems = []
-    if not TEMPLATE_NAME.match(name) or len(name) > 63:
+    if not TEMPLATE_NAME.fullmatch(name) or len(name) > 63:
         problems.append(document.diagnostic([], f"'{name}' is not a valid template name: name "
                                                 "the file in lowercase snake_case"))
     entity = entities.get(data["entity"])

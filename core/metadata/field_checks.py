@@ -111,7 +111,7 @@ def find_check(name: str) -> Check | None:
     """The check called ``name`` (a python-stdnum module with ``validate``), or None."""
     if name in OWN_CHECKS:
         return Check(name=name, module=OWN_CHECKS[name])
-    if not CHECK_NAME.match(name):
+    if not CHECK_NAME.fullmatch(name):
         return None
     try:
         module = importlib.import_module(f"stdnum.{name}")

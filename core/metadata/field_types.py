@@ -19,13 +19,14 @@ from marshmallow import ValidationError, fields, validate
 
 from core.i18n import Translator, _
 from core.metadata.field_checks import CHECK_NAME, CheckFailed, find_check
+from core.metadata.patterns import compiled
 from core.metadata.specs import FieldSpec
 
 COMPARISON = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is null", "is not null")
 EQUALITY = ("=", "!=", "in", "not in", "is null", "is not null")
 TEXTUAL = (*COMPARISON, "like")
-FILE_KEY = re.compile(r"^[0-9a-f]{64}/[^/\\]{1,200}$")
-PHONE = re.compile(r"^\+?[0-9 ()./-]{4,30}$")
+FILE_KEY = re.compile(r"[0-9a-f]{64}/[^/\\\x00-\x1f\x7f]{1,200}\Z")  # no control characters
+PHONE = re.compile(r"\+?[0-9 ()./-]{4,30}\Z")
 DURATION_TEXT = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.IGNORECASE)
 CLOCK = re.compile(r"^\s*(\d+):([0-5]\d)\s*$")
 WHOLE_TEXT = re.compile(r"^\s*([+-]?\d+)(?:\.0*)?\s*$")
@@ -69,7 +70,7 @@ def _pattern(spec: FieldSpec, t: Translator) -> list[validate.Validator]:
     if not spec.pattern:
         return []
     error = t.gettext(_("Does not match the expected format."))
-    return [validate.Regexp(spec.pattern, error=error)]
+    return [validate.Regexp(compiled(spec.pattern), error=error)]
 
 
 def _length(spec: FieldSpec, t: Translator) -> list[validate.Validator]:
@@ -120,7 +121,7 @@ class _WholeNumberField(fields.Integer):
             if not integral:
                 raise self.make_error("invalid", input=value)
         elif isinstance(value, str):
-            whole = WHOLE_TEXT.match(value)
+            whole = WHOLE_TEXT.fullmatch(value)
             if whole is None:
                 raise self.make_error("invalid", input=value)
             value = whole[1]
@@ -201,10 +202,10 @@ def parse_duration(value: Any) -> int:
         text = value.strip()
         if text.isdigit():
             return int(text)
-        clock = CLOCK.match(text)
+        clock = CLOCK.fullmatch(text)
         if clock:
             return int(clock[1]) * 3600 + int(clock[2]) * 60
-        parts = DURATION_TEXT.match(text)
+        parts = DURATION_TEXT.fullmatch(text)
         if parts and (parts[1] or parts[2]):
             return int(parts[1] or 0) * 3600 + int(parts[2] or 0) * 60
     raise ValueError(value)

@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from core.metadata.diagnostics import Diagnostic, MetadataError
+from core.metadata.patterns import SchemaValidator
 from core.metadata.schemas import schema_for
 from core.metadata.yaml_source import SourceDocument, YamlSyntaxError, parse_yaml, read_yaml
 
@@ -48,7 +48,7 @@ def _display(path: Path) -> str:
 
 def schema_errors(document: SourceDocument, kind: str) -> list[Diagnostic]:
     """Every way ``document`` breaks the JSON Schema of ``kind``."""
-    validator = Draft202012Validator(schema_for(kind))
+    validator = SchemaValidator(schema_for(kind))
     found = []
     for error in validator.iter_errors(document.data):
         while error.validator in ("oneOf", "anyOf") and error.context:

@@ -332,7 +332,7 @@ class WorkflowChecker:
                 self.error([*at, index], f"unknown role '{name}'")
             elif kind == "field":
                 self.field_type([*at, index], name)
-            elif kind not in ("role", "user", "field") and not EMAIL.match(recipient):
+            elif kind not in ("role", "user", "field") and not EMAIL.fullmatch(recipient):
                 self.error([*at, index], f"'{recipient}' is not a recipient: use role:NAME, "
                            "user:NAME, field:FIELD or an e-mail address")
 

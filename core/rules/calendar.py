@@ -360,7 +360,7 @@ _CALENDAR_KEYS = {"name", "label", "timezone", "country", "subdivision", "hours"
 
 
 def _parse_clock(text: str, *, is_end: bool) -> time | None:
-    match = _TIME_RE.match(text.strip())
+    match = _TIME_RE.fullmatch(text.strip())
     if not match:
         return None
     hour, minute = int(match[1]), int(match[2])

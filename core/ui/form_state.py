@@ -156,7 +156,8 @@ def state_from_form(entity: EntitySpec, form: MultiDict, access: FormAccess,
 
 
 def _lines_from_form(child: EntitySpec, table: str, form: MultiDict) -> list[Line]:
-    indexes = sorted({int(m[2]) for key in form if (m := LINE_KEY.match(key)) and m[1] == table})
+    indexes = sorted({int(m[2]) for key in form
+                      if (m := LINE_KEY.fullmatch(key)) and m[1] == table})
     lines = []
     for index in indexes:
         prefix = f"{table}.{index}."

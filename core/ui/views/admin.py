@@ -116,7 +116,7 @@ def users() -> str:
 def _form_roles(errors: Errors) -> list[str]:
     roles = set(request.form.getlist("roles"))
     roles.update(r.strip() for r in request.form.get("extra_roles", "").split(",") if r.strip())
-    bad = sorted(r for r in roles if not ROLE.match(r))
+    bad = sorted(r for r in roles if not ROLE.fullmatch(r))
     if bad:
         errors["extra_roles"] = [gettext(
             "Not a role name: {names}. Use lowercase letters, digits and underscores.",
@@ -128,7 +128,7 @@ def _profile_values(errors: Errors) -> dict[str, str]:
     values = {"full_name": request.form.get("full_name", "").strip()[:200],
               "email": request.form.get("email", "").strip(),
               "language": request.form.get("language", "en")}
-    if values["email"] and (len(values["email"]) > 254 or not EMAIL.match(values["email"])):
+    if values["email"] and (len(values["email"]) > 254 or not EMAIL.fullmatch(values["email"])):
         errors["email"] = [gettext("Enter a valid e-mail address.")]
     if values["language"] not in SUPPORTED_LANGUAGES:
         errors["language"] = [gettext("Choose a language from the list.")]
@@ -157,7 +157,7 @@ def new_user() -> Response | tuple[str, int]:
     roles = _form_roles(errors)
     mode = request.form.get("password_mode", "password")
     password = request.form.get("password", "")
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         errors["username"] = [gettext(
             "Enter a username of letters, digits and . _ @ - (at most 140 characters).")]
     if mode == "link":

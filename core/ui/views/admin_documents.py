@@ -110,7 +110,7 @@ def upload() -> Response | tuple[str, int]:
     spec = registry().entities.get(form["entity"])
     if spec is None or spec.is_child:
         errors["entity"] = [gettext("Choose an entity from the list.")]
-    if not NAME.match(form["name"]):
+    if not NAME.fullmatch(form["name"]):
         errors["name"] = [gettext("Enter a name of lowercase letters, digits and underscores, "
                                   "starting with a letter.")]
     if form["language"] not in SUPPORTED_LANGUAGES:

@@ -148,7 +148,7 @@ def _permissions_from(rows: list[dict[str, Any]], row_errors: dict[int, list[str
         role = row["role"]
         if not role and not row["actions"]:
             continue  # the empty row for a new role, left empty
-        if not ROLE_KEY.match(role):
+        if not ROLE_KEY.fullmatch(role):
             row_errors.setdefault(index, []).append(gettext(
                 "Not a role name: use lowercase letters, digits and underscores, or * for "
                 "every role."))
@@ -218,7 +218,7 @@ def customize_index() -> str:
 def _custom_field(form: dict[str, str], errors: list[str]) -> tuple[str, dict[str, Any]]:
     name = form.get("name", "").strip()
     kind = form.get("type", "")
-    if not CUSTOM_NAME.match(name):
+    if not CUSTOM_NAME.fullmatch(name):
         errors.append(gettext("The name of a custom field starts with x_ followed by "
                               "lowercase letters, digits or underscores."))
     if kind not in CUSTOM_TYPES:
