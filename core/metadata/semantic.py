@@ -14,6 +14,7 @@ from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_names, formula_syntax_error
 from core.metadata.field_checks import find_check
 from core.metadata.field_types import FIELD_TYPES
+from core.metadata.formula_order import formula_cycle_problems
 from core.metadata.limits import limit_problems
 from core.metadata.loader import PackSource
 from core.metadata.names import (
@@ -74,6 +75,7 @@ def check_entities(drafts: list[EntityDraft]) -> list[Diagnostic]:
             if spec["type"] == "table":
                 owners.setdefault(spec["target"], []).append((draft, name))
     problems += _check_children(by_name, owners)
+    problems += formula_cycle_problems(by_name.values())
     return problems
 
 
