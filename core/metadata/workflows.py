@@ -404,6 +404,11 @@ class WorkflowChecker:
             transitions.append(TransitionSpec(
                 item["name"], item.get("label", item["name"]), tuple(item["from"]), item["to"],
                 frozenset(item.get("roles", [])), guard, ()))
+        reachable = reachable_states(initial, transitions)
+        for index, state in enumerate(states):
+            if state not in reachable:
+                self.error([*at, "states", index], f"state '{state}' cannot be reached: no "
+                           f"transition leads to it from the initial state '{initial}'")
         # Actions may name transitions: check them against the machine's names first.
         self.machine = StateMachineSpec(raw["field"], states, initial, tuple(transitions))
         transitions = [dataclasses.replace(t, actions=self.actions(
@@ -477,6 +482,21 @@ def _messages_of(messages: Any) -> list[str]:
     if isinstance(messages, list | tuple):
         return [m for value in messages for m in _messages_of(value)]
     return [str(messages)]
+
+
+def reachable_states(initial: str, transitions: Iterable[TransitionSpec]) -> set[str]:
+    """The states a record starting in ``initial`` can get to by taking ``transitions``."""
+    moves: dict[str, set[str]] = {}
+    for transition in transitions:
+        for source in transition.sources:
+            moves.setdefault(source, set()).add(transition.target)
+    reached, todo = {initial}, [initial]
+    while todo:
+        for target in moves.get(todo.pop(), ()):
+            if target not in reached:
+                reached.add(target)
+                todo.append(target)
+    return reached
 
 
 def known_roles(entities: Iterable[EntitySpec]) -> frozenset[str]:
