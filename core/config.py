@@ -10,6 +10,7 @@ from pathlib import Path
 
 from core.metadata.loader import BUILTIN_PACKS
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
+from core.sandbox import DEFAULT_LIMITS, SandboxLimits
 
 CONFIG_FILE = "officina.toml"
 DEFAULT_PACKS = ("service",)
@@ -31,6 +32,7 @@ class Settings:
     ldap: dict | None = None
     web: dict | None = None
     passwords: PasswordHashing = PRODUCTION_HASHING
+    sandbox: SandboxLimits = DEFAULT_LIMITS
 
 
 def default_database_url(instance: Path) -> str:
@@ -64,6 +66,7 @@ def load_settings(instance: str | Path | None = None, database_url: str | None =
         ldap=values.get("ldap"),
         web=values.get("web"),
         passwords=PasswordHashing.from_dict(values.get("passwords") or {}),
+        sandbox=SandboxLimits.from_dict(values.get("sandbox") or {}),
     )
 
 

@@ -10,6 +10,7 @@ from core.config import Settings
 from core.files import FileStore
 from core.records.service import RecordsService, ServiceOptions
 from core.rules.engine import RulesEngine
+from core.sandbox import use_limits
 from core.storage.database import Database
 from core.storage.registry_store import RegistryStore
 
@@ -35,6 +36,7 @@ class Officina:
         A caller that already holds the instance's ``database`` and live ``registry`` (a tool,
         a test) passes them in, so the registry is not read and built a second time.
         """
+        use_limits(settings.sandbox)  # one sandbox policy per process: [sandbox] settings
         database = database or (registry.database if registry else
                                 Database(settings.database_url))
         registry = registry or RegistryStore(database, settings.packs, settings.pack_paths,

@@ -13,7 +13,7 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError
 
 from core.documents.context import RecordView
-from core.documents.sandbox import Budget, DocumentSandbox, LimitExceeded
+from core.documents.sandbox import Budget, DocumentSandbox, LimitExceeded, document_budget
 from core.documents.values import FileRef, Formatter
 
 MAX_OUTPUT_BYTES = 20 * 1024 * 1024  # a rendered .docx
@@ -33,7 +33,7 @@ class RenderFailure(Exception):
 class Limits:
     """How long a render may take and how large its output may be."""
 
-    time_limit: float = 10.0
+    time_limit: float | None = None  # None: the [sandbox] document_time_limit
     max_output_bytes: int = MAX_OUTPUT_BYTES
 
 
@@ -115,7 +115,7 @@ def render_docx(template: bytes, context: Mapping[str, Any], formatter: Formatte
     """The rendered document; ``RenderFailure`` says what went wrong and where."""
     limits = limits or Limits()
     tpl = DocxTemplate(io.BytesIO(template))
-    env = new_sandbox(formatter, Budget(time_limit=limits.time_limit))
+    env = new_sandbox(formatter, document_budget(limits.time_limit))
     values = {**context, "image": image_helper(tpl, read_file)}
     try:
         tpl.render(values, jinja_env=env)

@@ -6,17 +6,32 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2 import TemplateSyntaxError, Undefined, meta
+from jinja2.sandbox import SecurityError
+
+from core.i18n import Translator, _
+from core.sandbox import BoundedSandbox, LimitExceeded, new_sandbox
 
 
 class FormulaError(Exception):
-    """A formula could not be compiled or evaluated."""
+    """A formula could not be compiled or evaluated (``limit``: the sandbox limit it hit)."""
+
+    def __init__(self, message: str, limit: LimitExceeded | None = None):
+        super().__init__(message)
+        self.limit = limit
+
+    def localised(self, translator: Translator) -> str:
+        """The message in ``translator``'s language (limits are translated)."""
+        if self.limit is None:
+            return str(self)
+        return translator.gettext(_("formula stopped: {reason}"),
+                                  reason=self.limit.localised(translator))
 
 
 @cache
-def _environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+def _environment() -> BoundedSandbox:
+    """The one sandbox policy (``core.sandbox``), shared by every formula and expression."""
+    return new_sandbox()
 
 
 @cache
@@ -34,6 +49,8 @@ def compile_formula(expression: str) -> Callable[[Mapping[str, Any]], Any]:
                 # An unknown name or a refused attribute: raise the error it stands for.
                 result._fail_with_undefined_error()
             return result
+        except LimitExceeded as exc:
+            raise FormulaError(f"formula stopped: {exc}", exc) from None
         except SecurityError as exc:
             raise FormulaError(f"formula not allowed: {exc}") from None
         except Exception as exc:

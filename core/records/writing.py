@@ -16,6 +16,7 @@ from core.i18n import Translator, _
 from core.i18n_metadata import MetadataTranslator
 from core.metadata.expressions import FormulaError, compile_formula
 from core.metadata.field_types import FIELD_TYPES
+from core.metadata.formula_order import computed_in_order
 from core.metadata.specs import EntitySpec, FieldSpec, Registry
 from core.records.reading import title_column
 from core.records.validation import load, writable
@@ -179,15 +180,13 @@ def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
         for index, line in enumerate(lines):
             apply_computed(ctx, child, line, {}, f"{prefix}{name}.{index}.")
         context[name] = [line.merged for line in lines]
-    for spec in entity.stored_fields:
-        if not spec.computed:
-            continue
+    for spec in computed_in_order(entity):  # each after the computed fields it reads
         try:
             result = compile_formula(spec.computed)(context)
             loader = FIELD_TYPES[spec.type].loader(spec, ctx.translator)
             value = None if result is None else loader.deserialize(result)
         except FormulaError as exc:
-            ctx.error(prefix + spec.name, str(exc))
+            ctx.error(prefix + spec.name, exc.localised(ctx.translator))
             continue
         except ValidationError as exc:
             ctx.error(prefix + spec.name, str(exc.messages[0]))

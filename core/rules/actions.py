@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from jinja2 import StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy.engine import Connection
 
 from core.cli.output import json_default
@@ -34,6 +32,7 @@ from core.rules.document_jobs import document_job_payload
 from core.rules.events import RecordEvent
 from core.rules.lookups import PURE_FUNCTIONS, record_functions
 from core.rules.mail import MailTemplate, render_mail
+from core.sandbox import BoundedSandbox, new_sandbox
 from core.storage.tables import Schema
 
 if TYPE_CHECKING:
@@ -364,8 +363,9 @@ def _notify(ctx: ActionContext, params: dict[str, Any]) -> None:
 
 
 @cache
-def _text_environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+def _text_environment() -> BoundedSandbox:
+    """The one sandbox policy (``core.sandbox``) for notify and refuse texts."""
+    return new_sandbox()
 
 
 def render_text(text: str, context: Mapping[str, Any]) -> str:

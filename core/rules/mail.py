@@ -17,12 +17,12 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError
+from jinja2 import Template, TemplateSyntaxError
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.yaml_source import YamlSyntaxError, parse_yaml
+from core.sandbox import LimitExceeded, new_sandbox
 
 DEFAULT_LANGUAGE = "en"
 SECURITY_MODES = ("none", "starttls", "ssl")
@@ -30,7 +30,6 @@ BACKENDS = ("smtp", "file")
 DEFAULT_FOLDER = "mail"  # the file backend's folder, inside the instance
 FILE_SENDER = "Officina <officina@localhost>"  # the file backend's From when none is given
 TEMPLATE_PARTS = ("subject", "body", "html")
-MAX_OPERATION_SIZE = 1_000_000  # longest string/list (and widest int, in bits) `*`/`**` may build
 
 
 class MailError(Exception):
@@ -130,27 +129,8 @@ class MailSettings:
 # --- templates --------------------------------------------------------------------------------
 
 
-class _BoundedSandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, also refusing ``*``/``**`` that would build huge values."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if (operator == "**" and isinstance(left, int) and isinstance(right, int)
-                and right > 0 and left.bit_length() * right > MAX_OPERATION_SIZE):
-            raise SecurityError("power too large")
-        if operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                if (isinstance(seq, str | bytes | list | tuple) and isinstance(count, int)
-                        and len(seq) * count > MAX_OPERATION_SIZE):
-                    raise SecurityError("repetition too large")
-        return super().call_binop(context, operator, left, right)
-
-
-_TEXT_ENV = _BoundedSandbox(undefined=StrictUndefined, autoescape=False,
-                            keep_trailing_newline=True)
-_HTML_ENV = _BoundedSandbox(undefined=StrictUndefined, autoescape=True,
-                            keep_trailing_newline=True)
+_TEXT_ENV = new_sandbox(keep_trailing_newline=True)
+_HTML_ENV = new_sandbox(html=True, keep_trailing_newline=True)
 _BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(#.*)?$")
 
 
@@ -261,6 +241,8 @@ def render_mail(template: MailTemplate, context: Mapping[str, Any], language: st
         where = _where(template, part, chosen)
         try:
             out[part] = _compile(template, part, chosen).render(context)
+        except LimitExceeded as exc:
+            raise MailTemplateError(f"{where}: {exc}") from exc
         except SecurityError as exc:
             raise MailTemplateError(f"{where}: refused by the sandbox: {exc}") from exc
         except UndefinedError as exc:
