@@ -1,17 +1,17 @@
 """Check a Word template before it is accepted: a real .docx, valid Jinja, known fields.
 
-Each problem is one line naming where it is: the part of the .docx (``word/document.xml``,
-a header or footer) and the paragraph, with the text around it.
+Every part docxtpl renders is checked (``core.documents.template_parts``: the body, headers,
+footers, footnotes and core properties), and a part declaring a DOCTYPE is refused. Each
+problem is one line naming where it is: the part of the .docx (``word/document.xml``,
+``word/footnotes.xml``...) and the paragraph, with the text around it.
 """
 
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
@@ -21,6 +21,7 @@ from jinja2.exceptions import TemplateSyntaxError
 from core.documents.context import LINE_FIELDS, STANDARD_FIELDS
 from core.documents.render import new_sandbox
 from core.documents.sandbox import LOOP_FILTER
+from core.documents.template_parts import TemplatePart, doctype_problems, template_parts
 from core.documents.values import Formatter
 from core.metadata.specs import EntitySpec, Registry
 
@@ -31,28 +32,6 @@ CONTEXT_NAMES = frozenset({"record", "label", "image", "today", "now", "language
 # Filters that hand on the items of a list of lines unchanged (for loops over them).
 PASSING_FILTERS = frozenset({"sort", "reverse", "list", "selectattr", "rejectattr", "unique",
                              "select", "reject", LOOP_FILTER})
-
-
-@dataclass(frozen=True)
-class TemplatePart:
-    """The patched XML docxtpl renders for one part, and the part's name."""
-
-    name: str
-    xml: str
-
-    def snippet(self, lineno: int) -> str:
-        """The text of paragraph ``lineno`` (docxtpl puts one paragraph per line)."""
-        lines = self.xml.splitlines()
-        text = re.sub(r"<[^>]+>", "", lines[lineno - 1]) if 0 < lineno <= len(lines) else ""
-        return " ".join(text.split())[:120]
-
-    def where(self, lineno: int | None) -> str:
-        """``word/document.xml, paragraph 3: «text»``."""
-        if lineno is None:
-            return self.name
-        snippet = self.snippet(lineno)
-        where = f"{self.name}, paragraph {max(lineno - 1, 1)}"
-        return f"{where}: «{snippet}»" if snippet else where
 
 
 def package_problems(data: bytes) -> list[str]:
@@ -73,6 +52,9 @@ def package_problems(data: bytes) -> list[str]:
             broken = archive.testzip()
             if broken is not None:
                 return [f"the file is damaged ({broken} is corrupt)"]
+            doctypes = doctype_problems(archive)
+            if doctypes:
+                return doctypes
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
         return [f"the file is damaged: {exc}"]
     try:
@@ -82,22 +64,6 @@ def package_problems(data: bytes) -> list[str]:
     except Exception as exc:  # lxml and python-docx raise many kinds on broken XML
         return [f"the Word document cannot be opened: {type(exc).__name__}: {exc}"]
     return []
-
-
-def template_parts(data: bytes) -> list[TemplatePart]:
-    """The body, headers and footers as docxtpl renders them (one paragraph per line)."""
-    tpl = DocxTemplate(io.BytesIO(data))
-    tpl.init_docx()
-
-    def prepared(xml: str) -> str:
-        return re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
-
-    parts = [TemplatePart("word/document.xml", prepared(tpl.get_xml()))]
-    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
-        for _key, part in tpl.get_headers_footers(uri):
-            parts.append(TemplatePart(str(part.partname).lstrip("/"),
-                                      prepared(tpl.get_part_xml(part))))
-    return parts
 
 
 class _FieldChecker:
