@@ -92,7 +92,8 @@ def test_a_header_and_the_document_title_are_checked(officina: Officina, job: di
     assert "word/header1.xml, paragraph 1: «{{ record.nickname }}»: job has no field " \
            "'nickname'" in message
     message = refused(officina, with_title("Report {{ record.nickname }}"))
-    assert "docProps/core.xml (title), paragraph 1: «Report {{ record.nickname }}»: job has no field 'nickname'" in message
+    assert ("docProps/core.xml (title), paragraph 1: «Report {{ record.nickname }}»: job has "
+            "no field 'nickname'") in message
     still_the_pack_template(officina, job)
 
 
