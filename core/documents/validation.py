@@ -73,6 +73,7 @@ class _FieldChecker:
         self.registry = registry
         self.part = part
         self.problems: list[str] = []
+        self.missing: list[tuple[str, str, str, int]] = []  # (entity, field, where, paragraph)
 
     def entity_of(self, node: nodes.Node, scope: dict[str, tuple[str, EntitySpec]]
                   ) -> tuple[str, EntitySpec] | None:
@@ -97,8 +98,9 @@ class _FieldChecker:
         spec = entity.field(name)
         if spec is None:
             if name not in (LINE_FIELDS if line else STANDARD_FIELDS):
-                self.problems.append(f"{self.part.where(node.lineno)}: {entity.name} has no "
-                                     f"field '{name}'")
+                where = self.part.where(node.lineno)
+                self.missing.append((entity.name, name, where, max(node.lineno - 1, 1)))
+                self.problems.append(f"{where}: {entity.name} has no field '{name}'")
             return None
         if spec.type == "link" and spec.target in self.registry.entities:
             return ("record", self.registry.entity(spec.target))
@@ -158,6 +160,24 @@ def _syntax_problems(registry: Registry, entity: EntitySpec,
     checker = _FieldChecker(registry, part)
     checker.walk(tree, {"record": ("record", entity)})
     yield from dict.fromkeys(checker.problems)
+
+
+def missing_fields(registry: Registry, entity: EntitySpec, data: bytes
+                   ) -> list[tuple[str, str, str, int]]:
+    """``(entity, field, where, paragraph)`` for each field the template ``data`` of ``entity`` uses
+    that ``registry`` does not have; parts that do not parse are passed over."""
+    if package_problems(data):
+        return []
+    missing = []
+    for part in template_parts(data):
+        try:
+            tree = new_sandbox(Formatter("en")).parse(part.xml)
+        except TemplateSyntaxError:
+            continue
+        checker = _FieldChecker(registry, part)
+        checker.walk(tree, {"record": ("record", entity)})
+        missing += checker.missing
+    return missing
 
 
 def template_problems(registry: Registry, entity: EntitySpec, data: bytes) -> list[str]:

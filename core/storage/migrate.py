@@ -265,6 +265,9 @@ def apply_migration(connection: Connection, registry: Registry,
     Raises ``MigrationRefused`` (changing nothing, once the caller rolls back) when a step
     would lose data and ``allow_destructive`` is false, or cannot be applied to the data.
     """
+    from core.documents.field_use import refuse_fields_used_by_templates  # documents need storage
+
+    refuse_fields_used_by_templates(connection, registry)
     done = MigrationPlan()
     for _round in range(2):
         plan = plan_migration(connection, registry)
