@@ -242,7 +242,7 @@ def render_mail(template: MailTemplate, context: Mapping[str, Any], language: st
         try:
             out[part] = _compile(template, part, chosen).render(context)
         except LimitExceeded as exc:
-            raise MailTemplateError(f"{where}: {exc}") from exc
+            raise MailTemplateError(f"{where}: stopped by the sandbox: {exc}") from exc
         except SecurityError as exc:
             raise MailTemplateError(f"{where}: refused by the sandbox: {exc}") from exc
         except UndefinedError as exc:

@@ -84,8 +84,9 @@ def test_nested_ranges_in_a_mail_text_stop_within_the_time_limit(limits: None) -
     with pytest.raises(MailTemplateError) as caught:
         render_mail(template, {}, "en")
     assert time.monotonic() - started < 3
-    assert str(caught.value) == ("mail template 'report' (body, en): The template exceeded its "
-                                 "time limit: it ran longer than 0.5 seconds.")
+    assert str(caught.value) == ("mail template 'report' (body, en): stopped by the sandbox: "
+                                 "The template exceeded its time limit: it ran longer than "
+                                 "0.5 seconds.")
 
 
 def test_nested_ranges_also_stop_at_the_iteration_limit() -> None:
