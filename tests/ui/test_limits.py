@@ -167,3 +167,13 @@ def test_download_names_carry_no_line_breaks(signed_in: Callable[[str], FlaskCli
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == 'inline; filename="a_X-Injected_ 1.png"'
     assert "X-Injected" not in response.headers
+
+
+def test_a_nul_in_a_user_name_is_a_failed_sign_in(client: FlaskClient) -> None:
+    response = client.post("/login", data={"username": "carla\x00", "password": "x",
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.get_data(as_text=True)
+    token = base64.b64encode(b"carla\x00:x").decode()
+    response = client.get("/api/customer", headers={"Authorization": f"Basic {token}"})
+    assert response.status_code == 401 and response.is_json
