@@ -31,6 +31,7 @@ class Settings:
     timezone: str = "Europe/Rome"
     ldap: dict | None = None
     web: dict | None = None
+    limits: dict | None = None  # [limits]: core.records.limits.Limits
     passwords: PasswordHashing = PRODUCTION_HASHING
     sandbox: SandboxLimits = DEFAULT_LIMITS
 
@@ -65,6 +66,7 @@ def load_settings(instance: str | Path | None = None, database_url: str | None =
         timezone=str(values.get("timezone", "Europe/Rome")),
         ldap=values.get("ldap"),
         web=values.get("web"),
+        limits=values.get("limits"),
         passwords=PasswordHashing.from_dict(values.get("passwords") or {}),
         sandbox=SandboxLimits.from_dict(values.get("sandbox") or {}),
     )
@@ -89,7 +91,10 @@ def _mail_section(backend: str) -> str:
 def _web_section(base_url: str | None) -> str:
     """The ``[web]`` part of a new officina.toml, with ``base_url`` set when given."""
     settings = ("# secure_cookies = true   # behind HTTPS\n"
-                "# max_upload_mb = 20\n# session_hours = 12\n")
+                "# max_upload_mb = 20   # a whole request, files included (413 beyond)\n"
+                "# max_form_field_mb = 2   # one form field, or a whole form without files\n"
+                "# max_form_parts = 10000   # fields and files of one form\n"
+                "# session_hours = 12\n")
     if base_url:
         return ("\n# The web application (`officina run`, or gunicorn: see README); mailed\n"
                 "# links (password resets) use base_url, never the address a request came to:\n"
@@ -123,6 +128,10 @@ def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS,
             "\n# The cost of new argon2id password hashes (argon2's defaults; stored hashes keep\n"
             "# the cost they were made with):\n"
             "# [passwords]\n# time_cost = 3\n# memory_cost = 65536   # KiB\n# parallelism = 4\n"
+            "\n# Limits on what one request may ask (see docs/architecture.md, Limits):\n"
+            "# [limits]\n# max_lines = 1000   # lines of one child table in one record\n"
+            "# max_filter_depth = 8\n# max_filter_items = 500\n"
+            "# max_filter_conditions = 200\n# max_image_pixels = 40000000\n"
             "\n# Sign-in through a directory (LDAP); see README:\n"
             "# [ldap]\n# urls = [\"ldap://ldap.example.com\"]\n"
             "# base_dn = \"dc=example,dc=com\"\n")

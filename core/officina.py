@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from core.config import Settings
 from core.files import FileStore
+from core.records.limits import Limits
 from core.records.service import RecordsService, ServiceOptions
 from core.rules.engine import RulesEngine
 from core.sandbox import use_limits
@@ -43,7 +44,9 @@ class Officina:
                                              settings.registry_check_interval)
         records = RecordsService(database, registry,
                                  options=ServiceOptions(count_limit=settings.count_limit,
-                                                        timezone=settings.timezone),
+                                                        timezone=settings.timezone,
+                                                        limits=Limits.from_settings(
+                                                            settings.limits)),
                                  files=FileStore(settings.instance / "files"))
         engine = RulesEngine(records)
         engine.actions.load_entry_points()

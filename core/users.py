@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.records.actor import ADMIN_ROLE, Actor
-from core.records.errors import NotFound
+from core.records.errors import NotFound, printable
 from core.storage.tables import system_tables
 
 
@@ -82,7 +82,7 @@ def verify_password(connection: Connection, username: str, password: str,
     at the instance's cost, so that a wrong name takes as long as a wrong password.
     """
     users = _users()
-    row = connection.execute(sa.select(users).where(users.c.username == username,
+    row = connection.execute(sa.select(users).where(users.c.username == printable(username),
                                                     users.c.active.is_(True))).first()
     stored = row.password_hash if row is not None else None
     try:

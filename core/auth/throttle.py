@@ -18,6 +18,7 @@ from core.auth.clock import naive_utc
 from core.auth.errors import LoginThrottled
 from core.auth.tables import LOGIN_ATTEMPT, auth_tables
 from core.i18n import _
+from core.records.errors import printable
 
 MAX_FAILURES = 5
 WINDOW = dt.timedelta(minutes=15)
@@ -29,8 +30,9 @@ def _attempts() -> sa.Table:
 
 
 def throttle_key(username: str) -> str:
-    """The name attempts are counted under: case and surrounding spaces do not matter."""
-    return username.strip().lower()
+    """The name attempts are counted under: case and surrounding spaces do not matter (and
+    characters no column can store are replaced, so a NUL is one more wrong name)."""
+    return printable(username.strip().lower())
 
 
 def _locked_until(failures: list[dt.datetime]) -> dt.datetime | None:

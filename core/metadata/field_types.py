@@ -21,6 +21,13 @@ from core.i18n import Translator, _
 from core.metadata.field_checks import CHECK_NAME, CheckFailed, find_check
 from core.metadata.patterns import compiled
 from core.metadata.specs import FieldSpec
+from core.metadata.value_limits import (
+    BIGINT_MAX,
+    Storable,
+    bigint_range,
+    max_length,
+    storable_problem,
+)
 
 COMPARISON = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is null", "is not null")
 EQUALITY = ("=", "!=", "in", "not in", "is null", "is not null")
@@ -30,6 +37,7 @@ PHONE = re.compile(r"\+?[0-9 ()./-]{4,30}\Z")
 DURATION_TEXT = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.IGNORECASE)
 CLOCK = re.compile(r"^\s*(\d+):([0-5]\d)\s*$")
 WHOLE_TEXT = re.compile(r"^\s*([+-]?\d+)(?:\.0*)?\s*$")
+MAX_REF = 140  # the length of the ref column a link's text value is compared with
 
 
 @dataclass(frozen=True)
@@ -74,10 +82,12 @@ def _pattern(spec: FieldSpec, t: Translator) -> list[validate.Validator]:
 
 
 def _length(spec: FieldSpec, t: Translator) -> list[validate.Validator]:
-    if not spec.length:
-        return []
-    return [validate.Length(max=spec.length,
-                            error=t.gettext(_("At most {max} characters."), max=spec.length))]
+    """Storable characters, and at most the field's length (or its type's default)."""
+    limit = max_length(spec)
+    if not limit:
+        return [Storable(t)]
+    return [Storable(t), validate.Length(max=limit, error=t.gettext(_("At most {max} characters."),
+                                                                    max=limit))]
 
 
 class _CheckedString(fields.String):
@@ -108,7 +118,8 @@ def _string(spec: FieldSpec, t: Translator) -> fields.Field:
 
 
 def _text(spec: FieldSpec, t: Translator) -> fields.Field:
-    return fields.String(validate=_pattern(spec, t), error_messages=_messages(t), allow_none=True)
+    return fields.String(validate=_length(spec, t) + _pattern(spec, t),
+                         error_messages=_messages(t), allow_none=True)
 
 
 class _WholeNumberField(fields.Integer):
@@ -130,8 +141,8 @@ class _WholeNumberField(fields.Integer):
 
 def _integer(spec: FieldSpec, t: Translator) -> fields.Field:
     messages = {**_messages(t), "invalid": t.gettext(_("Not a valid whole number."))}
-    return _WholeNumberField(strict=False, validate=_range(spec, t), error_messages=messages,
-                             allow_none=True)
+    return _WholeNumberField(strict=False, validate=[bigint_range(t), *_range(spec, t)],
+                             error_messages=messages, allow_none=True)
 
 
 class _DecimalField(fields.Decimal):
@@ -149,6 +160,8 @@ class _DecimalField(fields.Decimal):
             value = value.strip().replace(" ", "")
         result = super()._deserialize(value, attr, data, **kwargs)
         precision, scale = self._spec.precision or 18, self._spec.scale or 0
+        if self._spec.type == "money":  # its column is NUMERIC(18, 2), whatever the spec says
+            precision, scale = 18, 2
         if result.is_finite() and abs(result) >= Decimal(10) ** (precision - scale):
             raise ValidationError(self._t.gettext(_("Too large: at most {digits} digits before "
                                                     "the decimal point."),
@@ -227,7 +240,8 @@ class _DurationField(fields.Field):
 def _duration(spec: FieldSpec, t: Translator) -> fields.Field:
     messages = {**_messages(t),
                 "invalid": t.gettext(_("Not a valid duration (seconds, h:mm or 2h 30m)."))}
-    return _DurationField(validate=_range(spec, t), error_messages=messages, allow_none=True)
+    return _DurationField(validate=[bigint_range(t), *_range(spec, t)], error_messages=messages,
+                          allow_none=True)
 
 
 def _one_of(spec: FieldSpec, t: Translator) -> validate.Validator:
@@ -236,7 +250,8 @@ def _one_of(spec: FieldSpec, t: Translator) -> validate.Validator:
 
 
 def _select(spec: FieldSpec, t: Translator) -> fields.Field:
-    return fields.String(validate=_one_of(spec, t), error_messages=_messages(t), allow_none=True)
+    return fields.String(validate=[Storable(t), _one_of(spec, t)], error_messages=_messages(t),
+                         allow_none=True)
 
 
 class _MultiSelectField(fields.Field):
@@ -272,10 +287,16 @@ class LinkValue(fields.Field):
         if isinstance(value, bool):
             raise self.make_error("invalid")
         if isinstance(value, int):
+            if not 0 < value <= BIGINT_MAX:
+                raise self.make_error("invalid")
             return value
         if isinstance(value, str) and value.strip():
             text = value.strip()
-            return int(text) if text.isdigit() else text
+            if storable_problem(text, Translator()) or len(text) > MAX_REF:
+                raise self.make_error("invalid")
+            if text.isascii() and text.isdigit():
+                return self._deserialize(int(text), attr, data)
+            return text
         raise self.make_error("invalid")
 
 
@@ -291,7 +312,8 @@ def _email(spec: FieldSpec, t: Translator) -> fields.Field:
 
 def _phone(spec: FieldSpec, t: Translator) -> fields.Field:
     error = t.gettext(_("Not a valid phone number."))
-    return fields.String(validate=[validate.Regexp(PHONE, error=error), *_pattern(spec, t)],
+    return fields.String(validate=[Storable(t), validate.Regexp(PHONE, error=error),
+                                   *_pattern(spec, t)],
                          error_messages=_messages(t), allow_none=True)
 
 
@@ -302,7 +324,7 @@ def _url(spec: FieldSpec, t: Translator) -> fields.Field:
 
 def _file(spec: FieldSpec, t: Translator) -> fields.Field:
     error = t.gettext(_("Not a stored file reference."))
-    return fields.String(validate=validate.Regexp(FILE_KEY, error=error),
+    return fields.String(validate=[Storable(t), validate.Regexp(FILE_KEY, error=error)],
                          error_messages=_messages(t), allow_none=True)
 
 
@@ -323,6 +345,7 @@ def _string_bytes(spec: FieldSpec) -> int:
 
 _S = {"type": "string"}
 _LEN = {"length": {"type": "integer", "minimum": 1, "maximum": 10000}}
+_TEXT_LEN = {"length": {"type": "integer", "minimum": 1, "maximum": 1_000_000}}
 _NUM = {"min": {"type": "number"}, "max": {"type": "number"}}
 _TARGET = {"target": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}}
 _PATTERN = {"pattern": _S}
@@ -335,7 +358,8 @@ FIELD_TYPES: dict[str, FieldType] = {
     for t in (
         FieldType("string", lambda s: sa.String(s.length or 255), _string, TEXTUAL,
                   {**_LEN, **_PATTERN, **_CHECK}, _string_bytes),
-        FieldType("text", lambda s: sa.Text(), _text, TEXTUAL, _PATTERN, lambda s: 18),
+        FieldType("text", lambda s: sa.Text(), _text, TEXTUAL, {**_PATTERN, **_TEXT_LEN},
+                  lambda s: 18),
         FieldType("integer", lambda s: sa.BigInteger(), _integer, COMPARISON, _NUM,
                   lambda s: 8),
         FieldType("decimal", lambda s: sa.Numeric(s.precision or 18, s.scale or 0), _decimal,

@@ -26,6 +26,7 @@ from core.metadata.names import (
     table_name,
 )
 from core.metadata.overlay import EntityDraft
+from core.metadata.value_limits import DEFAULT_LENGTHS, MAX_INDEXED_LENGTH
 from core.records.filters import STANDARD_FIELDS
 
 DYNAMIC_DEFAULTS = {"$today": ("date",), "$now": ("datetime",), "$user": ("string", "text")}
@@ -156,6 +157,7 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
         problems += _check_formula_names(draft, [*at, "computed"], spec["computed"])
     if spec.get("unique") and kind in NOT_UNIQUE:
         problems.append(draft.diagnostic([*at, "unique"], f"{_a(kind)} field cannot be unique"))
+    problems += _check_indexed_length(draft, at, spec)
     if spec.get("check") and find_check(spec["check"]) is None:
         problems.append(draft.diagnostic([*at, "check"], f"unknown check '{spec['check']}': "
                                          "name a python-stdnum module that has validate(), "
@@ -163,6 +165,27 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     elif "default" in spec and spec["default"] is not None:
         problems += _check_default(draft, at, spec)
     return problems
+
+
+def _indexed_length(spec: dict[str, Any]) -> int:
+    """The characters an index on a field of ``spec`` may have to hold (0: not a string)."""
+    if spec.get("type") not in ("string", "email", "url"):
+        return 0
+    return int(spec.get("length") or DEFAULT_LENGTHS[spec["type"]])
+
+
+def _check_indexed_length(draft: EntityDraft, at: list, spec: dict[str, Any]
+                          ) -> list[Diagnostic]:
+    """A unique or indexed string must fit PostgreSQL's btree entry (2704 bytes, up to 4 a
+    character in UTF-8); a longer one would fail on the first long value."""
+    length = _indexed_length(spec)
+    for key in ("unique", "index"):
+        if spec.get(key) and length > MAX_INDEXED_LENGTH:
+            return [draft.diagnostic([*at, key], f"a {key} {spec['type']} field may hold "
+                                     f"{length} characters, more than an index entry fits "
+                                     f"(at most {MAX_INDEXED_LENGTH}): give it a length of "
+                                     f"{MAX_INDEXED_LENGTH} or less")]
+    return []
 
 
 def _check_formula_names(draft: EntityDraft, path: list, expression: str) -> list[Diagnostic]:
@@ -265,6 +288,12 @@ def _check_unique_groups(draft: EntityDraft) -> list[Diagnostic]:
                 found = [draft.diagnostic(["unique", i, j], f"{_a(kind)} field cannot be "
                                           "part of a unique group")]
             problems += found
+        length = sum(_indexed_length(draft.data["fields"].get(name) or {}) for name in group)
+        if length > MAX_INDEXED_LENGTH:
+            problems.append(draft.diagnostic(["unique", i], f"the strings of this unique "
+                                             f"group may hold {length} characters together, "
+                                             "more than an index entry fits (at most "
+                                             f"{MAX_INDEXED_LENGTH}): shorten their lengths"))
     return problems
 
 

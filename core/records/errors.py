@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
+# What a message may echo of a caller's input but no page or JSON body can encode: lone
+# UTF-16 surrogates (and NUL, for good measure) become U+FFFD.
+UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with the characters no response can carry replaced by U+FFFD."""
+    return UNPRINTABLE.sub("\ufffd", text)
+
 
 class RecordError(Exception):
     """Base of every error a caller of the records service should show to a user."""
@@ -9,8 +20,9 @@ class RecordError(Exception):
     code = "error"
 
     def __init__(self, message: str, field_errors: dict[str, list[str]] | None = None):
-        self.message = message
-        self.field_errors = field_errors or {}
+        self.message = printable(message)
+        self.field_errors = {printable(name): [printable(m) for m in messages]
+                             for name, messages in (field_errors or {}).items()}
         super().__init__(self.describe())
 
     def describe(self) -> str:

@@ -21,7 +21,9 @@ from marshmallow import ValidationError
 from core.i18n import Translator, _
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.specs import EntitySpec, FieldSpec
+from core.metadata.value_limits import storable_problem
 from core.records.errors import QueryError
+from core.records.limits import Limits
 
 STANDARD_FIELDS: dict[str, FieldSpec] = {
     "id": FieldSpec("id", "integer", "ID"),
@@ -78,13 +80,16 @@ class FilterParser:
 
     def __init__(self, entity: EntitySpec, translator: Translator,
                  entities: Mapping[str, EntitySpec] | None = None,
-                 gate: FieldGate | None = None):
+                 gate: FieldGate | None = None, limits: Limits | None = None):
         """``entities`` lets conditions reach across links (``link.field``); ``gate`` hides
-        fields the caller may not use (they are refused as unknown ones)."""
+        fields the caller may not use (they are refused as unknown ones); ``limits`` bound
+        the nesting, the lists and the number of conditions (the defaults when None)."""
         self.entity = entity
         self.t = translator
         self.entities = entities
         self.gate = gate
+        self.limits = limits or Limits()
+        self._conditions = 0
 
     def field(self, name: str) -> tuple[FieldSpec | None, FieldSpec | None]:
         """The field a condition names, and the link it goes through (or None)."""
@@ -112,25 +117,41 @@ class FilterParser:
         """A ``Filter`` from JSON-like data; ``QueryError`` naming the problem otherwise."""
         if raw is None or raw == []:
             return None
+        self._conditions = 0
         if (isinstance(raw, list | tuple) and raw
                 and all(isinstance(i, list | tuple | Mapping) for i in raw)):
-            return Group("and", tuple(self.parse_one(item) for item in raw))
+            self._check_items(raw)
+            return Group("and", tuple(self.parse_one(item, 1) for item in raw))
         return self.parse_one(raw)
 
-    def parse_one(self, raw: Any) -> Filter:
+    def _check_items(self, items: Any) -> None:
+        if len(items) > self.limits.max_filter_items:
+            raise self.fail(_("A filter list may hold at most {max} items."),
+                            max=self.limits.max_filter_items)
+
+    def parse_one(self, raw: Any, depth: int = 0) -> Filter:
+        if depth > self.limits.max_filter_depth:
+            raise self.fail(_("Filters may be nested at most {max} levels deep."),
+                            max=self.limits.max_filter_depth)
         if isinstance(raw, Mapping):
             if len(raw) != 1 or next(iter(raw)) not in ("and", "or", "not"):
                 raise self.fail(_("A filter group is {{\"and\": [...]}}, {{\"or\": [...]}} or "
                                   "{{\"not\": ...}}."))
             kind, body = next(iter(raw.items()))
             if kind == "not":
-                return Group("not", (self.parse_one(body),))
+                return Group("not", (self.parse_one(body, depth + 1),))
             if not isinstance(body, list | tuple) or not body:
                 raise self.fail(_("\"{kind}\" needs a list of filters."), kind=kind)
-            return Group(kind, tuple(self.parse_one(item) for item in body))
+            self._check_items(body)
+            return Group(kind, tuple(self.parse_one(item, depth + 1) for item in body))
         if (not isinstance(raw, list | tuple) or len(raw) not in (2, 3)
                 or not isinstance(raw[0], str)):
-            raise self.fail(_("A filter is [field, operator, value]: got {raw}."), raw=raw)
+            raise self.fail(_("A filter is [field, operator, value]: got {raw}."),
+                            raw=str(raw)[:200])
+        self._conditions += 1
+        if self._conditions > self.limits.max_filter_conditions:
+            raise self.fail(_("A filter may hold at most {max} conditions."),
+                            max=self.limits.max_filter_conditions)
         return self.condition(raw[0], str(raw[1]).lower(), raw[2] if len(raw) == 3 else None)
 
     def condition(self, name: str, operator: str, value: Any) -> Condition:
@@ -152,6 +173,7 @@ class FilterParser:
             if not isinstance(value, list | tuple) or not value:
                 raise self.fail(_("\"{op}\" on \"{field}\" needs a list of values."),
                                 op=operator, field=name)
+            self._check_items(value)
             return Condition(spec, operator, tuple(self.value(spec, v) for v in value))
         if operator == "between":
             if not isinstance(value, list | tuple) or len(value) != 2:
@@ -162,6 +184,10 @@ class FilterParser:
             if not isinstance(value, str) or not value:
                 raise self.fail(_("\"{op}\" on \"{field}\" needs a text value."), op=operator,
                                 field=name)
+            problem = storable_problem(value, self.t)
+            if problem:
+                raise self.fail(_("Filter on \"{field}\": {problem}"), field=name,
+                                problem=problem)
             return Condition(spec, operator, value)
         return Condition(spec, operator, self.value(spec, value))
 

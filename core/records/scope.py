@@ -15,6 +15,7 @@ from core.i18n import Translator
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.actor import Actor
 from core.records.filters import FilterParser, Targets, compile_filter
+from core.records.limits import Limits
 from core.records.permissions import Access, PermissionPolicy, require
 from core.records.reading import title_column
 from core.storage.registry_store import Loaded
@@ -90,7 +91,8 @@ class Scope:
                   else self.policy.access(self.actor, entity, "read"))
         return access.allowed and name not in access.hidden
 
-    def filter(self, raw: Any, trusted: bool = False) -> sa.ColumnElement[bool] | None:
+    def filter(self, raw: Any, trusted: bool = False,
+               limits: Limits | None = None) -> sa.ColumnElement[bool] | None:
         """List filters ``raw`` compiled, or None when there are none.
 
         The actor's filters (the default) cannot use hidden fields, nor reach targets the
@@ -98,7 +100,7 @@ class Scope:
         ``trusted`` filters (written in a pack) may use anything.
         """
         parser = FilterParser(self.entity, self.translator, self.loaded.registry.entities,
-                              None if trusted else self.gate)
+                              None if trusted else self.gate, limits)
         parsed = parser.parse(raw)
         if parsed is None:
             return None

@@ -24,6 +24,14 @@ from core.records.actor import Actor
 from core.records.audit import changed_fields, write_audit
 from core.records.errors import Conflict, NotFound, RecordValidationError
 from core.records.history import HistoryEntry, read_history
+from core.records.limits import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_offset,
+    check_search,
+    check_version,
+    record_key,
+)
 from core.records.naming import next_ref
 from core.records.permissions import (
     ACTION_NAMES,
@@ -63,6 +71,7 @@ class ServiceOptions:
     count_limit: int = 10_000
     max_page_size: int = 1_000
     timezone: str = "Europe/Rome"  # whose "today" defaults and naming series use
+    limits: Limits = DEFAULT_LIMITS  # lines per record, filter sizes, image pixels
 
 
 def utcnow() -> dt.datetime:
@@ -123,9 +132,9 @@ class RecordsService:
               key: int | str, scope: Scope, lock: bool = False) -> Mapping[str, Any]:
         """The stored row ``key`` among those ``scope`` reaches; ``NotFound`` otherwise."""
         table = loaded.schema.table(entity.name)
-        column = table.c.id if isinstance(key, int) or str(key).isdigit() else table.c.ref
-        value = int(key) if column is table.c.id else key
-        statement = sa.select(table).where(column == value)
+        found = record_key(key)
+        column = table.c.id if found and found[0] == "id" else table.c.ref
+        statement = sa.select(table).where(column == found[1] if found else sa.false())
         visible = scope.rows()
         if visible is not None:
             statement = statement.where(visible)
@@ -144,7 +153,8 @@ class RecordsService:
         return WriteContext(registry=loaded.registry, schema=loaded.schema,
                             connection=connection, username=actor.username,
                             translator=Translator(actor.language), now=now, today=today,
-                            files=self.files, trusted=actor.trusted)
+                            files=self.files, trusted=actor.trusted,
+                            limits=self.options.limits, actor_admin=actor.is_admin)
 
     @staticmethod
     def _raise_errors(ctx: WriteContext, entity: EntitySpec) -> None:
@@ -179,9 +189,10 @@ class RecordsService:
                            ["created_at", "created_by", "modified_at", "modified_by",
                             *(f.name for f in entity.stored_fields if f.name not in hidden)],
                            scope.titles if scope is not None else None)
-        by_id = isinstance(key, int) or str(key).isdigit()
+        found = record_key(key)
+        column = table.c.id if found and found[0] == "id" else table.c.ref
         statement = (sa.select(*chosen.columns).select_from(chosen.source)
-                     .where(table.c.id == int(key) if by_id else table.c.ref == key))
+                     .where(column == found[1] if found else sa.false()))
         visible = scope.rows() if scope is not None and rows else None
         if visible is not None:
             statement = statement.where(visible)
@@ -237,11 +248,13 @@ class RecordsService:
         table = scope.table
         if query.fields is not None:
             check_fields(entity, query.fields, t, scope.hidden)
+        check_offset(query.offset, t)
         conditions: list[sa.ColumnElement[bool]] = []
-        parsed = scope.filter(query.filters)
+        parsed = scope.filter(query.filters, limits=self.options.limits)
         if parsed is not None:
             conditions.append(parsed)
         if query.search:
+            check_search(query.search, t)
             conditions.append(self._search(entity, table, query.search, scope.hidden))
         visible = scope.rows()
         if visible is not None:
@@ -427,6 +440,7 @@ class RecordsService:
             raise RecordValidationError(t.gettext(_("An update must carry the version of the "
                                                     "record it changes.")),
                                         {"version": [t.gettext(_("A value is required."))]})
+        check_version(expected, t)
         with self._writing(connection) as conn:
             existing = self._find(conn, loaded, entity, actor, key, scope, lock=True)
             ctx = self._context(loaded, conn, actor)

@@ -18,6 +18,8 @@ from core.metadata.expressions import FormulaError, compile_formula
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.formula_order import computed_in_order
 from core.metadata.specs import EntitySpec, FieldSpec, Registry
+from core.records.file_keys import check_file_keys
+from core.records.limits import DEFAULT_LIMITS, Limits
 from core.records.reading import title_column
 from core.records.validation import load, writable
 from core.storage.tables import Schema
@@ -51,6 +53,8 @@ class WriteContext:
     today: dt.date  # in the instance's time zone, not UTC's
     files: FileStore | None = None
     trusted: bool = False
+    limits: Limits = DEFAULT_LIMITS
+    actor_admin: bool = False  # administrators may attach any stored file
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     def error(self, path: str, message: str) -> None:
@@ -98,7 +102,7 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
             ctx.error(prefix + name, message)
     prepared = Prepared(values=values, current=dict(existing or {}))
     _resolve_links(ctx, entity, prepared.values, prefix)
-    _check_files(ctx, entity, prepared.values, prefix)
+    _check_files(ctx, entity, prepared, prefix)
     for spec in entity.table_fields:
         if spec.name not in tables:
             continue
@@ -107,6 +111,10 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
             lines = []
         if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
             ctx.error(prefix + spec.name, t.gettext(_("Must be a list of lines.")))
+            continue
+        if len(lines) > ctx.limits.max_lines:
+            ctx.error(prefix + spec.name, t.gettext(_("At most {max} lines."),
+                                                    max=ctx.limits.max_lines))
             continue
         child = ctx.registry.entity(spec.target or "")
         stored = stored_lines(ctx, child, existing["id"]) if existing and "id" in existing else {}
@@ -156,17 +164,11 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
             values[spec.name] = found
 
 
-def _check_files(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any],
+def _check_files(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
                  prefix: str) -> None:
-    """Attachments and images must name files that are stored."""
-    if ctx.files is None:
-        return
-    for spec in entity.stored_fields:
-        key = values.get(spec.name)
-        if spec.type in ("attachment", "image") and key and not ctx.files.exists(key):
-            ctx.error(prefix + spec.name, ctx.translator.gettext(
-                _("The file \"{name}\" is not stored: upload it first."),
-                name=key.split("/", 1)[-1]))
+    """Attachments and images must name stored files the actor may attach
+    (``core.records.file_keys``)."""
+    check_file_keys(ctx, entity, prepared, prefix)
 
 
 def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,

@@ -10,6 +10,7 @@ import re
 import smtplib
 import socket
 import ssl
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -253,7 +254,9 @@ def render_mail(template: MailTemplate, context: Mapping[str, Any], language: st
             raise MailTemplateError(f"{where}: {exc}") from exc
         except Exception as exc:  # filters and operators on odd data: report, never crash
             raise MailTemplateError(f"{where}: {type(exc).__name__}: {exc}") from exc
-    subject = " ".join((out["subject"] or "").split())  # one line: no header injection
+    # One line without control characters: no header injection, whatever a record holds.
+    subject = "".join(c for c in " ".join((out["subject"] or "").split())
+                      if unicodedata.category(c) != "Cc")
     return RenderedMail(subject=subject, text=out["body"] or "", html=out["html"],
                         language=chosen)
 
@@ -278,7 +281,9 @@ def check_template(template: MailTemplate) -> list[Diagnostic]:
 
 
 def _has_newline(value: str) -> bool:
-    return "\r" in value or "\n" in value
+    """Whether ``value`` holds a line break or another control character (NUL, a vertical
+    tab, U+2028...): none belongs in a header."""
+    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value)
 
 
 def _address(value: str, what: str) -> str:

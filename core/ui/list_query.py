@@ -38,6 +38,8 @@ from core.ui.formatting import parse_decimal_input
 
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
+MAX_DIGITS = 38  # the most digits a numeric column holds
+MAX_PAGE = 10_000_000  # past any real list; keeps the offset inside the database's range
 FILTER_PREFIX = "f."
 TEXT_TYPES = frozenset({"string", "text", "email", "phone", "url"})
 NUMBER_TYPES = frozenset({"integer", "decimal", "money", "duration"})
@@ -196,7 +198,8 @@ class Parser:
     def parse(self, args: MultiDict[str, str]) -> ListRequest:
         request = ListRequest(search=args.get("q", "").strip())
         request.sort = self._sort(args.get("sort", "").strip())
-        request.page = self._whole(args.get("page", "1"), _("page"), minimum=1)
+        request.page = self._whole(args.get("page", "1"), _("page"), minimum=1,
+                                   maximum=MAX_PAGE)
         request.size = self._whole(args.get("size", str(DEFAULT_PAGE_SIZE)), _("page size"),
                                    minimum=1)
         if request.size not in PAGE_SIZES:
@@ -220,14 +223,17 @@ class Parser:
         request.filters = [c for w in request.values.values() for c in self.conditions(w)]
         return request
 
-    def _whole(self, text: str, what: str, minimum: int) -> int:
+    def _whole(self, text: str, what: str, minimum: int, maximum: int | None = None) -> int:
         try:
-            number = int(text)
+            number = int(text) if text.strip().isascii() else minimum - 1
         except ValueError:
             number = minimum - 1
         if number < minimum:
             raise self.fail(_("The {what} must be a whole number of at least {minimum}."),
                             what=self.gettext(what), minimum=minimum)
+        if maximum is not None and number > maximum:
+            raise self.fail(_("The {what} must be a whole number of at most {maximum}."),
+                            what=self.gettext(what), maximum=maximum)
         return number
 
     def _sort(self, text: str) -> str:
@@ -328,15 +334,15 @@ class Parser:
 
     def _number(self, spec: FieldSpec, text: str) -> Decimal:
         try:
-            return parse_decimal_input(text, self.locale)
+            number = parse_decimal_input(text, self.locale)
         except ValueError:
-            pass
-        try:
-            number = Decimal(text)
-            if number.is_finite():
-                return number
-        except InvalidOperation:
-            pass
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                number = Decimal("NaN")
+        # No column holds more than 38 digits; a larger exponent would only cost time.
+        if number.is_finite() and number.adjusted() <= MAX_DIGITS:
+            return number
         raise self.fail(_("\"{value}\" is not a number for {field}."), value=text,
                         field=self.label(spec))
 

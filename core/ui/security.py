@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from core.atomic_files import publish
 from core.auth.sessions import SESSION_KEY, stamp_matches
 from core.config import Settings
 from core.i18n import SUPPORTED_LANGUAGES
+from core.metadata.value_limits import BIGINT_MAX
 from core.records.errors import NotFound
 from core.ui.access import ADMIN, API, PUBLIC, endpoint_access
 from core.ui.context import officina, set_actor
@@ -50,6 +52,15 @@ def secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+class BoundedInteger(IntegerConverter):
+    """``<int:...>`` in URLs: ids and numbers fit a 64-bit column; a larger one matches no
+    route (404) instead of reaching the database."""
+
+    def __init__(self, map: object, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = None, signed: bool = False):
+        super().__init__(map, fixed_digits, min, BIGINT_MAX if max is None else max, signed)
+
+
 def configure(app: Flask, settings: Settings) -> None:
     """Session cookie flags, upload limit, CSRF and the per-request sign-in check."""
     web = settings.web or {}
@@ -62,9 +73,13 @@ def configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_NAME="officina_session",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=float(web.get("session_hours", 12))),
         MAX_CONTENT_LENGTH=int(float(web.get("max_upload_mb", 20)) * 1024 * 1024),
+        # One form field (or a whole form without files), and the fields of one form.
+        MAX_FORM_MEMORY_SIZE=int(float(web.get("max_form_field_mb", 2)) * 1024 * 1024),
+        MAX_FORM_PARTS=int(web.get("max_form_parts", 10_000)),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         WTF_CSRF_SSL_STRICT=bool(web.get("secure_cookies", False)),
     )
+    app.url_map.converters["int"] = BoundedInteger
     csrf = CSRFProtect(app)
     app.extensions["officina_csrf"] = csrf
     app.before_request(_sign_in_check)

@@ -1,7 +1,8 @@
 """Files uploaded through forms: checked against their field's type before they are stored.
 
-Images must be PNG, JPEG, GIF or WebP by their first bytes (not by their name or the type
-the browser claims; SVG, which can carry scripts, is not an image here). Attachments may be
+Images must decode as PNG, JPEG, GIF or WebP (Pillow decodes them: not their name, the type
+the browser claims or their first bytes decide; SVG, which can carry scripts, is not an image
+here), within ``[limits] max_image_pixels``. Attachments may be
 any document but not a program: executables and scripts are refused by content and by name.
 A signature drawn on screen arrives as a ``data:image/png;base64,...`` URL.
 
@@ -17,10 +18,11 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from core.i18n import _
+from core.images import ImageRefused, decoded_kind
 from core.metadata.specs import FieldSpec
+from core.records.file_keys import image_refusal
+from core.records.limits import Limits
 
-PNG = b"\x89PNG\r\n\x1a\n"
-IMAGE_MAGIC = {PNG: "png", b"\xff\xd8\xff": "jpeg", b"GIF87a": "gif", b"GIF89a": "gif"}
 EXECUTABLE_MAGIC = (
     b"MZ",                   # Windows programs and libraries
     b"\x7fELF",              # Linux and Unix programs
@@ -41,38 +43,31 @@ class UploadRefused(ValueError):
     """A file that does not fit its field; the message is translated."""
 
 
-def image_kind(data: bytes) -> str | None:
-    """``png``, ``jpeg``, ``gif`` or ``webp`` when ``data`` starts like one, else None."""
-    for magic, kind in IMAGE_MAGIC.items():
-        if data.startswith(magic):
-            return kind
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return None
-
-
 def is_executable(data: bytes, name: str) -> bool:
     """Whether ``data`` (named ``name``) looks like a program or a script."""
     suffixes = {s.lower() for s in PurePosixPath(name.replace("\\", "/")).suffixes}
     return data.startswith(EXECUTABLE_MAGIC) or bool(suffixes & EXECUTABLE_SUFFIXES)
 
 
-def check_upload(field: FieldSpec, data: bytes, name: str,
-                 gettext: Callable[..., str]) -> None:
+def check_upload(field: FieldSpec, data: bytes, name: str, gettext: Callable[..., str],
+                 max_pixels: int = Limits.max_image_pixels) -> None:
     """Refuse (``UploadRefused``) a file whose content does not fit ``field``."""
     if not data:
         raise UploadRefused(gettext(_("The file \"{name}\" is empty."), name=name))
     if field.type == "image":
-        if image_kind(data) is None:
-            raise UploadRefused(gettext(_("\"{name}\" is not a PNG, JPEG, GIF or WebP "
-                                          "image."), name=name))
+        try:
+            decoded_kind(data, max_pixels)
+        except ImageRefused as exc:
+            raise UploadRefused(image_refusal(exc, name, max_pixels, gettext)) from None
     elif is_executable(data, name):
         raise UploadRefused(gettext(_("\"{name}\" is a program or a script: such files "
                                       "cannot be attached."), name=name))
 
 
-def signature_png(data_url: str, gettext: Callable[..., str]) -> bytes:
-    """The PNG bytes of a signature drawn on screen (a ``data:`` URL)."""
+def signature_png(data_url: str, gettext: Callable[..., str],
+                  max_pixels: int = Limits.max_image_pixels) -> bytes:
+    """The PNG bytes of a signature drawn on screen (a ``data:`` URL), decoded as a PNG
+    within ``max_pixels``."""
     refused = UploadRefused(gettext(_("The signature could not be read: draw it again.")))
     if not data_url.startswith(SIGNATURE_PREFIX):
         raise refused
@@ -80,6 +75,8 @@ def signature_png(data_url: str, gettext: Callable[..., str]) -> bytes:
         data = base64.b64decode(data_url[len(SIGNATURE_PREFIX):], validate=True)
     except (binascii.Error, ValueError):
         raise refused from None
-    if not data.startswith(PNG):
-        raise refused
+    try:
+        decoded_kind(data, max_pixels, ("PNG",))
+    except ImageRefused:
+        raise refused from None
     return data

@@ -75,7 +75,7 @@ def list_records(entity: str) -> Response:
     try:
         filters = json.loads(args["filter"]) if "filter" in args else None
         limit, offset = int(args.get("limit", 50)), int(args.get("offset", 0))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         raise QueryError(f"Bad query parameter: {exc}") from None
     query = ListQuery(filters=filters, search=args.get("search") or None,
                       sort=tuple(s for s in args.get("sort", "").split(",") if s),

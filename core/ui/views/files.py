@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Response
 
+from core.files import safe_file_name
 from core.i18n import _
 from core.records.errors import NotFound
 from core.ui.access import USER, access
@@ -53,7 +54,7 @@ def send_stored(key: Any, field_type: str) -> Response:
     if mimetype.startswith("text/") or mimetype in ("image/svg+xml", "application/xhtml+xml"):
         mimetype = "application/octet-stream"
     response = Response(data, mimetype=mimetype)
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_")
+    ascii_name = safe_file_name(name)  # no quotes, no CR/LF or other control characters
     response.headers["Content-Disposition"] = (
         f'{"inline" if inline else "attachment"}; filename="{ascii_name}"')
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -181,12 +181,13 @@ def _files(entity: EntitySpec, state: FormState, access_: FormAccess,
             continue
         try:
             upload = request.files.get(name)
+            pixels = officina().records.options.limits.max_image_pixels
             if state.drawn.get(name):
-                uploads.append((name, signature_png(state.drawn[name], gettext),
+                uploads.append((name, signature_png(state.drawn[name], gettext, pixels),
                                 "signature.png"))
             elif upload is not None and upload.filename:
                 data = upload.read()
-                check_upload(spec, data, upload.filename, gettext)
+                check_upload(spec, data, upload.filename, gettext, pixels)
                 uploads.append((name, data, upload.filename))
         except UploadRefused as exc:
             errors.setdefault(name, []).append(str(exc))
@@ -228,7 +229,8 @@ def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, in
     store = officina().records.files
     for name, data, filename in uploads:
         if store is not None:
-            values[name] = state.files[name] = store.put(data, filename)
+            values[name] = state.files[name] = store.put(data, filename,
+                                                         owner=actor().username)
             state.drawn.pop(name, None)
     service = officina().records
     try:
