@@ -10,6 +10,7 @@ from pathlib import Path
 
 from core.metadata.loader import BUILTIN_PACKS
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
+from core.storage.ddl_locks import DEFAULT_LOCKS, MigrationLocks
 
 CONFIG_FILE = "officina.toml"
 DEFAULT_PACKS = ("service",)
@@ -31,6 +32,7 @@ class Settings:
     ldap: dict | None = None
     web: dict | None = None
     passwords: PasswordHashing = PRODUCTION_HASHING
+    migrations: MigrationLocks = DEFAULT_LOCKS
 
 
 def default_database_url(instance: Path) -> str:
@@ -64,6 +66,7 @@ def load_settings(instance: str | Path | None = None, database_url: str | None =
         ldap=values.get("ldap"),
         web=values.get("web"),
         passwords=PasswordHashing.from_dict(values.get("passwords") or {}),
+        migrations=MigrationLocks.from_dict(values.get("migrations") or {}),
     )
 
 
@@ -120,6 +123,10 @@ def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS,
             "\n# The cost of new argon2id password hashes (argon2's defaults; stored hashes keep\n"
             "# the cost they were made with):\n"
             "# [passwords]\n# time_cost = 3\n# memory_cost = 65536   # KiB\n# parallelism = 4\n"
+            "\n# How long a schema change on PostgreSQL waits for a busy table (readers wait\n"
+            "# behind it meanwhile), and how often it tries again:\n"
+            "# [migrations]\n# lock_timeout = 0.5   # seconds\n# lock_attempts = 5\n"
+            "# retry_pause = 1.0   # seconds, doubling after each attempt\n"
             "\n# Sign-in through a directory (LDAP); see README:\n"
             "# [ldap]\n# urls = [\"ldap://ldap.example.com\"]\n"
             "# base_dn = \"dc=example,dc=com\"\n")

@@ -36,7 +36,8 @@ class Officina:
         a test) passes them in, so the registry is not read and built a second time.
         """
         database = database or (registry.database if registry else
-                                Database(settings.database_url))
+                                Database(settings.database_url,
+                                         locks=settings.migrations))
         registry = registry or RegistryStore(database, settings.packs, settings.pack_paths,
                                              settings.registry_check_interval)
         records = RecordsService(database, registry,
