@@ -14,16 +14,23 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from core.config import Settings
+from core.metadata.loader import BUILTIN_PACKS
 from core.metadata.registry import load_registry
+from core.officina import Officina
 from core.records.actor import SYSTEM
 from core.records.errors import RecordValidationError
 from core.storage.database import Database
 from core.storage.ddl_locks import MigrationLocks, TableBusy, run_ddl
 from core.storage.migrate import apply_migration, migrate
 from core.storage.online_ddl import SchemaChangeUnfinished
+from core.ui.app import create_app
+from core.users import create_user
 from tests.conftest import Env, open_env
 from tests.support.cli import officina
 from tests.support.pg_server import PostgresServer
+from tests.support.users import FAST_HASHING
+from tests.ui.conftest import csrf_token, sign_in
 
 CUSTOMERS = 2_000
 QUICK_LOCKS = MigrationLocks(lock_timeout=0.2, lock_attempts=2, retry_pause=0.05)
@@ -172,6 +179,32 @@ def test_a_customisation_on_a_busy_table_is_not_saved(pg_shop: Env,
     loaded, _plan = pg_shop.store.save_overlay("admin", "customer", body)
     assert loaded.registry.version == 1
     assert index_valid(pg_shop.database, "ix_testshop_customer_x_zone") is True
+
+
+def test_a_field_added_on_the_admin_page_of_a_busy_table_is_refused_with_the_message(
+        pg_shop: Env, postgres_server: PostgresServer, packs_dir: Path, tmp_path: Path,
+        report: sa.Connection) -> None:
+    with pg_shop.database.write() as connection:
+        create_user(connection, "anna", "Anna-pw-1", roles=("admin",), language="it",
+                    hashing=FAST_HASHING)
+    settings = Settings(instance=tmp_path, database_url=pg_shop.database.url,
+                        packs=("testshop",), pack_paths=(packs_dir, BUILTIN_PACKS),
+                        registry_check_interval=0, passwords=FAST_HASHING)
+    app = create_app(settings, {"TESTING": True}, Officina.open(settings, registry=pg_shop.store))
+    anna = sign_in(app.test_client(), "anna", "Anna-pw-1")
+    form = {"action": "add_field", "name": "x_zone", "type": "string", "label": "Zone",
+            "csrf_token": csrf_token(anna, "/admin/customize/customer")}
+    refused = anna.post("/admin/customize/customer", data=form)
+    assert refused.status_code == 400
+    assert ("La tabella testshop_customer è occupata (un report o una transazione lunga la "
+            "sta usando)") in refused.get_data(as_text=True)
+    assert "Traceback" not in refused.get_data(as_text=True)
+    with pg_shop.database.read() as connection:
+        assert pg_shop.store.overlays(connection) == {}
+    assert "x_zone" not in columns(pg_shop.database, "testshop_customer")
+    report.rollback()
+    assert anna.post("/admin/customize/customer", data=form).status_code == 302
+    assert "x_zone" in columns(pg_shop.database, "testshop_customer")
 
 
 def test_migrate_on_a_busy_table_prints_the_message_without_traceback(
