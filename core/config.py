@@ -11,6 +11,7 @@ from pathlib import Path
 from core.metadata.loader import BUILTIN_PACKS
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.sandbox import DEFAULT_LIMITS, SandboxLimits
+from core.storage.ddl_locks import DEFAULT_LOCKS, MigrationLocks
 
 CONFIG_FILE = "officina.toml"
 DEFAULT_PACKS = ("service",)
@@ -34,6 +35,7 @@ class Settings:
     limits: dict | None = None  # [limits]: core.records.limits.Limits
     passwords: PasswordHashing = PRODUCTION_HASHING
     sandbox: SandboxLimits = DEFAULT_LIMITS
+    migrations: MigrationLocks = DEFAULT_LOCKS
 
 
 def default_database_url(instance: Path) -> str:
@@ -69,6 +71,7 @@ def load_settings(instance: str | Path | None = None, database_url: str | None =
         limits=values.get("limits"),
         passwords=PasswordHashing.from_dict(values.get("passwords") or {}),
         sandbox=SandboxLimits.from_dict(values.get("sandbox") or {}),
+        migrations=MigrationLocks.from_dict(values.get("migrations") or {}),
     )
 
 
@@ -132,6 +135,10 @@ def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS,
             "# [limits]\n# max_lines = 1000   # lines of one child table in one record\n"
             "# max_filter_depth = 8\n# max_filter_items = 500\n"
             "# max_filter_conditions = 200\n# max_image_pixels = 40000000\n"
+            "\n# How long a schema change on PostgreSQL waits for a busy table (readers wait\n"
+            "# behind it meanwhile), and how often it tries again:\n"
+            "# [migrations]\n# lock_timeout = 0.5   # seconds\n# lock_attempts = 5\n"
+            "# retry_pause = 1.0   # seconds, doubling after each attempt\n"
             "\n# Sign-in through a directory (LDAP); see README:\n"
             "# [ldap]\n# urls = [\"ldap://ldap.example.com\"]\n"
             "# base_dn = \"dc=example,dc=com\"\n")

@@ -39,7 +39,8 @@ class Officina:
         """
         use_limits(settings.sandbox)  # one sandbox policy per process: [sandbox] settings
         database = database or (registry.database if registry else
-                                Database(settings.database_url))
+                                Database(settings.database_url,
+                                         locks=settings.migrations))
         registry = registry or RegistryStore(database, settings.packs, settings.pack_paths,
                                              settings.registry_check_interval)
         records = RecordsService(database, registry,

@@ -18,7 +18,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from core.cli.output import fail
 from core.metadata.diagnostics import MetadataError
 from core.records.errors import RecordError
+from core.storage.ddl_locks import TableBusy
 from core.storage.migrate import MigrationRefused
+from core.storage.online_ddl import SchemaChangeUnfinished
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, not a mistake of the caller
 DEBUG_ENV = "OFFICINA_DEBUG"
@@ -52,6 +54,8 @@ class OfficinaGroup(click.Group):
             fail(f"{len(exc.diagnostics)} error(s) in the metadata.")
         except MigrationRefused as exc:
             fail(str(exc))
+        except (TableBusy, SchemaChangeUnfinished) as exc:
+            fail(exc.message())
         except RecordError as exc:
             fail(exc.describe())
         except (OperationalError, ProgrammingError) as exc:

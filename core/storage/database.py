@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from core.storage.ddl_locks import DEFAULT_LOCKS, MigrationLocks
+
 SQLITE_BEGIN = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
 
 
@@ -41,11 +43,13 @@ class Database:
 
     On SQLite a write transaction starts with ``BEGIN IMMEDIATE``, so two processes never
     deadlock upgrading a read lock, and migrations run with foreign keys off (batch mode
-    recreates tables, which must not cascade into child lines).
+    recreates tables, which must not cascade into child lines). ``locks`` bounds how long a
+    migration on PostgreSQL waits for a table (see ``core.storage.ddl_locks``).
     """
 
-    def __init__(self, url: str, **engine_options: Any):
+    def __init__(self, url: str, *, locks: MigrationLocks | None = None, **engine_options: Any):
         self.url = normalise_url(url)
+        self.locks = locks or DEFAULT_LOCKS
         options: dict[str, Any] = {"future": True}
         if self.url.startswith("sqlite"):
             options["connect_args"] = {"timeout": 30, "check_same_thread": False}

@@ -3,6 +3,13 @@
 Additive changes (new table, column or index, a wider type) are applied; declared renames
 (``renamed_from``) are applied first so they keep their data; destructive changes (a dropped
 table or column, a narrower type) are refused with what would be lost unless confirmed.
+
+On PostgreSQL a migration runs in two parts so that a live table stays readable: one
+transaction that waits at most ``lock_timeout`` for each lock and is retried
+(``core.storage.ddl_locks``), then, after it commits, the steps marked ``after_commit``:
+indexes on existing tables built ``CONCURRENTLY`` and foreign keys validated
+(``core.storage.online_ddl``). ``migrate`` does both; a caller of ``apply_migration`` runs
+``finish_migration`` once its transaction has committed.
 """
 
 from __future__ import annotations
@@ -19,7 +26,9 @@ from alembic.operations import Operations, ops
 from sqlalchemy.engine import Connection
 
 from core.metadata.specs import Registry
+from core.storage import online_ddl
 from core.storage.database import Database
+from core.storage.ddl_locks import busy_table, run_ddl
 from core.storage.tables import Schema, build_schema
 
 MANAGED_TABLES_KEY = "managed_tables"
@@ -33,6 +42,7 @@ class Step:
     operation: Any = None
     table: str | None = None
     loss: str | None = None
+    after_commit: bool = False  # run by ``finish_migration``, outside the transaction
 
 
 @dataclass
@@ -48,10 +58,16 @@ class MigrationPlan:
     def empty(self) -> bool:
         return not (self.renames or self.safe or self.destructive or self.blocked)
 
+    @property
+    def after_commit(self) -> list[Step]:
+        """The steps ``finish_migration`` runs once the transaction has committed."""
+        return [s for s in self.safe if s.after_commit]
+
     def describe(self) -> list[str]:
         """One line per step."""
         lines = [f"rename: {s.description}" for s in self.renames]
-        lines += [f"apply: {s.description}" for s in self.safe]
+        lines += [f"apply: {s.description}" + (" (after the commit)" if s.after_commit else "")
+                  for s in self.safe]
         lines += [f"DESTRUCTIVE: {s.description}: {s.loss}" for s in self.destructive]
         lines += [f"REFUSED: {s.description}: {s.loss}" for s in self.blocked]
         return lines
@@ -200,8 +216,12 @@ def _classify(connection: Connection, plan: MigrationPlan, table: str | None, op
 
 
 def _duplicates(connection: Connection, table: str, columns: list[str]) -> int:
+    """How many values repeat in ``columns``; 0 for a new table or a column still to add
+    (it will hold only NULLs, which a unique index lets repeat)."""
     inspector = sa.inspect(connection)
     if not inspector.has_table(table):
+        return 0
+    if not set(columns) <= {c["name"] for c in inspector.get_columns(table)}:
         return 0
     cols = [sa.column(c) for c in columns]
     grouped = (sa.select(*cols).select_from(sa.table(table))
@@ -231,31 +251,69 @@ def plan_migration(connection: Connection, registry: Registry) -> MigrationPlan:
     plan = MigrationPlan(renames=_renames(connection, registry, schema))
     if plan.renames:
         return plan  # the comparison is meaningful only once renames are applied
+    existing = set(sa.inspect(connection).get_table_names())
     for table, op in _comparison(connection, schema, managed_tables(connection, schema)):
         _classify(connection, plan, table, op)
+    if connection.dialect.name == "postgresql":
+        _go_online(plan, existing)
+        _plan_repairs(connection, plan, schema)
     return plan
 
 
+def _go_online(plan: MigrationPlan, existing: set[str]) -> None:
+    """On PostgreSQL: indexes on tables that already exist are built concurrently after the
+    commit, and foreign keys on them added ``NOT VALID`` and validated after the commit."""
+    for step in list(plan.safe):
+        op = step.operation
+        if isinstance(op, ops.CreateIndexOp) and op.table_name in existing:
+            step.operation = online_ddl.concurrently(op)
+            step.after_commit = True
+        elif isinstance(op, ops.CreateForeignKeyOp) and op.source_table in existing:
+            step.operation = online_ddl.not_valid(op)
+            name = str(op.constraint_name)
+            plan.safe.append(Step(f"validate foreign key {name} on {op.source_table}",
+                                  online_ddl.ValidateForeignKey(op.source_table, name),
+                                  op.source_table, after_commit=True))
+
+
+def _plan_repairs(connection: Connection, plan: MigrationPlan, schema: Schema) -> None:
+    """Finish what an earlier migration left undone after its commit (PostgreSQL)."""
+    for repair in online_ddl.pending_repairs(connection, schema.metadata):
+        step = Step(repair.description, repair.operation, repair.table, after_commit=True)
+        if repair.index is not None and repair.index.unique:
+            duplicates = _duplicates(connection, repair.table,
+                                     [c.name for c in repair.index.columns])
+            if duplicates:
+                step.loss = f"{duplicates} value(s) are repeated: make them unique first"
+                plan.blocked.append(step)
+                continue
+        plan.safe.append(step)
+
+
 def _apply(connection: Connection, steps: list[Step], batch: bool) -> None:
+    """Run the steps that belong in the transaction: tables first, then the rest by table."""
     operations = Operations(MigrationContext.configure(connection))
+    steps = [s for s in steps if not s.after_commit]
     by_table: dict[str | None, list[Step]] = {}
     for step in steps:
         by_table.setdefault(step.table, []).append(step)
     for step in steps:
         if isinstance(step.operation, ops.CreateTableOp | ops.RenameTableOp | ops.DropTableOp):
-            operations.invoke(step.operation)
+            with busy_table(step.table):
+                operations.invoke(step.operation)
     for table, table_steps in by_table.items():
         rest = [s.operation for s in table_steps if not isinstance(
             s.operation, ops.CreateTableOp | ops.RenameTableOp | ops.DropTableOp)]
         if not rest:
             continue
-        if batch and table is not None:
-            with operations.batch_alter_table(table) as batch_operations:
+        with busy_table(table):
+            if batch and table is not None:
+                with operations.batch_alter_table(table) as batch_operations:
+                    for operation in rest:
+                        batch_operations.invoke(operation)
+            else:
                 for operation in rest:
-                    batch_operations.invoke(operation)
-        else:
-            for operation in rest:
-                operations.invoke(operation)
+                    operations.invoke(operation)
 
 
 def apply_migration(connection: Connection, registry: Registry,
@@ -264,6 +322,8 @@ def apply_migration(connection: Connection, registry: Registry,
 
     Raises ``MigrationRefused`` (changing nothing, once the caller rolls back) when a step
     would lose data and ``allow_destructive`` is false, or cannot be applied to the data.
+    Steps marked ``after_commit`` are left to ``finish_migration``, which the caller runs
+    once its transaction has committed.
     """
     from core.documents.field_use import refuse_fields_used_by_templates  # documents need storage
 
@@ -291,8 +351,19 @@ def apply_migration(connection: Connection, registry: Registry,
     return done
 
 
+def finish_migration(database: Database, plan: MigrationPlan) -> None:
+    """Run the plan's ``after_commit`` steps (PostgreSQL: concurrent index builds, foreign key
+    validation), each in autocommit mode; ``SchemaChangeUnfinished`` names those that failed,
+    which the next migration finds and runs again."""
+    online_ddl.run_deferred(database, [(s.description, s.operation) for s in plan.after_commit])
+
+
 def migrate(database: Database, registry: Registry, allow_destructive: bool = False,
             dry_run: bool = False) -> MigrationPlan:
-    """Migrate in one transaction of its own (see ``apply_migration``)."""
-    with database.migrating() as connection:
-        return apply_migration(connection, registry, allow_destructive, dry_run)
+    """Migrate in one transaction of its own (see ``apply_migration``), waiting a bounded
+    time for locks and trying again (``TableBusy`` if the tables stay busy); then finish."""
+    plan = run_ddl(database, lambda connection: apply_migration(
+        connection, registry, allow_destructive, dry_run))
+    if not dry_run:
+        finish_migration(database, plan)
+    return plan

@@ -21,7 +21,8 @@ from core.metadata.loader import PackSource, read_packs
 from core.metadata.registry import build_registry
 from core.metadata.specs import Registry
 from core.storage.database import Database
-from core.storage.migrate import MigrationPlan, apply_migration
+from core.storage.ddl_locks import run_ddl
+from core.storage.migrate import MigrationPlan, apply_migration, finish_migration
 from core.storage.tables import Schema, build_schema, system_tables
 
 VERSION_KEY = "registry_version"
@@ -116,22 +117,31 @@ class RegistryStore:
 
         Validates the whole registry with it, migrates the tables and stores it in one
         transaction; on any error nothing changes and the previous registry stays in force.
+        A table that stays busy raises ``TableBusy`` (the transaction is tried a few times);
+        indexes are then built after the commit (``finish_migration``).
         """
-        overlay = self._system["officina_overlay"]
-        with self.database.migrating() as connection:
-            overlays = self.overlays(connection)
-            spec = self.current().registry.entities.get(entity)
-            former = spec.renamed_from if spec is not None else None
-            if former in overlays:  # stored under the entity's old name: move it
-                overlays.pop(former)
-                connection.execute(overlay.delete().where(overlay.c.entity == former))
-            _put(overlays, entity, body)
-            version = self.stored_version(connection) + 1
-            loaded = self.build(overlays, version, self.workflows(connection))
-            plan = apply_migration(connection, loaded.registry, allow_destructive)
-            _store(connection, overlay, overlay.c.entity, entity, body, username)
-            self._bump(connection, version)
+        loaded, plan = run_ddl(self.database, lambda connection: self._save_overlay(
+            connection, username, entity, body, allow_destructive))
         self._swap(loaded)
+        finish_migration(self.database, plan)
+        return loaded, plan
+
+    def _save_overlay(self, connection: Connection, username: str, entity: str,
+                      body: str | None, allow_destructive: bool
+                      ) -> tuple[Loaded, MigrationPlan]:
+        overlay = self._system["officina_overlay"]
+        overlays = self.overlays(connection)
+        spec = self.current().registry.entities.get(entity)
+        former = spec.renamed_from if spec is not None else None
+        if former in overlays:  # stored under the entity's old name: move it
+            overlays.pop(former)
+            connection.execute(overlay.delete().where(overlay.c.entity == former))
+        _put(overlays, entity, body)
+        version = self.stored_version(connection) + 1
+        loaded = self.build(overlays, version, self.workflows(connection))
+        plan = apply_migration(connection, loaded.registry, allow_destructive)
+        _store(connection, overlay, overlay.c.entity, entity, body, username)
+        self._bump(connection, version)
         return loaded, plan
 
     def save_workflow(self, username: str, name: str, body: str | None) -> Loaded:

@@ -25,9 +25,11 @@ from core.metadata.diagnostics import MetadataError
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.specs import ACTIONS, EntitySpec
 from core.records.errors import NotFound
+from core.storage.ddl_locks import TableBusy
 from core.storage.migrate import MigrationRefused
+from core.storage.online_ddl import SchemaChangeUnfinished
 from core.ui.access import ADMIN, access
-from core.ui.context import actor, gettext, officina, registry
+from core.ui.context import actor, gettext, language, officina, registry
 from core.ui.views.admin import admin_pages
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,13 @@ def save(entity: str, body: str | None, allow_destructive: bool = False
     except MigrationRefused as exc:
         return [gettext("This change would lose data; confirm it to go ahead."),
                 *exc.plan.describe()], True
+    except TableBusy as exc:  # nothing was changed
+        return [exc.message(language())], False
+    except SchemaChangeUnfinished as exc:  # saved; an index is left for the next migration
+        log.warning("%s saved the customisation of %s; unfinished: %s", actor().username,
+                    entity, exc)
+        flash(exc.message(language()), "error")
+        return [], False
     log.info("%s saved the customisation of %s: %s", actor().username, entity,
              "; ".join(plan.describe()) or "no table change")
     return [], False
