@@ -119,7 +119,7 @@ def _basic_actor() -> Actor:
     """
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username:
-        raise Unauthenticated(gettext("Sign in with an API token or your Officina user."))
+        raise Unauthenticated(gettext(_("Sign in with an API token or your Officina user.")))
     with officina().database.read() as connection:
         check_throttle(connection, auth.username, request.remote_addr)
         actor = verify_password(connection, auth.username, auth.password or "",
@@ -127,7 +127,7 @@ def _basic_actor() -> Actor:
     if actor is None:  # only failures are written: a right password costs no write
         with officina().database.write() as connection:
             record_attempt(connection, auth.username, request.remote_addr, success=False)
-        raise Unauthenticated(gettext("Wrong username or password."))
+        raise Unauthenticated(gettext(_("Wrong username or password.")))
     return actor
 
 
@@ -155,9 +155,9 @@ def _in_scope(actor: Actor, entity: str, action: str) -> None:
         return  # the service's "unknown entity" (404) says more
     level = actor.scopes.level(entity)
     raise PermissionDenied(gettext(
-        "This API token may not {action} {entity}: its scopes give {level}.",
+        _("This API token may not {action} {entity}: its scopes give {level}."),
         action=gettext(ACTION_NAMES[action]), entity=entity,
-        level=gettext("read only") if level else gettext("no access")))
+        level=gettext(_("read only")) if level else gettext(_("no access"))))
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def _list_query() -> ListQuery:
         filters = json.loads(args["filter"]) if "filter" in args else None
         limit, offset = int(args.get("limit", 50)), int(args.get("offset", 0))
     except ValueError as exc:
-        raise QueryError(gettext("Bad query parameter: {problem}", problem=str(exc))) from None
+        raise QueryError(gettext(_("Bad query parameter: {problem}"), problem=str(exc))) from None
     return ListQuery(filters=filters, search=args.get("search") or None,
                      sort=tuple(s for s in args.get("sort", "").split(",") if s),
                      fields=tuple(args["fields"].split(",")) if args.get("fields") else None,
@@ -230,18 +230,22 @@ def _writer(entity: str, action: str) -> Actor:
 def _body(empty_allowed: bool = False) -> dict[str, Any]:
     """The request's JSON object; 415 unless declared as JSON, 400 unless an object."""
     if not request.is_json:
-        raise NotJson(gettext("Send the body as JSON, with Content-Type: application/json."))
+        raise NotJson(gettext(_("Send the body as JSON, with Content-Type: application/json.")))
     text = request.get_data(as_text=True)
     if not text.strip() and empty_allowed:
         return {}
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise BodyError(gettext("The body is not valid JSON: {problem}",
+        raise BodyError(gettext(_("The body is not valid JSON: {problem}"),
                                 problem=str(exc))) from None
     if not isinstance(value, dict):
-        raise BodyError(gettext("The body must be a JSON object of field values."))
+        raise BodyError(gettext(_("The body must be a JSON object of field values.")))
     return value
+
+
+def _whole_version() -> str:
+    return gettext(_("The version must be a whole number."))
 
 
 def _version_argument() -> int | None:
@@ -249,8 +253,7 @@ def _version_argument() -> int | None:
     if value is None:
         return None
     if not value.isdigit():
-        raise QueryError(gettext("The version must be a whole number."),
-                         {"version": [gettext("The version must be a whole number.")]})
+        raise QueryError(_whole_version(), {"version": [_whole_version()]})
     return int(value)
 
 
@@ -290,8 +293,7 @@ def transition_record(entity: str, key: str, name: str) -> Response:
     actor = _writer(entity, "update")
     version = _body(empty_allowed=True).get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise RecordValidationError(gettext("The version must be a whole number."),
-                                    {"version": [gettext("The version must be a whole number.")]})
+        raise RecordValidationError(_whole_version(), {"version": [_whole_version()]})
     return _json(officina().records.transition(actor, entity, key, name, version=version))
 
 
