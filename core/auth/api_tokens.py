@@ -209,13 +209,7 @@ def authenticate_token(connection: Connection, secret: str,
     learn). Nothing is written; see ``note_use``.
     """
     now = naive_utc(now)
-    tokens, users = _tokens(), _users()
-    row = connection.execute(
-        sa.select(tokens.c.id, tokens.c.scopes, tokens.c.expires_at, tokens.c.revoked_at,
-                  tokens.c.last_used_at, users.c.username, users.c.roles, users.c.language,
-                  users.c.active)
-        .select_from(tokens.join(users, users.c.username == tokens.c.username))
-        .where(tokens.c.token_hash == token_hash(secret))).first()
+    row = connection.execute(_lookup(), {"token_hash": token_hash(secret)}).first()
     if row is None or not row.active:
         return Authenticated(None, refusal=REFUSED_UNKNOWN)
     if row.revoked_at is not None:
@@ -225,6 +219,17 @@ def authenticate_token(connection: Connection, secret: str,
     actor = Actor(username=row.username, roles=frozenset(r for r in row.roles.split(",") if r),
                   language=row.language or "en", scopes=_scopes(row.scopes))
     return Authenticated(actor, row.id, last_used_at=row.last_used_at)
+
+
+@cache
+def _lookup() -> sa.Select:
+    """The token and its owner by the token's hash: built once, run on every API call."""
+    tokens, users = _tokens(), _users()
+    return (sa.select(tokens.c.id, tokens.c.scopes, tokens.c.expires_at, tokens.c.revoked_at,
+                      tokens.c.last_used_at, users.c.username, users.c.roles,
+                      users.c.language, users.c.active)
+            .select_from(tokens.join(users, users.c.username == tokens.c.username))
+            .where(tokens.c.token_hash == sa.bindparam("token_hash")))
 
 
 @cache
