@@ -21,6 +21,7 @@ from core.cli.documents import documents as documents_group
 from core.cli.group import OfficinaGroup
 from core.cli.mail import mail as mail_group
 from core.cli.output import fail, parse_json_argument, print_json
+from core.cli.tokens import token as token_group
 from core.config import CONFIG_FILE, MAIL_BACKENDS, load_settings, write_default_config
 from core.metadata.diagnostics import MetadataError
 from core.metadata.loader import BUILTIN_PACKS, find_pack_dirs
@@ -44,6 +45,7 @@ def cli() -> None:
 
 cli.add_command(documents_group)
 cli.add_command(mail_group)
+cli.add_command(token_group)
 
 
 @cli.command()

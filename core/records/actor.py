@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.records.token_scopes import TokenScopes
 
 ADMIN_ROLE = "admin"
 
@@ -15,6 +19,7 @@ class Actor:
     roles: frozenset[str] = field(default_factory=frozenset)
     language: str = "en"
     trusted: bool = False  # the engine itself (rules): may set read-only fields
+    scopes: TokenScopes | None = None  # an API token's: only takes away (None: no limit)
 
     @property
     def is_admin(self) -> bool:

@@ -98,6 +98,27 @@ class RolePolicy:
         return Access(allowed=True, where=where, hidden=hidden, locked=locked)
 
 
+class ScopedPolicy:
+    """Another policy, limited by the API token an actor acts through (``Actor.scopes``).
+
+    An entity the token's scopes do not reach, or a write with a read scope, is not allowed,
+    whatever the owner's roles (administrators included). Lines follow their parent, whose
+    scope was checked to reach them.
+    """
+
+    def __init__(self, inner: PermissionPolicy):
+        self.inner = inner
+
+    def allows(self, actor: Actor, entity: EntitySpec, action: str) -> bool:
+        return self.access(actor, entity, action).allowed
+
+    def access(self, actor: Actor, entity: EntitySpec, action: str) -> Access:
+        if (actor.scopes is not None and not entity.is_child
+                and not actor.scopes.permits(entity.name, action)):
+            return NO_ACCESS
+        return self.inner.access(actor, entity, action)
+
+
 def _one_filter(where: Any) -> Any:
     """A filter as one item of a group: a list of filters becomes ``{"and": [...]}``."""
     if (isinstance(where, list) and where

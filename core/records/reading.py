@@ -135,21 +135,30 @@ def order_by(entity: EntitySpec, table: sa.Table, sort: Sequence[str],
 
 
 def present(entity: EntitySpec, row: Any, links: Sequence[str] = ()) -> dict[str, Any]:
-    """A result row as a record dict; link titles go under ``_titles``."""
-    mapping = dict(row._mapping)
-    record: dict[str, Any] = {}
-    titles: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if key.endswith(TITLE_SUFFIX):
-            titles[key.removesuffix(TITLE_SUFFIX)] = value
-            continue
-        spec = entity.field(key)
-        if spec is not None and spec.type == "multiselect":
-            value = [v for v in (value or "").split(",") if v]
-        record[key] = value
+    """A result row as a record dict; link titles (the columns ``selection`` added for
+    ``links``) go under ``_titles``."""
+    record: dict[str, Any] = dict(row._mapping)
+    for name in _multiselects(entity):
+        if name in record:
+            record[name] = [v for v in (record[name] or "").split(",") if v]
     if links:
-        record["_titles"] = {name: titles.get(name) for name in links}
+        record["_titles"] = {name: record.pop(name + TITLE_SUFFIX, None) for name in links}
     return record
+
+
+_MULTISELECTS: dict[int, tuple[EntitySpec, tuple[str, ...]]] = {}
+
+
+def _multiselects(entity: EntitySpec) -> tuple[str, ...]:
+    """The multiselect fields of ``entity`` (stored as comma-separated text), found once per
+    spec (specs are immutable, and every row read asks)."""
+    found = _MULTISELECTS.get(id(entity))
+    if found is None or found[0] is not entity:
+        if len(_MULTISELECTS) > 4096:
+            _MULTISELECTS.clear()
+        found = _MULTISELECTS[id(entity)] = (
+            entity, tuple(f.name for f in entity.fields if f.type == "multiselect"))
+    return found[1]
 
 
 def count_rows(connection: Connection, table: sa.Table, condition: sa.ColumnElement[bool],

@@ -38,6 +38,7 @@ from core.records.permissions import (
     FieldAccess,
     PermissionPolicy,
     RolePolicy,
+    ScopedPolicy,
     denied,
 )
 from core.records.reading import (
@@ -87,7 +88,7 @@ class RecordsService:
                  options: ServiceOptions | None = None, files: FileStore | None = None):
         self.database = database
         self.registry = registry
-        self.policy = policy or RolePolicy()
+        self.policy: PermissionPolicy = ScopedPolicy(policy or RolePolicy())
         self.options = options or ServiceOptions()
         self.files = files
         self.clock: Callable[[], dt.datetime] = utcnow  # replaceable, e.g. by tests
@@ -208,7 +209,7 @@ class RecordsService:
     def _result(self, conn: Connection, loaded: Loaded, actor: Actor, entity: EntitySpec,
                 record_id: int, whole: dict[str, Any] | None = None) -> dict[str, Any]:
         """A record just written, as its writer may read it (whatever the row condition)."""
-        if actor.is_admin and whole is not None:
+        if actor.is_admin and actor.scopes is None and whole is not None:
             return whole
         if not self.policy.allows(actor, entity, "read"):
             table = loaded.schema.table(entity.name)

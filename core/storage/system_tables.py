@@ -17,9 +17,11 @@ ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def add_system_tables(metadata: sa.MetaData) -> None:
     """Define the engine's own tables in ``metadata``."""
+    from core.auth.api_tokens import add_token_table  # personal API tokens
     from core.auth.tables import add_auth_tables  # login attempts and reset tokens
 
     add_auth_tables(metadata)
+    add_token_table(metadata)
     sa.Table(
         "officina_user", metadata,
         sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),

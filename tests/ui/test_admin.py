@@ -21,7 +21,7 @@ from tests.support.users import FAST_HASHING
 from tests.ui.conftest import csrf_token, sign_in
 
 SAMPLE_ARGS = {"username": "carla", "entity": "customer", "name": "ticket_flow",
-               "mail_id": "20261124-103700-123456-1a2b3c4d", "index": "0"}
+               "mail_id": "20261124-103700-123456-1a2b3c4d", "index": "0", "token_id": "1"}
 
 
 def admin_urls(app: Flask) -> list[tuple[str, str]]:

@@ -13,7 +13,8 @@ from flask import Blueprint
 # templates show.
 MODULES = ("home", "auth", "api", "records", "record_list", "record_detail", "files",
            "account", "admin", "admin_metadata", "lookup", "reports",
-           "record_form", "documents", "admin_documents", "admin_mail", "planner")
+           "record_form", "documents", "admin_documents", "admin_mail", "planner",
+           "tokens")
 
 
 @dataclass(frozen=True)
