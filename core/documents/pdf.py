@@ -11,13 +11,19 @@ LibreOffice that does not answer), each document is converted by a cold
 LibreOffice runs with a profile of its own per converter (``-env:UserInstallation``, under the
 system's temporary folder keyed by process id), so web workers, the outbox worker and the
 command line never share or lock each other's profile. Conversions are serialised per
-converter (one at a time), limited in time (the whole process group is killed when the
-timeout expires) and every failure is a ``PdfError`` with a localised message. LibreOffice is
-stopped when the process exits, and the bridge stops it too if its parent dies.
+converter (one at a time), limited in time (``OFFICINA_PDF_TIMEOUT`` seconds per document by
+default) and every failure is a ``PdfError`` with a localised message.
+
+No LibreOffice outlives what needs it: soffice always runs under a guard
+(``soffice_guard.py``) in a process group of its own, and the guard kills the whole group when
+a lifeline pipe closes, which the kernel does when the converter's process or the UNO bridge
+exits in any way, SIGKILL included. A timeout, a stop and the process's exit kill the group
+too.
 
 Settings from the environment: ``OFFICINA_SOFFICE`` (the soffice program, default ``soffice``
 or ``libreoffice`` on the PATH), ``OFFICINA_UNO_PYTHON`` (the Python with ``uno``, default
-``/usr/bin/python3``), ``OFFICINA_PDF_WARM=0`` (always convert cold).
+``/usr/bin/python3``), ``OFFICINA_PDF_WARM=0`` (always convert cold),
+``OFFICINA_PDF_TIMEOUT`` (seconds a document may take, default 30).
 """
 
 from __future__ import annotations
@@ -29,7 +35,6 @@ import logging
 import os
 import selectors
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +46,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.documents.errors import DocumentError
+from core.documents.soffice_processes import Guarded, kill_group
 from core.i18n import Translator, _
 
 log = logging.getLogger(__name__)
@@ -48,6 +54,8 @@ log = logging.getLogger(__name__)
 SOFFICE_ENV = "OFFICINA_SOFFICE"
 UNO_PYTHON_ENV = "OFFICINA_UNO_PYTHON"
 WARM_ENV = "OFFICINA_PDF_WARM"
+TIMEOUT_ENV = "OFFICINA_PDF_TIMEOUT"
+DEFAULT_TIMEOUT = 30.0  # seconds per document: a report takes one or two, warm
 DEFAULT_UNO_PYTHON = "/usr/bin/python3"
 BRIDGE = Path(__file__).with_name("uno_bridge.py")
 START_TIMEOUT = 60.0  # a first start creates the profile: a few seconds, more on a busy host
@@ -74,6 +82,22 @@ def _warm_enabled() -> bool:
     return os.environ.get(WARM_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+def pdf_timeout() -> float:
+    """Seconds one document may take: ``OFFICINA_PDF_TIMEOUT``, else ``DEFAULT_TIMEOUT``."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86400:
+        log.warning("%s=%r is not a number of seconds: using %g", TIMEOUT_ENV, raw,
+                    DEFAULT_TIMEOUT)
+        return DEFAULT_TIMEOUT
+    return seconds
+
+
 def _check_docx(docx: bytes, t: Translator) -> None:
     """Refuse what is not a Word document before LibreOffice guesses what it might be."""
     try:
@@ -84,16 +108,6 @@ def _check_docx(docx: bytes, t: Translator) -> None:
         pass
     raise PdfError(t.gettext(_("The document is not a Word (.docx) file, so it cannot be "
                                "converted to PDF.")))
-
-
-def _kill_group(process: subprocess.Popen | None) -> None:
-    """Kill a child started in a session of its own, with everything it started."""
-    if process is None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=STOP_TIMEOUT)
 
 
 def _remove_abandoned(base: Path) -> None:
@@ -111,15 +125,15 @@ def _remove_abandoned(base: Path) -> None:
 
 
 class _Bridge:
-    """The warm pair: a listening soffice and the UNO bridge process that drives it."""
+    """The warm pair: a listening soffice (under its guard) and the UNO bridge that drives it."""
 
-    def __init__(self, soffice: subprocess.Popen, bridge: subprocess.Popen):
+    def __init__(self, soffice: Guarded, bridge: subprocess.Popen):
         self.soffice = soffice
         self.bridge = bridge
         self._buffer = b""
 
     def alive(self) -> bool:
-        return self.soffice.poll() is None and self.bridge.poll() is None
+        return self.soffice.process.poll() is None and self.bridge.poll() is None
 
     def send(self, line: str) -> None:
         assert self.bridge.stdin is not None
@@ -143,18 +157,20 @@ class _Bridge:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return line.decode(errors="replace")
 
-    def stop(self) -> None:
-        """Ask LibreOffice to quit, then make sure both processes are gone."""
-        if self.bridge.poll() is None:
+    def stop(self, *, politely: bool = True) -> None:
+        """Ask LibreOffice to quit (unless not ``politely``: a stuck one is killed at once),
+        then make sure every process of both is gone."""
+        if politely and self.alive():
             with contextlib.suppress(OSError, ValueError):
                 self.send("quit")
                 self.bridge.stdin.close()  # type: ignore[union-attr]
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.soffice.wait(timeout=STOP_TIMEOUT)
-        _kill_group(self.soffice)
-        _kill_group(self.bridge)
-        with contextlib.suppress(OSError, ValueError):
-            self.bridge.stdout.close()  # type: ignore[union-attr]
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.soffice.process.wait(timeout=STOP_TIMEOUT)
+        self.soffice.kill()
+        kill_group(self.bridge)
+        for stream in (self.bridge.stdin, self.bridge.stdout):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                stream.close()  # type: ignore[union-attr]
 
 
 class PdfConverter:
@@ -180,7 +196,8 @@ class PdfConverter:
 
     @property
     def soffice_pid(self) -> int | None:
-        """Process id of the warm LibreOffice, if one is running."""
+        """Process id of the warm LibreOffice's guard (its process group holds LibreOffice),
+        if one is running."""
         bridge = self._bridge
         return bridge.soffice.pid if bridge is not None and bridge.alive() else None
 
@@ -194,14 +211,18 @@ class PdfConverter:
             self._workdir = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
         return self._workdir
 
-    def convert(self, docx: bytes, *, timeout: float = 60, language: str | None = None) -> bytes:
+    def convert(self, docx: bytes, *, timeout: float | None = None,
+                language: str | None = None) -> bytes:
         """The PDF of ``docx``; ``PdfError`` if it is not Word, LibreOffice is missing, fails
-        or takes longer than ``timeout`` seconds (not counting a first start of LibreOffice)."""
+        or takes longer than ``timeout`` seconds (default ``pdf_timeout()``; not counting a
+        first start of LibreOffice)."""
         return self.convert_many([docx], timeout=timeout, language=language)[0]
 
-    def convert_many(self, docs: Sequence[bytes], *, timeout: float = 60,
+    def convert_many(self, docs: Sequence[bytes], *, timeout: float | None = None,
                      language: str | None = None) -> list[bytes]:
-        """The PDFs of ``docs`` in order, ``timeout`` seconds for each document."""
+        """The PDFs of ``docs`` in order, ``timeout`` seconds (default ``pdf_timeout()``) for
+        each document."""
+        timeout = pdf_timeout() if timeout is None else timeout
         t = Translator(language or "en")
         for docx in docs:
             _check_docx(docx, t)
@@ -253,20 +274,24 @@ class PdfConverter:
 
     def _start_warm(self, binary: str) -> _Bridge:
         pipe = f"officina-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        soffice = subprocess.Popen(
-            [binary, *self._soffice_options(), "--nodefault",
-             f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+        # The bridge holds a second lifeline of the guard: if it dies, LibreOffice goes too.
+        bridge_end, bridge_hold = os.pipe()
         try:
-            with (self.workdir / "bridge.log").open("ab") as errors:
-                process = subprocess.Popen(
-                    [self.uno_python, str(BRIDGE), pipe, str(soffice.pid)],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-                    start_new_session=True)
-        except OSError:
-            _kill_group(soffice)
-            raise
+            soffice = Guarded([binary, *self._soffice_options(), "--nodefault",
+                                f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
+                               extra_lifelines=(bridge_end,))
+            try:
+                with (self.workdir / "bridge.log").open("ab") as errors:
+                    process = subprocess.Popen(
+                        [self.uno_python, str(BRIDGE), pipe, str(soffice.pid)],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                        pass_fds=(bridge_hold,), start_new_session=True)
+            except OSError:
+                soffice.kill()
+                raise
+        finally:
+            os.close(bridge_end)
+            os.close(bridge_hold)
         bridge = _Bridge(soffice, process)
         try:
             answer = bridge.read_line(time.monotonic() + START_TIMEOUT)
@@ -278,9 +303,9 @@ class PdfConverter:
                           f" (see {self.workdir / 'bridge.log'})")
         return bridge
 
-    def _stop_warm(self) -> None:
+    def _stop_warm(self, *, politely: bool = True) -> None:
         if self._bridge is not None:
-            self._bridge.stop()
+            self._bridge.stop(politely=politely)
             self._bridge = None
 
     def _convert_warm(self, docx: bytes, timeout: float, t: Translator) -> bytes:
@@ -293,7 +318,7 @@ class PdfConverter:
                 bridge.send(f"convert\t{source}\t{target}")
                 answer = bridge.read_line(time.monotonic() + timeout)
             except TimeoutError:
-                self._stop_warm()  # LibreOffice may be stuck in the document: start afresh
+                self._stop_warm(politely=False)  # stuck in the document: kill, start afresh
                 raise PdfError(self._timeout_message(timeout, t)) from None
             except OSError:
                 answer = None
@@ -322,19 +347,18 @@ class PdfConverter:
         outdir = pairs[0][1].parent if pairs else self.workdir
         for (source, _target), docx in zip(pairs, docs, strict=True):
             source.write_bytes(docx)
-        process = subprocess.Popen(
+        guarded = Guarded(
             [binary, *self._soffice_options(), f"--infilter={WORD_FILTER}",
              "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(outdir),
              *[str(source) for source, _target in pairs]],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            output, _errors = process.communicate(timeout=timeout * max(len(docs), 1))
+            output, _errors = guarded.process.communicate(timeout=timeout * max(len(docs), 1))
         except subprocess.TimeoutExpired:
-            _kill_group(process)
+            guarded.kill()
             self._cleanup(pairs)
             raise PdfError(self._timeout_message(timeout, t)) from None
-        _kill_group(process)  # anything it left behind
+        guarded.kill()  # anything it left behind
         try:
             results = []
             for source, target in pairs:
@@ -415,19 +439,20 @@ def default_converter() -> PdfConverter:
     return _default.get()
 
 
-def convert_to_pdf(docx: bytes, *, timeout: float = 60, language: str | None = None) -> bytes:
+def convert_to_pdf(docx: bytes, *, timeout: float | None = None,
+                   language: str | None = None) -> bytes:
     """Convert a .docx to PDF with this process's warm LibreOffice; ``PdfError`` on failure.
 
-    ``timeout`` limits the conversion itself, in seconds; ``language`` is the language of the
-    error messages (default English)."""
+    ``timeout`` limits the conversion itself, in seconds (default ``pdf_timeout()``);
+    ``language`` is the language of the error messages (default English)."""
     return default_converter().convert(docx, timeout=timeout, language=language)
 
 
-def convert_many(docs: Sequence[bytes], timeout: float = 60, *,
+def convert_many(docs: Sequence[bytes], timeout: float | None = None, *,
                  language: str | None = None) -> list[bytes]:
     """Convert a batch of .docx files to PDF, in order, with one LibreOffice kept running
-    (``timeout`` seconds per document). Meant for the worker: a month of reports is minutes of
-    work, not something a web request waits for."""
+    (``timeout`` seconds per document, default ``pdf_timeout()``). Meant for the worker: a
+    month of reports is minutes of work, not something a web request waits for."""
     return default_converter().convert_many(docs, timeout=timeout, language=language)
 
 

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
 FORMATS = ("docx", "pdf")
-PDF_TIMEOUT = 60.0
 
 __all__ = ["DocumentError", "DocumentService", "RenderedDocument", "TemplateInfo",
            "TemplateVersion"]
@@ -177,7 +176,7 @@ class DocumentService:
             from core.documents.pdf import convert_to_pdf  # the PDF converter, loaded on use
 
             return RenderedDocument(f"{stem}.pdf", PDF_TYPE,
-                                    convert_to_pdf(data, timeout=PDF_TIMEOUT))
+                                    convert_to_pdf(data, language=actor.language))
         return RenderedDocument(f"{stem}.docx", DOCX_TYPE, data)
 
     def _render_record(self, actor: Actor, entity: EntitySpec, record: dict[str, Any],

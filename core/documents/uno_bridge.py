@@ -12,9 +12,11 @@ on stdin with exactly one line on stdout:
     convert<TAB>INPUT_PATH<TAB>OUTPUT_PATH   ->  ok  |  error<TAB>open|store<TAB>DETAIL
     quit                                     ->  (terminates LibreOffice and exits)
 
-When stdin closes or the parent process goes away, it terminates LibreOffice (process group
-SOFFICE_PID) so no soffice outlives the process that wanted it. This file imports nothing from
-Officina: it runs outside the virtualenv.
+SOFFICE_PID is LibreOffice's guard (``soffice_guard.py``), whose process group holds
+LibreOffice. When stdin closes or the parent process goes away, the bridge kills that group
+so no soffice outlives the process that wanted it; if the bridge itself is killed, the guard
+sees the lifeline the bridge inherited close and does the same. This file imports nothing
+from Officina: it runs outside the virtualenv.
 """
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ def _actions(c: _Collector, actions: Any, path: tuple[PathPart, ...], where: str
             c.add((*path, index, "notify", "message"), notify.get("message"),
                   f"{where}: notify message")
         c.add((*path, index, "refuse"), action.get("refuse"), f"{where}: refuse message")
-        for kind, branches in (("for_each", ("do",)), ("if", ("do", "else"))):
+        for kind, branches in (("for_each", ("do",)), ("lock", ("do",)), ("if", ("do", "else"))):
             nested = action.get(kind)
             for branch in branches if isinstance(nested, dict) else ():
                 _actions(c, nested.get(branch), (*path, index, kind, branch), where)

@@ -305,6 +305,16 @@ class WorkflowChecker:
                        "choose another")
         return {**params, "do": self.actions(params["do"], [*at, "do"])}
 
+    def _check_lock(self, params: dict[str, Any], at: list) -> dict[str, Any]:
+        target = self.entities.get(params["entity"])
+        if target is None or target.is_child:
+            self.error([*at, "entity"], f"unknown entity '{params['entity']}'")
+        self._check_expression(params["id"], [*at, "id"])
+        if params["as"] in RESERVED_NAMES:
+            self.error([*at, "as"], f"'{params['as']}' is a name expressions already have: "
+                       "choose another")
+        return {**params, "do": self.actions(params["do"], [*at, "do"])}
+
     def _check_if(self, params: dict[str, Any], at: list) -> dict[str, Any]:
         self._check_expression(params["test"], [*at, "test"])
         return {**params, "do": self.actions(params["do"], [*at, "do"]),

@@ -30,6 +30,7 @@ from core.records.errors import RecordError
 from core.rules.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
 from core.rules.document_jobs import document_job_payload
 from core.rules.events import RecordEvent
+from core.rules.locks import lock_row, serialise_creation
 from core.rules.lookups import PURE_FUNCTIONS, record_functions
 from core.rules.mail import MailTemplate, render_mail
 from core.sandbox import BoundedSandbox, new_sandbox
@@ -170,9 +171,11 @@ def _set(ctx: ActionContext, params: dict[str, Any]) -> None:
 def _create(ctx: ActionContext, params: dict[str, Any]) -> None:
     values = ctx.value(params["values"])
     unless = params.get("unless_exists")
-    if unless and record_functions(ctx)["exists"](
-            params["entity"], {name: values.get(name) for name in unless}):
-        return  # already there: running the rule again creates no duplicate
+    if unless:
+        wanted = {name: values.get(name) for name in unless}
+        serialise_creation(ctx.connection, params["entity"], wanted)
+        if record_functions(ctx)["exists"](params["entity"], wanted):
+            return  # already there: running the rule again creates no duplicate
     ctx.engine.records.create(ctx.actor, params["entity"], values, connection=ctx.connection)
 
 
@@ -186,6 +189,19 @@ def _update(ctx: ActionContext, params: dict[str, Any]) -> None:
     current = ctx.engine.records.get(ctx.actor, entity, key, connection=ctx.connection)
     ctx.engine.records.update(ctx.actor, entity, current["id"], values,
                               version=current["version"], connection=ctx.connection)
+
+
+def _lock(ctx: ActionContext, params: dict[str, Any]) -> None:
+    """Run ``do`` with record ``id`` of ``entity`` read under a row lock, named ``as``."""
+    key = ctx.value(params["id"])
+    if key is None or key == "":
+        return  # the link is empty: nothing to lock
+    entity = params["entity"]
+    lock_row(ctx.connection, ctx.schema.table(entity), key)
+    locked = ctx.engine.records.get(ctx.actor, entity, key, connection=ctx.connection)
+    inner = replace(ctx, bindings={**ctx.bindings, params["as"]: locked})
+    for action in params["do"]:
+        run_action(inner, action)
 
 
 def _for_each(ctx: ActionContext, params: dict[str, Any]) -> None:
@@ -406,6 +422,7 @@ ACTIONS: dict[str, Callable[[ActionContext, Any], None]] = {
     "cancel_timer": _cancel_timer, "send_mail": _send_mail, "notify": _notify,
     "webhook": _webhook, "call": _call, "refuse": _refuse,
     "render_document": _render_document, "update": _update, "for_each": _for_each, "if": _if,
+    "lock": _lock,
 }
 
 

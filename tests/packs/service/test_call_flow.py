@@ -105,6 +105,37 @@ def test_a_part_not_in_stock_is_refused(service: ServiceEnv):
     assert service.get("intervention", intervention["id"])["parts"] == []
 
 
+def _on_site_with(env: ServiceEnv, item: dict, quantity: str) -> dict:
+    """An intervention of a new call, started, with a timesheet and ``quantity`` of ``item``."""
+    d = env.data
+    intervention = first_intervention(env, open_call(env))
+    env.update(COORDINATOR, "intervention", intervention["id"],
+               {"technician": d["technician"]["id"]})
+    env.transition(COORDINATOR, "intervention", intervention["id"], "start")
+    env.update(TECHNICIAN, "intervention", intervention["id"], {
+        "timesheet": [{"work_date": "2026-11-24", "technician": d["technician"]["id"],
+                       "normal_hours": "1"}],
+        "parts": [{"item": item["id"], "quantity": quantity, "price": "790.00"}]})
+    return intervention
+
+
+def test_the_last_unit_is_reserved_by_one_intervention_only(service: ServiceEnv):
+    compressor = service.data["compressor"]  # one in stock
+    first, second = (_on_site_with(service, compressor, "1") for _ in range(2))
+    service.transition(TECHNICIAN, "intervention", first["id"], "finish")
+    with pytest.raises(RecordError, match=r"^CMP-7K \(Compressore 7 kW\) non è (più )?disponibile "
+                                          r"a magazzino: disponibili 0\.0, richiesti 1\.0\.$"):
+        service.transition(TECHNICIAN, "intervention", second["id"], "finish")
+    assert service.get("intervention", second["id"])["status"] == "in_progress"
+    stored = service.get("item", compressor["id"])
+    assert (stored["stock_on_hand"], stored["reserved"], stored["available"]) \
+        == (Decimal("1"), Decimal("1"), Decimal("0"))
+    # Back to work releases the unit, which the other intervention can then reserve.
+    service.transition(OFFICE, "intervention", first["id"], "back_to_work")
+    service.transition(TECHNICIAN, "intervention", second["id"], "finish")
+    assert service.get("item", compressor["id"])["reserved"] == Decimal("1")
+
+
 def test_negative_quantities_are_refused(service: ServiceEnv):
     intervention = first_intervention(service, open_call(service))
     with pytest.raises(RecordError) as refused:
