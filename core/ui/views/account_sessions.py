@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 
 from core.auth.sessions import SessionInfo, active_sessions, end_sessions
+from core.i18n import _
 from core.ui.access import USER, access
 from core.ui.context import actor, gettext, locale, officina
 from core.ui.formatting import format_datetime
@@ -33,8 +34,8 @@ def describe_browser(user_agent: str | None) -> str:
     browser = next((name for mark, name in BROWSERS if mark in text), None)
     system = next((name for mark, name in SYSTEMS if mark in text), None)
     if browser and system:
-        return gettext("{browser} on {system}", browser=browser, system=system)
-    return re.sub(r"\s+", " ", text).strip()[:80] or gettext("Unknown browser")
+        return gettext(_("{browser} on {system}"), browser=browser, system=system)
+    return re.sub(r"\s+", " ", text).strip()[:80] or gettext(_("Unknown browser"))
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def end_others() -> Response:
     """Sign out everywhere else: every session of the user but this one ends."""
     with officina().database.write() as connection:
         ended = end_sessions(connection, actor().username, keep=current_session_id())
-    flash(gettext("Signed out of {count} other sessions.", count=ended), "success")
+    flash(gettext(_("Other sessions signed out: {count}."), count=ended), "success")
     return redirect(url_for("account_sessions.sessions"))
 
 
@@ -89,15 +90,15 @@ def end_one(session_id: int) -> Response:
     with officina().database.write() as connection:
         ended = end_sessions(connection, actor().username, only=session_id)
     if ended:
-        flash(gettext("The session has been ended."), "success")
+        flash(gettext(_("The session has been ended.")), "success")
     else:
-        flash(gettext("That session had already ended."), "error")
+        flash(gettext(_("That session had already ended.")), "error")
     return redirect(url_for("account_sessions.sessions"))
 
 
 def navigation_items() -> list[NavItem]:
     """A link to the user's sessions."""
-    return [NavItem(gettext("My sessions"), url_for("account_sessions.sessions"))]
+    return [NavItem(gettext(_("My sessions")), url_for("account_sessions.sessions"))]
 
 
 BLUEPRINTS = [account_sessions]

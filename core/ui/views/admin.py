@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from core.auth.policy import password_problems
 from core.auth.reset_mail import ResetRecipient, send_reset_link
 from core.auth.sessions import active_sessions, end_sessions
-from core.i18n import SUPPORTED_LANGUAGES
+from core.i18n import SUPPORTED_LANGUAGES, _
 from core.records.actor import ADMIN_ROLE
 from core.records.errors import NotFound
 from core.storage.tables import system_tables
@@ -264,7 +264,8 @@ def end_user_sessions(username: str) -> Response:
         keep = current_session_id() if username == actor().username else None
         ended = end_sessions(connection, username, keep=keep)
     log.info("%s ended %d sessions of user %s", actor().username, ended, username)
-    flash(gettext("Ended {count} sessions of {username}.", count=ended, username=username),
+    flash(gettext(_("Sessions of {username} ended: {count}."), count=ended,
+                  username=username),
           "success")
     return redirect(url_for("admin.edit_user", username=username))
 
