@@ -86,7 +86,9 @@ def _mail_section(backend: str) -> str:
 def _web_section(base_url: str | None) -> str:
     """The ``[web]`` part of a new officina.toml, with ``base_url`` set when given."""
     settings = ("# secure_cookies = true   # behind HTTPS\n"
-                "# max_upload_mb = 20\n# session_hours = 12\n")
+                "# max_upload_mb = 20\n"
+                "# session_idle_minutes = 120   # a session ends after this long unused\n"
+                "# session_hours = 12   # and this long after sign-in, used or not\n")
     if base_url:
         return ("\n# The web application (`officina run`, or gunicorn: see README); mailed\n"
                 "# links (password resets) use base_url, never the address a request came to:\n"
