@@ -97,7 +97,8 @@ def _web_section(base_url: str | None) -> str:
                 "# max_upload_mb = 20   # a whole request, files included (413 beyond)\n"
                 "# max_form_field_mb = 2   # one form field, or a whole form without files\n"
                 "# max_form_parts = 10000   # fields and files of one form\n"
-                "# session_hours = 12\n")
+                "# session_idle_minutes = 120   # a session ends after this long unused\n"
+                "# session_hours = 12   # and this long after sign-in, used or not\n")
     if base_url:
         return ("\n# The web application (`officina run`, or gunicorn: see README); mailed\n"
                 "# links (password resets) use base_url, never the address a request came to:\n"

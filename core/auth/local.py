@@ -13,6 +13,7 @@ from core.auth.throttle import check_throttle, record_attempt
 from core.i18n import _
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.records.actor import Actor
+from core.storage.database import Database
 from core.users import verify_password
 
 
@@ -30,14 +31,47 @@ def authenticate_local(connection: Connection, username: str, password: str,
     return actor
 
 
+def _wrong_current_password() -> PasswordRejected:
+    return PasswordRejected(_("The current password is wrong."),
+                            field_errors={"old_password": [_("Wrong password.")]})
+
+
 def change_password(connection: Connection, username: str, old: str, new: str,
-                    hashing: PasswordHashing = PRODUCTION_HASHING) -> None:
-    """Replace the password of ``username``; ``PasswordRejected`` on a wrong ``old``/bad ``new``."""
+                    hashing: PasswordHashing = PRODUCTION_HASHING,
+                    keep_session: int | None = None) -> None:
+    """Replace the password of ``username``; ``PasswordRejected`` on a wrong ``old``/bad ``new``.
+
+    The user's sessions end, except ``keep_session``. Not throttled: people changing their
+    own password go through ``change_own_password``.
+    """
     if verify_password(connection, username, old, hashing) is None:
-        raise PasswordRejected(_("The current password is wrong."),
-                               field_errors={"old_password": [_("Wrong password.")]})
+        raise _wrong_current_password()
     check_policy(username, new)
-    store_password(connection, username, new, hashing)
+    store_password(connection, username, new, hashing, keep_session)
 
 
-__all__ = ["authenticate_local", "change_password", "issue_reset_token", "reset_password"]
+def change_own_password(database: Database, username: str, old: str, new: str, *,
+                        address: str | None = None, keep_session: int | None = None,
+                        now: dt.datetime | None = None,
+                        hashing: PasswordHashing = PRODUCTION_HASHING) -> None:
+    """A signed-in user's password change, under the sign-in throttle.
+
+    A wrong current password counts as a failed sign-in (someone holding a stolen session
+    cannot try passwords at will), and a locked-out user or address gets ``LoginThrottled``
+    even with the right one. Each step has a short transaction of its own, so the failure
+    is recorded even though the change is refused.
+    """
+    with database.read() as connection:
+        check_throttle(connection, username, address, now)
+        right = verify_password(connection, username, old, hashing) is not None
+    if not right:
+        with database.write() as connection:
+            record_attempt(connection, username, address, False, now)
+        raise _wrong_current_password()
+    check_policy(username, new)
+    with database.write() as connection:
+        store_password(connection, username, new, hashing, keep_session)
+
+
+__all__ = ["authenticate_local", "change_own_password", "change_password", "issue_reset_token",
+           "reset_password"]

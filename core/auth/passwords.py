@@ -1,4 +1,4 @@
-"""Storing a new local password."""
+"""Storing a new local password; it ends the user's sessions (all but the one kept)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 
 from core.auth.errors import PasswordRejected
 from core.auth.policy import password_problems
+from core.auth.sessions import end_sessions
 from core.i18n import _
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.storage.tables import system_tables
@@ -26,11 +27,16 @@ def check_policy(username: str, password: str) -> None:
 
 
 def store_password(connection: Connection, username: str, password: str,
-                   hashing: PasswordHashing = PRODUCTION_HASHING) -> None:
-    """Replace the password hash of ``username`` (at the instance's cost, ``hashing``)."""
+                   hashing: PasswordHashing = PRODUCTION_HASHING,
+                   keep_session: int | None = None) -> None:
+    """Replace the password hash of ``username`` (at the instance's cost, ``hashing``).
+
+    Every session of the user ends, except ``keep_session`` (the one that changed it).
+    """
     users = _users()
     connection.execute(users.update().where(users.c.username == username)
                        .values(password_hash=hash_password(password, hashing)))
+    end_sessions(connection, username, keep=keep_session)
 
 
 def has_local_password(connection: Connection, username: str) -> bool:

@@ -1,4 +1,5 @@
-"""The tables authentication keeps: login attempts, password reset tokens and requests."""
+"""The tables authentication keeps: sessions, login attempts, password reset tokens and
+requests."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ _ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 LOGIN_ATTEMPT = "officina_login_attempt"
 PASSWORD_RESET = "officina_password_reset"  # noqa: S105 - a table name
 RESET_REQUEST = "officina_reset_request"
+WEB_SESSION = "officina_session"
 
 
 def add_auth_tables(metadata: sa.MetaData) -> None:
@@ -39,6 +41,17 @@ def add_auth_tables(metadata: sa.MetaData) -> None:
         sa.Column("address", sa.String(64)),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Index("ix_officina_reset_request_address", "address", "at"),
+    )
+    sa.Table(  # signed-in browser sessions; the cookie holds a token, only its hash is here
+        WEB_SESSION, metadata,
+        sa.Column("id", _ID_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("username", sa.String(140), nullable=False, index=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(), nullable=False),
+        sa.Column("address", sa.String(64)),
+        sa.Column("user_agent", sa.String(255)),
+        sa.Column("revoked_at", sa.DateTime()),
     )
 
 

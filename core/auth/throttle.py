@@ -1,4 +1,14 @@
-"""Login throttling, shared by every process through the ``officina_login_attempt`` table.
+"""One throttle for every failed authentication, shared by every process through the
+``officina_login_attempt`` table.
+
+Every surface that checks a credential goes through it: the sign-in page (local and LDAP
+passwords), the JSON API's HTTP Basic, the current password asked by "change password",
+password-reset links, and API tokens. Each calls ``check_throttle`` before checking the
+credential (a locked user or address is refused even with the right one) and
+``record_attempt(..., success=False)`` after a failure, in a transaction of its own (a
+failure must not be rolled back with the request). A credential that names no user (a reset
+link, an API token that matches nothing) passes ``username=None``: it is counted and checked
+by address only. A failure on one surface therefore locks the others out too.
 
 Five failures within fifteen minutes, for one username or from one client address, lock
 further attempts for fifteen minutes after the fifth failure. Refused attempts are not
@@ -29,10 +39,13 @@ def _attempts() -> sa.Table:
     return auth_tables()[LOGIN_ATTEMPT]
 
 
-def throttle_key(username: str) -> str:
+def throttle_key(username: str | None) -> str:
     """The name attempts are counted under: case and surrounding spaces do not matter (and
-    characters no column can store are replaced, so a NUL is one more wrong name)."""
-    return printable(username.strip().lower())
+    characters no column can store are replaced, so a NUL is one more wrong name).
+
+    ``""`` for attempts that name no user; they count toward the address only.
+    """
+    return printable((username or "").strip().lower())[:140]
 
 
 def _locked_until(failures: list[dt.datetime]) -> dt.datetime | None:
@@ -61,15 +74,20 @@ def _failures(connection: Connection, column: sa.Column, value: str,
     ).scalars())
 
 
-def check_throttle(connection: Connection, username: str, address: str | None = None,
-                   now: dt.datetime | None = None) -> None:
-    """Raise ``LoginThrottled`` when the username or the address is locked out."""
+def check_throttle(connection: Connection, username: str | None,
+                   address: str | None = None, now: dt.datetime | None = None) -> None:
+    """Raise ``LoginThrottled`` when the username or the address is locked out.
+
+    With ``username=None`` (or empty) only the address is checked.
+    """
     now = naive_utc(now)
     attempts = _attempts()
-    locks = [_locked_until(_failures(connection, attempts.c.username, throttle_key(username),
-                                     now, after_success=True))]
+    locks: list[dt.datetime | None] = []
+    if throttle_key(username):
+        locks.append(_locked_until(_failures(connection, attempts.c.username,
+                                             throttle_key(username), now, after_success=True)))
     if address:
-        locks.append(_locked_until(_failures(connection, attempts.c.address, address, now,
+        locks.append(_locked_until(_failures(connection, attempts.c.address, address[:64], now,
                                              after_success=False)))
     until = max((lock for lock in locks if lock is not None), default=None)
     if until is not None and until > now:
@@ -77,12 +95,12 @@ def check_throttle(connection: Connection, username: str, address: str | None = 
                                "minutes."), retry_after=int((until - now).total_seconds()))
 
 
-def record_attempt(connection: Connection, username: str, address: str | None,
+def record_attempt(connection: Connection, username: str | None, address: str | None,
                    success: bool, now: dt.datetime | None = None) -> None:
-    """Remember one login attempt."""
+    """Remember one authentication attempt (``username=None``: counted by address only)."""
     connection.execute(_attempts().insert().values(
-        username=throttle_key(username)[:140], address=address, at=naive_utc(now),
-        success=success))
+        username=throttle_key(username), address=(address or None) and address[:64],
+        at=naive_utc(now), success=success))
 
 
 def prune_attempts(connection: Connection, now: dt.datetime | None = None) -> int:

@@ -606,7 +606,13 @@ def rules_dry_run(file: str, kind: str, name: str | None, limit: int, instance: 
 def run(instance: str | None, database_url: str | None, host: str, port: int,
         workers: int | None, dev: bool, debug: bool) -> None:
     """Serve the web application: gunicorn, or Flask's development server with --dev."""
+    from core.auth.sessions import SessionPolicy
+
     settings = load_settings(instance, database_url)
+    try:  # a bad timeout is named here, not in a traceback of every worker
+        SessionPolicy.from_web_settings(settings.web)
+    except ValueError as exc:
+        fail(f"{settings.instance / CONFIG_FILE}: {exc}")
     if dev:
         from core.ui.app import create_app
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -14,14 +13,13 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from core.atomic_files import publish
-from core.auth.sessions import SESSION_KEY, stamp_matches
+from core.auth.sessions import SessionPolicy
 from core.config import Settings
 from core.i18n import SUPPORTED_LANGUAGES
 from core.metadata.value_limits import BIGINT_MAX
-from core.records.errors import NotFound
 from core.ui.access import ADMIN, API, PUBLIC, endpoint_access
-from core.ui.context import officina, set_actor
-from core.users import actor_for, user_language
+from core.ui.context import set_actor
+from core.ui.sessions import POLICY_EXTENSION, TOKEN_KEY, current_session, forget_session
 
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; "
@@ -62,21 +60,23 @@ class BoundedInteger(IntegerConverter):
 
 
 def configure(app: Flask, settings: Settings) -> None:
-    """Session cookie flags, upload limit, CSRF and the per-request sign-in check."""
+    """Session cookie flags and timeouts, upload limit, CSRF and the per-request sign-in check."""
     web = settings.web or {}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(settings)
+    policy = SessionPolicy.from_web_settings(web)
+    app.extensions[POLICY_EXTENSION] = policy
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(web.get("secure_cookies", False)),
         SESSION_COOKIE_NAME="officina_session",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=float(web.get("session_hours", 12))),
+        PERMANENT_SESSION_LIFETIME=policy.absolute,  # the row decides; the cookie follows
         MAX_CONTENT_LENGTH=int(float(web.get("max_upload_mb", 20)) * 1024 * 1024),
         # One form field (or a whole form without files), and the fields of one form.
         MAX_FORM_MEMORY_SIZE=int(float(web.get("max_form_field_mb", 2)) * 1024 * 1024),
         MAX_FORM_PARTS=int(web.get("max_form_parts", 10_000)),
-        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session (a new one at sign-in)
         WTF_CSRF_SSL_STRICT=bool(web.get("secure_cookies", False)),
     )
     app.url_map.converters["int"] = BoundedInteger
@@ -102,25 +102,18 @@ def _sign_in_check() -> Response | None:
     if level in (PUBLIC, API):
         set_anonymous_language()
         return None
-    username = session.get("username")
-    if username:
-        with officina().database.read() as connection:
-            try:
-                signed_in = actor_for(connection, username)
-                chosen = user_language(connection, username)
-            except NotFound:
-                signed_in = None
-            # A password changed since sign-in (here or by a reset) ends this session.
-            if signed_in is not None and not stamp_matches(
-                    connection, username, session.get(SESSION_KEY),
-                    current_app.config["SECRET_KEY"]):
-                signed_in = None
-        if signed_in is not None:
-            set_actor(signed_in, chosen or session.get("language") or browser_language())
-            if level == ADMIN and not signed_in.is_admin:
-                abort(403)
-            return None
-        session.clear()
+    # The session row and its user, read afresh: an ended session, a deactivated user or a
+    # changed password (which ends the other sessions) is refused here, and roles apply as
+    # they are now.
+    current = current_session()
+    if current is not None:
+        signed_in = current.actor
+        set_actor(signed_in, current.language or session.get("language") or browser_language())
+        if level == ADMIN and not signed_in.is_admin:
+            abort(403)
+        return None
+    if TOKEN_KEY in session:
+        forget_session()
     if request.method == "GET":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(401)

@@ -181,3 +181,12 @@ def test_report_run_prints_groups_and_totals(instance: dict[str, str]) -> None:
     assert result["totals"]["Count"] == 1
     unknown = officina("report", "run", "nothing", env=instance, check=False)
     assert unknown.returncode == 1 and "Unknown report 'nothing'" in unknown.stderr
+
+
+def test_run_refuses_a_session_timeout_that_is_not_a_positive_number(tmp_path: Path) -> None:
+    config = tmp_path / "officina.toml"
+    config.write_text('packs = ["testshop"]\n[web]\nsession_idle_minutes = 0\n')
+    result = officina("run", env={"OFFICINA_INSTANCE": str(tmp_path)}, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"{config}: [web] session_idle_minutes must be a positive "
+                                     "number, not 0")

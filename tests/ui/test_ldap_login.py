@@ -37,6 +37,7 @@ from tests.support.slapd import (
     start_slapd,
 )
 from tests.ui.conftest import csrf_token
+from tests.ui.test_app import basic
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +226,16 @@ def test_an_untrusted_certificate_is_refused(app: Flask,
     response = post_login(tls_app.test_client(), "alice", PASSWORDS["alice"])
     assert response.status_code == 503
     assert profile(tls_app, "alice") is None
+
+
+def test_wrong_directory_passwords_lock_the_json_api_too(ldap_app: Flask) -> None:
+    client = ldap_app.test_client()
+    assert post_login(client, "alice", PASSWORDS["alice"]).status_code == 302
+    elsewhere = {"REMOTE_ADDR": "192.0.2.7"}  # the API caller comes from another address
+    attacker = ldap_app.test_client()
+    for _ in range(5):
+        assert post_login(attacker, "alice", "wrong-password").status_code == 401
+    refused = ldap_app.test_client().get("/api/customer", headers=basic("alice", "x"),
+                                         environ_base=elsewhere)
+    assert refused.status_code == 429 and refused.json["error"] == "throttled"
+    assert post_login(ldap_app.test_client(), "alice", PASSWORDS["alice"]).status_code == 429

@@ -12,7 +12,7 @@ from flask import Blueprint
 # returning a list of ``NavItem`` (or of widgets for the dashboard), which the base and home
 # templates show.
 MODULES = ("home", "auth", "api", "records", "record_list", "record_detail", "files",
-           "account", "admin", "admin_metadata", "lookup", "reports",
+           "account", "account_sessions", "admin", "admin_metadata", "lookup", "reports",
            "record_form", "documents", "admin_documents", "admin_mail", "planner",
            "tokens")
 

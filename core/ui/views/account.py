@@ -1,9 +1,10 @@
 """The signed-in user's password, and "forgot your password?" with a mailed single-use link.
 
 Changing or resetting a password ends the user's other sessions (``core.auth.sessions``);
-the session that changed it stays signed in. The reset form answers the same whether or not
-the account exists, and the link is built from ``[web] base_url`` (set it in production: the
-request's host is used otherwise).
+the session that changed it stays signed in. A wrong current password and an invalid reset
+link count toward the sign-in throttle (``core.auth.throttle``) like a wrong sign-in. The
+reset form answers the same whether or not the account exists, and the link is built from
+``[web] base_url`` only (without it, no link is offered).
 """
 
 from __future__ import annotations
@@ -11,26 +12,25 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from werkzeug.exceptions import NotFound
 
-from core.auth.errors import PasswordRejected, ResetTokenInvalid
-from core.auth.local import change_password
+from core.auth.errors import LoginThrottled, PasswordRejected, ResetTokenInvalid
+from core.auth.local import change_own_password
 from core.auth.passwords import has_local_password
 from core.auth.policy import MIN_LENGTH
 from core.auth.reset import reset_password as apply_reset
 from core.auth.reset import token_username
 from core.auth.reset_mail import ResetThrottled, request_reset
-from core.auth.sessions import SESSION_KEY, session_stamp
+from core.auth.throttle import check_throttle, record_attempt
 from core.ui.access import PUBLIC, USER, access
 from core.ui.context import actor, gettext, officina, translator
+from core.ui.sessions import current_session_id, finish_session
 from core.ui.views import NavItem
 
 account_pages = Blueprint("account", __name__)
@@ -79,12 +79,6 @@ def _new_password_errors(new: str, repeated: str) -> Errors:
     return errors
 
 
-def _refresh_stamp(username: str) -> None:
-    with officina().database.read() as connection:
-        session[SESSION_KEY] = session_stamp(connection, username,
-                                             current_app.config["SECRET_KEY"])
-
-
 @account_pages.route("/account/password", methods=["GET", "POST"])
 @access(USER)
 def password() -> Response | str | tuple[str, int]:
@@ -102,15 +96,17 @@ def password() -> Response | str | tuple[str, int]:
     if not old:
         errors["old_password"] = [gettext("Enter your current password.")]
     if not errors:
-        try:
-            with officina().database.write() as connection:
-                change_password(connection, username, old, new,
+        try:  # this session stays; the others end
+            change_own_password(officina().database, username, old, new,
+                                address=request.remote_addr, keep_session=current_session_id(),
                                 hashing=officina().settings.passwords)
         except PasswordRejected as exc:
             errors = _translated(exc.field_errors)
+        except LoginThrottled as exc:
+            return render_template("account_password.html", directory=False, errors={},
+                                   throttled=exc.translate(translator())), 429
     if errors:
         return render_template("account_password.html", directory=False, errors=errors), 400
-    _refresh_stamp(username)  # this session stays; the others end
     flash(gettext("Your password has been changed. Other sessions have been signed out."),
           "success")
     return redirect(url_for("home.home"))
@@ -140,10 +136,23 @@ def forgot_password() -> Response | str | tuple[str, int]:
 @account_pages.route("/password/reset/<token>", methods=["GET", "POST"])
 @access(PUBLIC)
 def reset_password(token: str) -> Response | str | tuple[str, int]:
-    """Choose a new password with a mailed token; then sign in with it."""
-    with officina().database.read() as connection:
-        username = token_username(connection, token)
+    """Choose a new password with a mailed token; then sign in with it.
+
+    An unknown, used or expired token counts as a failed sign-in of the client's address,
+    and a locked-out address is refused (429) even with a good token.
+    """
+    database, address = officina().database, request.remote_addr
+    try:
+        with database.read() as connection:
+            check_throttle(connection, None, address)
+            username = token_username(connection, token)
+    except LoginThrottled as exc:
+        return render_template("account_reset.html", invalid=True, errors={},
+                               throttled=exc.translate(translator()),
+                               can_ask=mail_configured()), 429
     if username is None:
+        with database.write() as connection:
+            record_attempt(connection, None, address, success=False)
         return render_template("account_reset.html", invalid=True, errors={},
                                can_ask=mail_configured()), 404
     if request.method == "GET":
@@ -161,10 +170,7 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
                                    can_ask=mail_configured()), 404
     if errors:
         return render_template("account_reset.html", invalid=False, errors=errors), 400
-    language = session.get("language")
-    session.clear()  # whoever was signed in in this browser is not any more
-    if language:
-        session["language"] = language
+    finish_session()  # whoever was signed in in this browser is not any more
     flash(gettext("Your password has been changed. Sign in with the new one."), "success")
     return redirect(url_for("auth.login"))
 

@@ -1,8 +1,11 @@
-"""Administration: users (create, roles, language, deactivate, reset link) and the index.
+"""Administration: users (create, roles, language, deactivate, end sessions, reset link) and
+the index.
 
-Every view is ``@access(ADMIN)``: other users get 403. Permissions, customisations and
-workflows are in ``admin_metadata``, on the same blueprint. A user's changes are saved in one
-transaction (a reset mail is queued in the same one), so nothing is half-saved.
+Every view is ``@access(ADMIN)``: other users get 403. Deactivating a user ends their
+sessions; role changes apply at their next request (each request reads the user afresh).
+Permissions, customisations and workflows are in ``admin_metadata``, on the same blueprint.
+A user's changes are saved in one transaction (a reset mail is queued in the same one), so
+nothing is half-saved.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from sqlalchemy.engine import Connection
 
 from core.auth.policy import password_problems
 from core.auth.reset_mail import ResetRecipient, send_reset_link
-from core.i18n import SUPPORTED_LANGUAGES
+from core.auth.sessions import active_sessions, end_sessions
+from core.i18n import SUPPORTED_LANGUAGES, _
 from core.records.actor import ADMIN_ROLE
 from core.records.errors import NotFound
 from core.storage.tables import system_tables
 from core.ui.access import ADMIN, access
 from core.ui.context import actor, gettext, officina, registry
+from core.ui.sessions import current_session_id, session_policy
 from core.ui.views import NavItem
 from core.ui.views.account import mail_configured, reset_link
 from core.ui.views.auth import ldap_settings
@@ -139,9 +144,11 @@ def _user_form(template_user: dict, errors: Errors, status: int, new: bool
                ) -> tuple[str, int]:
     with officina().database.read() as connection:
         roles = known_roles(connection)
+        open_sessions = 0 if new else len(active_sessions(
+            connection, template_user["username"], session_policy()))
     return render_template("admin_user_form.html", user=template_user, errors=errors, new=new,
-                           roles=roles, managed=managed_roles(),
-                           mail=mail_configured()), status
+                           roles=roles, managed=managed_roles(), mail=mail_configured(),
+                           open_sessions=open_sessions), status
 
 
 @admin_pages.route("/users/new", methods=["GET", "POST"])
@@ -220,6 +227,8 @@ def edit_user(username: str) -> Response | tuple[str, int]:
     with officina().database.write() as connection:
         connection.execute(_users().update().where(_users().c.username == username).values(
             roles=",".join(sorted(roles)), active=active, **values))
+        if not active:
+            end_sessions(connection, username)
     log.info("%s changed user %s: roles %s, active %s", actor().username, username,
              sorted(roles), active)
     flash(gettext("User {username} saved.", username=username), "success")
@@ -238,10 +247,27 @@ def set_active(username: str) -> Response:
             return redirect(url_for("admin.users"))
         connection.execute(_users().update().where(_users().c.username == username)
                            .values(active=active))
+        if not active:  # reactivating them later does not bring these sessions back
+            end_sessions(connection, username)
     log.info("%s set user %s active=%s", actor().username, username, active)
     flash(gettext("User {username} deactivated.", username=username) if not active
           else gettext("User {username} reactivated.", username=username), "success")
     return redirect(url_for("admin.users"))
+
+
+@admin_pages.post("/users/<username>/sessions/end")
+@access(ADMIN)
+def end_user_sessions(username: str) -> Response:
+    """Sign the user out everywhere (an administrator's own current session stays)."""
+    with officina().database.write() as connection:
+        _user(connection, username)
+        keep = current_session_id() if username == actor().username else None
+        ended = end_sessions(connection, username, keep=keep)
+    log.info("%s ended %d sessions of user %s", actor().username, ended, username)
+    flash(gettext(_("Sessions of {username} ended: {count}."), count=ended,
+                  username=username),
+          "success")
+    return redirect(url_for("admin.edit_user", username=username))
 
 
 @admin_pages.post("/users/<username>/reset")
@@ -258,6 +284,7 @@ def send_reset(username: str) -> Response:
                                    .values(password_hash=hash_password(
                                        secrets.token_urlsafe(32),
                                        officina().settings.passwords)))
+                end_sessions(connection, username)  # as any other new password
             sent = send_reset_link(connection, ResetRecipient(
                 user.username, user.full_name or user.username, user.email, user.language),
                 reset_link)

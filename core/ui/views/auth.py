@@ -17,11 +17,11 @@ from flask import (
 from core.auth.errors import LdapUnavailable, LoginThrottled
 from core.auth.ldap_settings import LdapSettings
 from core.auth.login import login as authenticate
-from core.auth.sessions import SESSION_KEY, session_stamp
 from core.i18n import SUPPORTED_LANGUAGES
 from core.ui.access import PUBLIC, USER, access
 from core.ui.context import gettext, officina, translator
 from core.ui.security import safe_next
+from core.ui.sessions import begin_session, current_session, finish_session
 from core.users import set_user_language
 
 auth_pages = Blueprint("auth", __name__)
@@ -39,7 +39,7 @@ def ldap_settings() -> LdapSettings | None:
 @auth_pages.route("/login", methods=["GET", "POST"])
 @access(PUBLIC)
 def login() -> Response | str | tuple[str, int]:
-    """The sign-in form; on success the session holds the username."""
+    """The sign-in form; on success a new server-side session starts (``core.ui.sessions``)."""
     target = request.values.get("next")
     if request.method == "GET":
         return render_template("login.html", next=target, error=None, username="")
@@ -55,9 +55,6 @@ def login() -> Response | str | tuple[str, int]:
                                      address=request.remote_addr,
                                      ldap_settings=ldap_settings(),
                                      hashing=officina().settings.passwords)
-            with database.read() as connection:
-                stamp = signed_in and session_stamp(connection, signed_in.username,
-                                                    current_app.config["SECRET_KEY"])
         except (LoginThrottled, LdapUnavailable) as exc:
             signed_in = None
             error = exc.translate(translator())
@@ -73,21 +70,15 @@ def login() -> Response | str | tuple[str, int]:
     if error is not None:
         return render_template("login.html", next=target, error=error,
                                username=username), status
-    language = session.get("language")
-    session.clear()
-    session.permanent = True
-    session["username"] = signed_in.username
-    session[SESSION_KEY] = stamp
-    if language:
-        session["language"] = language
+    begin_session(signed_in.username)
     return redirect(safe_next(target))
 
 
 @auth_pages.post("/logout")
 @access(USER)
 def logout() -> Response:
-    """End the session."""
-    session.clear()
+    """End the session: its row too, so a copy of the cookie is refused from now on."""
+    finish_session()
     return redirect(url_for("auth.login"))
 
 
@@ -98,10 +89,10 @@ def choose_language() -> Response:
     chosen = request.form.get("language", "")
     if chosen in SUPPORTED_LANGUAGES:
         session["language"] = chosen
-        username = session.get("username")
-        if username:
+        signed_in = current_session()
+        if signed_in is not None:
             with officina().database.write() as connection:
-                set_user_language(connection, username, chosen)
+                set_user_language(connection, signed_in.username, chosen)
     g.language = chosen
     return redirect(safe_next(request.form.get("next")))
 
