@@ -43,6 +43,7 @@ from core.records.reading import (
     selection,
 )
 from core.records.scope import Scope
+from core.records.write_marks import mark_written, write_mark
 from core.records.writing import (
     Prepared,
     WriteContext,
@@ -382,10 +383,12 @@ class RecordsService:
                         changes={k: (None, v) for k, v in prepared.values.items()
                                  if v is not None}, at=ctx.now)
             self._save_lines(ctx, entity, record_id, prepared)
+            mark_written(conn)
             whole = self._fetch(conn, loaded, entity, record_id, None, actor)
             if self.events is not None and self.events.emit(
                     conn, RecordEvent("created", entity.name, whole, actor,
-                                      changed=frozenset(prepared.values))):
+                                      changed=frozenset(prepared.values),
+                                      write_mark=write_mark(conn))):
                 whole = None
             self._check_reach(conn, scope, record_id, "create")
             return self._result(conn, loaded, actor, entity, record_id, whole)
@@ -449,16 +452,20 @@ class RecordsService:
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
             self._save_lines(ctx, entity, existing["id"], prepared)
+            mark_written(conn)
             whole: dict[str, Any] | None = self._fetch(conn, loaded, entity, existing["id"],
                                                        None, actor)
             if self.events is not None:
+                fetched = write_mark(conn)
                 ran = self.events.emit(conn, RecordEvent("updated", entity.name, whole, actor,
                                                          old=existing,
-                                                         changed=frozenset(changes)))
+                                                         changed=frozenset(changes),
+                                                         write_mark=fetched))
                 if transition is not None:
                     ran = self.events.emit(conn, RecordEvent(
                         "transition", entity.name, whole, actor, old=existing,
-                        changed=frozenset(changes), transition=transition)) or ran
+                        changed=frozenset(changes), transition=transition,
+                        write_mark=fetched)) or ran
                 if ran:
                     whole = None
             self._check_reach(conn, scope, existing["id"], "update")
@@ -484,6 +491,7 @@ class RecordsService:
             self._delete_children(ctx, entity, [existing["id"]])
             table = loaded.schema.table(entity.name)
             conn.execute(table.delete().where(table.c.id == existing["id"]))
+            mark_written(conn)
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="delete", entity=entity.name, record_id=existing["id"],
                         changes={f.name: (existing[f.name], None) for f in entity.stored_fields
