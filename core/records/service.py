@@ -24,6 +24,7 @@ from core.records.actor import Actor
 from core.records.audit import changed_fields, write_audit
 from core.records.errors import Conflict, NotFound, RecordValidationError
 from core.records.history import HistoryEntry, read_history
+from core.records.line_changes import lines_change
 from core.records.naming import next_ref
 from core.records.permissions import (
     ACTION_NAMES,
@@ -440,7 +441,8 @@ class RecordsService:
                 transition = self.events.transition_for(conn, actor, entity.name, existing,
                                                         prepared.values, _transition)
             table = loaded.schema.table(entity.name)
-            if not changes and not prepared.lines and transition is None:
+            if not changes and transition is None and not (
+                    prepared.lines and lines_change(ctx, entity, existing["id"], prepared)):
                 if expected != existing["version"]:
                     raise self._stale(t, existing, expected)
                 # Nothing changes: no new version, no audit, no event.
@@ -581,9 +583,10 @@ class RecordsService:
             for index, line in enumerate(lines):
                 if line.line_id:
                     changes = changed_fields(line.current, line.values)
-                    ctx.connection.execute(table.update().where(table.c.id == line.line_id)
-                                           .values(**{k: v for k, (_o, v) in changes.items()},
-                                                   idx=index))
+                    if changes or line.current.get("idx") != index:
+                        ctx.connection.execute(
+                            table.update().where(table.c.id == line.line_id)
+                            .values(**{k: v for k, (_o, v) in changes.items()}, idx=index))
                     action, line_id = "update", line.line_id
                 else:
                     changes = {k: (None, v) for k, v in line.values.items() if v is not None}
