@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ from core.records.reading import (
     selection,
 )
 from core.records.scope import Scope
+from core.records.statements import StatementCache
 from core.records.write_marks import mark_written, write_mark
 from core.records.writing import (
     Prepared,
@@ -85,6 +86,7 @@ class RecordsService:
         self.files = files
         self.clock: Callable[[], dt.datetime] = utcnow  # replaceable, e.g. by tests
         self.events: EventSink | None = None  # the rules engine, when one is attached
+        self._statements = StatementCache()  # reads built once per registry version
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -175,26 +177,40 @@ class RecordsService:
                scope: Scope | None, actor: Actor, rows: bool = True) -> dict[str, Any]:
         """Record ``key`` as ``scope`` sees it (``rows``: only inside its row condition), or
         whole when ``scope`` is None (for rules and internal use)."""
+        hidden = scope.hidden if scope is not None else frozenset()
+        by_id = isinstance(key, int) or str(key).isdigit()
+        reader = None if scope is None else (actor, id(self.policy))
+        statement, links = self._statements.get(
+            loaded.registry, ("fetch", entity.name, by_id, rows, reader),
+            lambda: self._fetch_statement(loaded, entity, scope, by_id, rows))
+        row = conn.execute(statement, {"key": int(key) if by_id else key}).first()
+        if row is None:
+            raise NotFound(Translator(actor.language).gettext(
+                _("No {entity} \"{key}\" exists."), entity=entity.label.lower(), key=key))
+        record = present(entity, row, links)
+        load_lines(conn, loaded.registry, loaded.schema, entity, [record],
+                   scope.titles if scope is not None else None, hidden,
+                   statements=self._statements, reader=reader)
+        return record
+
+    @staticmethod
+    def _fetch_statement(loaded: Loaded, entity: EntitySpec, scope: Scope | None,
+                         by_id: bool, rows: bool) -> tuple[sa.Select[Any], list[str]]:
+        """The SELECT of one record by the bound ``key`` (its id, or its ref when not
+        ``by_id``) as ``scope`` sees it, and the links whose titles it reads."""
         table = loaded.schema.table(entity.name)
         hidden = scope.hidden if scope is not None else frozenset()
         chosen = selection(entity, loaded.registry, loaded.schema,
                            ["created_at", "created_by", "modified_at", "modified_by",
                             *(f.name for f in entity.stored_fields if f.name not in hidden)],
                            scope.titles if scope is not None else None)
-        by_id = isinstance(key, int) or str(key).isdigit()
+        column = table.c.id if by_id else table.c.ref
         statement = (sa.select(*chosen.columns).select_from(chosen.source)
-                     .where(table.c.id == int(key) if by_id else table.c.ref == key))
+                     .where(column == sa.bindparam("key")))
         visible = scope.rows() if scope is not None and rows else None
         if visible is not None:
             statement = statement.where(visible)
-        row = conn.execute(statement).first()
-        if row is None:
-            raise NotFound(Translator(actor.language).gettext(
-                _("No {entity} \"{key}\" exists."), entity=entity.label.lower(), key=key))
-        record = present(entity, row, chosen.links)
-        load_lines(conn, loaded.registry, loaded.schema, entity, [record],
-                   scope.titles if scope is not None else None, hidden)
-        return record
+        return statement, chosen.links
 
     def _result(self, conn: Connection, loaded: Loaded, actor: Actor, entity: EntitySpec,
                 record_id: int, whole: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -386,11 +402,13 @@ class RecordsService:
             self._save_lines(ctx, entity, record_id, prepared)
             mark_written(conn)
             whole = self._fetch(conn, loaded, entity, record_id, None, actor)
-            if self.events is not None and self.events.emit(
-                    conn, RecordEvent("created", entity.name, whole, actor,
-                                      changed=frozenset(prepared.values),
-                                      write_mark=write_mark(conn))):
-                whole = None
+            if self.events is not None:
+                fetched = write_mark(conn)
+                self.events.emit(conn, RecordEvent("created", entity.name, whole, actor,
+                                                   changed=frozenset(prepared.values),
+                                                   write_mark=fetched))
+                if write_mark(conn) != fetched:  # the rules wrote: read the record again
+                    whole = None
             self._check_reach(conn, scope, record_id, "create")
             return self._result(conn, loaded, actor, entity, record_id, whole)
 
@@ -459,16 +477,15 @@ class RecordsService:
                                                        None, actor)
             if self.events is not None:
                 fetched = write_mark(conn)
-                ran = self.events.emit(conn, RecordEvent("updated", entity.name, whole, actor,
-                                                         old=existing,
-                                                         changed=frozenset(changes),
-                                                         write_mark=fetched))
+                self.events.emit(conn, RecordEvent("updated", entity.name, whole, actor,
+                                                   old=existing, changed=frozenset(changes),
+                                                   write_mark=fetched))
                 if transition is not None:
-                    ran = self.events.emit(conn, RecordEvent(
+                    self.events.emit(conn, RecordEvent(
                         "transition", entity.name, whole, actor, old=existing,
                         changed=frozenset(changes), transition=transition,
-                        write_mark=fetched)) or ran
-                if ran:
+                        write_mark=fetched))
+                if write_mark(conn) != fetched:  # the rules wrote: read the record again
                     whole = None
             self._check_reach(conn, scope, existing["id"], "update")
             return self._result(conn, loaded, actor, entity, existing["id"], whole)
@@ -523,9 +540,10 @@ class RecordsService:
         prepared = prepare(ctx, entity, data, existing, locked=locked)
         if not ctx.errors:
             current: dict[str, Any] = {}
+            computed = any(f.computed for f in entity.stored_fields)
             for spec in entity.table_fields:
-                if spec.name in prepared.lines:
-                    continue
+                if spec.name in prepared.lines or not computed:
+                    continue  # stored lines matter only to the record's own formulas
                 child = ctx.registry.entity(spec.target or "")
                 current[spec.name] = ([] if existing is None else
                                       list(stored_lines(ctx, child, existing["id"]).values()))
@@ -534,10 +552,18 @@ class RecordsService:
         self._raise_errors(ctx, entity)
         return prepared
 
+    @staticmethod
+    def _guarded(conn: Connection, entity: EntitySpec) -> AbstractContextManager[Any]:
+        """A savepoint around a write that may clash on a unique field (so the clash can be
+        reported as a field error); none for entities without unique fields."""
+        if entity.unique or any(f.unique for f in entity.stored_fields):
+            return conn.begin_nested()
+        return nullcontext()
+
     def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any],
                 ctx: WriteContext, entity: EntitySpec) -> int:
         try:
-            with conn.begin_nested():
+            with self._guarded(conn, entity):
                 return int(conn.execute(table.insert().values(**values)
                                         .returning(table.c.id)).scalar_one())
         except IntegrityError:
@@ -554,7 +580,7 @@ class RecordsService:
         """Write ``changes``; a unique value a concurrent writer took meanwhile is a field
         error, as the check before writing would have said."""
         try:
-            with ctx.connection.begin_nested():
+            with self._guarded(ctx.connection, entity):
                 return ctx.connection.execute(
                     table.update().where(table.c.id == existing["id"],
                                          table.c.version == expected)
