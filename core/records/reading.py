@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from core.metadata.field_types import FIELD_TYPES
 from core.metadata.names import STANDARD_COLUMNS
 from core.metadata.specs import EntitySpec, Registry
 from core.records.errors import QueryError
+from core.records.statements import StatementCache
 from core.storage.tables import Schema
 
 TITLE_SUFFIX = "__title"
@@ -174,12 +175,27 @@ def count_rows(connection: Connection, table: sa.Table, condition: sa.ColumnElem
     return total, True
 
 
+def _lines_statement(registry: Registry, schema: Schema, child: EntitySpec,
+                     titles: TitleSource | None) -> tuple[sa.Select[Any], list[str]]:
+    """The SELECT of ``child``'s lines of the parents bound as ``parents``, and its links."""
+    chosen = selection(child, registry, schema, None, titles)
+    table = schema.table(child.name)
+    statement = (sa.select(*chosen.columns, table.c.parent_id).select_from(chosen.source)
+                 .where(table.c.parent_id.in_(sa.bindparam("parents", expanding=True)))
+                 .order_by(table.c.parent_id, table.c.idx))
+    return statement, chosen.links
+
+
 def load_lines(connection: Connection, registry: Registry, schema: Schema,
                entity: EntitySpec, records: list[dict[str, Any]],
-               titles: TitleSource | None = None, hidden: Collection[str] = ()) -> None:
+               titles: TitleSource | None = None, hidden: Collection[str] = (),
+               statements: StatementCache | None = None,
+               reader: Hashable = None) -> None:
     """Attach child lines (and theirs, recursively) to ``records``: one query per child table.
 
     ``hidden`` child tables of ``entity`` are left out; ``titles`` as for ``selection``.
+    With ``statements``, each table's SELECT is built once per registry and ``reader`` (who
+    ``titles`` stands for; None for all titles).
     """
     if not records:
         return
@@ -188,14 +204,17 @@ def load_lines(connection: Connection, registry: Registry, schema: Schema,
         if spec.name in hidden:
             continue
         child = registry.entity(spec.target or "")
-        chosen = selection(child, registry, schema, None, titles)
-        table = schema.table(child.name)
-        statement = (sa.select(*chosen.columns, table.c.parent_id).select_from(chosen.source)
-                     .where(table.c.parent_id.in_(list(by_id)))
-                     .order_by(table.c.parent_id, table.c.idx))
-        lines = [present(child, row, chosen.links) for row in connection.execute(statement)]
+        if statements is None:
+            statement, links = _lines_statement(registry, schema, child, titles)
+        else:
+            statement, links = statements.get(
+                registry, ("lines", child.name, reader),
+                lambda child=child: _lines_statement(registry, schema, child, titles))
+        lines = [present(child, row, links)
+                 for row in connection.execute(statement, {"parents": list(by_id)})]
         for record in records:
             record[spec.name] = []
         for line in lines:
             by_id[line["parent_id"]][spec.name].append(line)
-        load_lines(connection, registry, schema, child, lines, titles)
+        load_lines(connection, registry, schema, child, lines, titles,
+                   statements=statements, reader=reader)

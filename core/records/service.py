@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from core.records.limits import (
     check_version,
     record_key,
 )
+from core.records.line_changes import lines_change
 from core.records.naming import next_ref
 from core.records.permissions import (
     ACTION_NAMES,
@@ -52,6 +53,8 @@ from core.records.reading import (
     selection,
 )
 from core.records.scope import Scope
+from core.records.statements import StatementCache
+from core.records.write_marks import mark_written, write_mark
 from core.records.writing import (
     Prepared,
     WriteContext,
@@ -93,6 +96,7 @@ class RecordsService:
         self.files = files
         self.clock: Callable[[], dt.datetime] = utcnow  # replaceable, e.g. by tests
         self.events: EventSink | None = None  # the rules engine, when one is attached
+        self._statements = StatementCache()  # reads built once per registry version
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -184,27 +188,41 @@ class RecordsService:
                scope: Scope | None, actor: Actor, rows: bool = True) -> dict[str, Any]:
         """Record ``key`` as ``scope`` sees it (``rows``: only inside its row condition), or
         whole when ``scope`` is None (for rules and internal use)."""
+        hidden = scope.hidden if scope is not None else frozenset()
+        found = record_key(key)  # None: no record can have this key
+        by_id = found is not None and found[0] == "id"
+        reader = None if scope is None else (actor, id(self.policy))
+        statement, links = self._statements.get(
+            loaded.registry, ("fetch", entity.name, by_id, rows, reader),
+            lambda: self._fetch_statement(loaded, entity, scope, by_id, rows))
+        row = None if found is None else conn.execute(statement, {"key": found[1]}).first()
+        if row is None:
+            raise NotFound(Translator(actor.language).gettext(
+                _("No {entity} \"{key}\" exists."), entity=entity.label.lower(), key=key))
+        record = present(entity, row, links)
+        load_lines(conn, loaded.registry, loaded.schema, entity, [record],
+                   scope.titles if scope is not None else None, hidden,
+                   statements=self._statements, reader=reader)
+        return record
+
+    @staticmethod
+    def _fetch_statement(loaded: Loaded, entity: EntitySpec, scope: Scope | None,
+                         by_id: bool, rows: bool) -> tuple[sa.Select[Any], list[str]]:
+        """The SELECT of one record by the bound ``key`` (its id, or its ref when not
+        ``by_id``) as ``scope`` sees it, and the links whose titles it reads."""
         table = loaded.schema.table(entity.name)
         hidden = scope.hidden if scope is not None else frozenset()
         chosen = selection(entity, loaded.registry, loaded.schema,
                            ["created_at", "created_by", "modified_at", "modified_by",
                             *(f.name for f in entity.stored_fields if f.name not in hidden)],
                            scope.titles if scope is not None else None)
-        found = record_key(key)
-        column = table.c.id if found and found[0] == "id" else table.c.ref
+        column = table.c.id if by_id else table.c.ref
         statement = (sa.select(*chosen.columns).select_from(chosen.source)
-                     .where(column == found[1] if found else sa.false()))
+                     .where(column == sa.bindparam("key")))
         visible = scope.rows() if scope is not None and rows else None
         if visible is not None:
             statement = statement.where(visible)
-        row = conn.execute(statement).first()
-        if row is None:
-            raise NotFound(Translator(actor.language).gettext(
-                _("No {entity} \"{key}\" exists."), entity=entity.label.lower(), key=key))
-        record = present(entity, row, chosen.links)
-        load_lines(conn, loaded.registry, loaded.schema, entity, [record],
-                   scope.titles if scope is not None else None, hidden)
-        return record
+        return statement, chosen.links
 
     def _result(self, conn: Connection, loaded: Loaded, actor: Actor, entity: EntitySpec,
                 record_id: int, whole: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -396,11 +414,15 @@ class RecordsService:
                         changes={k: (None, v) for k, v in prepared.values.items()
                                  if v is not None}, at=ctx.now)
             self._save_lines(ctx, entity, record_id, prepared)
+            mark_written(conn)
             whole = self._fetch(conn, loaded, entity, record_id, None, actor)
-            if self.events is not None and self.events.emit(
-                    conn, RecordEvent("created", entity.name, whole, actor,
-                                      changed=frozenset(prepared.values))):
-                whole = None
+            if self.events is not None:
+                fetched = write_mark(conn)
+                self.events.emit(conn, RecordEvent("created", entity.name, whole, actor,
+                                                   changed=frozenset(prepared.values),
+                                                   write_mark=fetched))
+                if write_mark(conn) != fetched:  # the rules wrote: read the record again
+                    whole = None
             self._check_reach(conn, scope, record_id, "create")
             return self._result(conn, loaded, actor, entity, record_id, whole)
 
@@ -452,7 +474,8 @@ class RecordsService:
                 transition = self.events.transition_for(conn, actor, entity.name, existing,
                                                         prepared.values, _transition)
             table = loaded.schema.table(entity.name)
-            if not changes and not prepared.lines and transition is None:
+            if not changes and transition is None and not (
+                    prepared.lines and lines_change(ctx, entity, existing["id"], prepared)):
                 if expected != existing["version"]:
                     raise self._stale(t, existing, expected)
                 # Nothing changes: no new version, no audit, no event.
@@ -464,17 +487,20 @@ class RecordsService:
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
             self._save_lines(ctx, entity, existing["id"], prepared)
+            mark_written(conn)
             whole: dict[str, Any] | None = self._fetch(conn, loaded, entity, existing["id"],
                                                        None, actor)
             if self.events is not None:
-                ran = self.events.emit(conn, RecordEvent("updated", entity.name, whole, actor,
-                                                         old=existing,
-                                                         changed=frozenset(changes)))
+                fetched = write_mark(conn)
+                self.events.emit(conn, RecordEvent("updated", entity.name, whole, actor,
+                                                   old=existing, changed=frozenset(changes),
+                                                   write_mark=fetched))
                 if transition is not None:
-                    ran = self.events.emit(conn, RecordEvent(
+                    self.events.emit(conn, RecordEvent(
                         "transition", entity.name, whole, actor, old=existing,
-                        changed=frozenset(changes), transition=transition)) or ran
-                if ran:
+                        changed=frozenset(changes), transition=transition,
+                        write_mark=fetched))
+                if write_mark(conn) != fetched:  # the rules wrote: read the record again
                     whole = None
             self._check_reach(conn, scope, existing["id"], "update")
             return self._result(conn, loaded, actor, entity, existing["id"], whole)
@@ -499,6 +525,7 @@ class RecordsService:
             self._delete_children(ctx, entity, [existing["id"]])
             table = loaded.schema.table(entity.name)
             conn.execute(table.delete().where(table.c.id == existing["id"]))
+            mark_written(conn)
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="delete", entity=entity.name, record_id=existing["id"],
                         changes={f.name: (existing[f.name], None) for f in entity.stored_fields
@@ -528,9 +555,10 @@ class RecordsService:
         prepared = prepare(ctx, entity, data, existing, locked=locked)
         if not ctx.errors:
             current: dict[str, Any] = {}
+            computed = any(f.computed for f in entity.stored_fields)
             for spec in entity.table_fields:
-                if spec.name in prepared.lines:
-                    continue
+                if spec.name in prepared.lines or not computed:
+                    continue  # stored lines matter only to the record's own formulas
                 child = ctx.registry.entity(spec.target or "")
                 current[spec.name] = ([] if existing is None else
                                       list(stored_lines(ctx, child, existing["id"]).values()))
@@ -539,10 +567,18 @@ class RecordsService:
         self._raise_errors(ctx, entity)
         return prepared
 
+    @staticmethod
+    def _guarded(conn: Connection, entity: EntitySpec) -> AbstractContextManager[Any]:
+        """A savepoint around a write that may clash on a unique field (so the clash can be
+        reported as a field error); none for entities without unique fields."""
+        if entity.unique or any(f.unique for f in entity.stored_fields):
+            return conn.begin_nested()
+        return nullcontext()
+
     def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any],
                 ctx: WriteContext, entity: EntitySpec) -> int:
         try:
-            with conn.begin_nested():
+            with self._guarded(conn, entity):
                 return int(conn.execute(table.insert().values(**values)
                                         .returning(table.c.id)).scalar_one())
         except IntegrityError:
@@ -559,7 +595,7 @@ class RecordsService:
         """Write ``changes``; a unique value a concurrent writer took meanwhile is a field
         error, as the check before writing would have said."""
         try:
-            with ctx.connection.begin_nested():
+            with self._guarded(ctx.connection, entity):
                 return ctx.connection.execute(
                     table.update().where(table.c.id == existing["id"],
                                          table.c.version == expected)
@@ -588,9 +624,10 @@ class RecordsService:
             for index, line in enumerate(lines):
                 if line.line_id:
                     changes = changed_fields(line.current, line.values)
-                    ctx.connection.execute(table.update().where(table.c.id == line.line_id)
-                                           .values(**{k: v for k, (_o, v) in changes.items()},
-                                                   idx=index))
+                    if changes or line.current.get("idx") != index:
+                        ctx.connection.execute(
+                            table.update().where(table.c.id == line.line_id)
+                            .values(**{k: v for k, (_o, v) in changes.items()}, idx=index))
                     action, line_id = "update", line.line_id
                 else:
                     changes = {k: (None, v) for k, v in line.values.items() if v is not None}

@@ -33,6 +33,7 @@ class Prepared:
     line_id: int | None = None
     current: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, list[Prepared]] = field(default_factory=dict)
+    unchanged: bool = False  # a stored line given as it is stored: nothing to check or write
 
     @property
     def merged(self) -> dict[str, Any]:
@@ -56,6 +57,8 @@ class WriteContext:
     limits: Limits = DEFAULT_LIMITS
     actor_admin: bool = False  # administrators may attach any stored file
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # Stored lines read ahead for a whole table at once, by (child entity, parent id).
+    stored_cache: dict[tuple[str, int], dict[int, dict]] = field(default_factory=dict)
 
     def error(self, path: str, message: str) -> None:
         self.errors.setdefault(path, []).append(message)
@@ -101,7 +104,7 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
         for message in messages:
             ctx.error(prefix + name, message)
     prepared = Prepared(values=values, current=dict(existing or {}))
-    _resolve_links(ctx, entity, prepared.values, prefix)
+    _resolve_links(ctx, entity, prepared.values, prefix, prepared.current)
     _check_files(ctx, entity, prepared, prefix)
     for spec in entity.table_fields:
         if spec.name not in tables:
@@ -118,6 +121,8 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
             continue
         child = ctx.registry.entity(spec.target or "")
         stored = stored_lines(ctx, child, existing["id"]) if existing and "id" in existing else {}
+        if stored and child.table_fields:
+            _read_ahead(ctx, child, list(stored))
         prepared.lines[spec.name] = [
             _prepare_line(ctx, child, line, stored, f"{prefix}{spec.name}.{index}.")
             for index, line in enumerate(lines)]
@@ -126,10 +131,27 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
 
 def stored_lines(ctx: WriteContext, child: EntitySpec, parent_id: int) -> dict[int, dict]:
     """The lines of ``child`` that record ``parent_id`` owns now, by id, in order."""
+    cached = ctx.stored_cache.get((child.name, parent_id))
+    if cached is not None:
+        return cached
     table = ctx.schema.table(child.name)
     rows = ctx.connection.execute(sa.select(table).where(table.c.parent_id == parent_id)
                                   .order_by(table.c.idx))
     return {row.id: dict(row._mapping) for row in rows}
+
+
+def _read_ahead(ctx: WriteContext, entity: EntitySpec, parent_ids: list[int]) -> None:
+    """Read the stored lines of lines ``parent_ids`` (of ``entity``) in one query per table
+    field, for ``stored_lines`` to answer while they are prepared and saved."""
+    for spec in entity.table_fields:
+        child = ctx.registry.entity(spec.target or "")
+        table = ctx.schema.table(child.name)
+        found: dict[int, dict[int, dict]] = {parent_id: {} for parent_id in parent_ids}
+        for row in ctx.connection.execute(sa.select(table).where(
+                table.c.parent_id.in_(parent_ids)).order_by(table.c.parent_id, table.c.idx)):
+            found[row.parent_id][row.id] = dict(row._mapping)
+        for parent_id, lines in found.items():
+            ctx.stored_cache[(child.name, parent_id)] = lines
 
 
 def _prepare_line(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
@@ -140,17 +162,51 @@ def _prepare_line(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
         ctx.error(prefix + "id", ctx.translator.gettext(
             _("Line {id} does not belong to this record."), id=line_id))
         line_id = None
+    if line_id is not None and _as_stored(ctx, child, line, stored[line_id]):
+        return Prepared(values={}, line_id=line_id, current=dict(stored[line_id]),
+                        unchanged=True)
     prepared = prepare(ctx, child, line, stored[line_id] if line_id else None, prefix)
     prepared.line_id = line_id
     return prepared
 
 
+def _as_stored(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
+               stored: Mapping[str, Any]) -> bool:
+    """Whether ``line`` gives every value exactly as line ``stored`` holds it (and its own
+    lines likewise), so that rewriting a record's whole table costs only the lines that
+    change."""
+    for key, value in line.items():
+        if key in ("id", "_titles"):
+            continue
+        spec = child.field(key)
+        if spec is None or spec.computed or (not spec.stored and spec.type != "table"):
+            return False
+        if spec.type == "table":
+            nested = stored_lines(ctx, ctx.registry.entity(spec.target or ""), stored["id"])
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value) \
+                    or [v.get("id") for v in value] != list(nested):
+                return False
+            grandchild = ctx.registry.entity(spec.target or "")
+            if not all(_as_stored(ctx, grandchild, v, nested[v["id"]]) for v in value):
+                return False
+            continue
+        old = stored.get(key)
+        if type(value) is not type(old) or value != old:
+            return False
+    return True
+
+
 def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any],
-                   prefix: str) -> None:
-    """Turn link refs into ids and check that linked records exist (one query per link)."""
+                   prefix: str, stored: Mapping[str, Any] | None = None) -> None:
+    """Turn link refs into ids and check that linked records exist (one query per link);
+    an id the record already stores is kept as it is (it is not written again)."""
     t = ctx.translator
     for spec in entity.stored_fields:
         if spec.type != "link" or values.get(spec.name) is None:
+            continue
+        if stored and isinstance(values[spec.name], int) \
+                and not isinstance(values[spec.name], bool) \
+                and values[spec.name] == stored.get(spec.name):
             continue
         target = ctx.registry.entity(spec.target or "")
         table = ctx.schema.table(target.name)
@@ -180,7 +236,8 @@ def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
     for name, lines in prepared.lines.items():
         child = ctx.registry.entity(entity.field(name).target or "")  # type: ignore[union-attr]
         for index, line in enumerate(lines):
-            apply_computed(ctx, child, line, {}, f"{prefix}{name}.{index}.")
+            if not line.unchanged:
+                apply_computed(ctx, child, line, {}, f"{prefix}{name}.{index}.")
         context[name] = [line.merged for line in lines]
     for spec in computed_in_order(entity):  # each after the computed fields it reads
         try:

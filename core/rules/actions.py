@@ -27,6 +27,7 @@ from core.metadata.timeexpr import parse_duration, parse_relative
 from core.metadata.workflow_specs import ActionSpec
 from core.records.actor import Actor
 from core.records.errors import RecordError
+from core.records.write_marks import write_mark
 from core.rules.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
 from core.rules.document_jobs import document_job_payload
 from core.rules.events import RecordEvent
@@ -67,45 +68,87 @@ class ActionContext:
     calendar: BusinessCalendar
     bindings: dict[str, Any] = field(default_factory=dict)  # names given by ``for_each``
     lines_cache: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    # Shared by the contexts of one run (``for_each`` copies this context): the record and
+    # the expression names read at one record-write mark of the connection.
+    snapshots: dict[str, tuple[int, Any]] = field(default_factory=dict)
 
     @property
     def record(self) -> dict[str, Any]:
         """The record as it is now, in this transaction."""
+        return dict(self._stored())
+
+    def _stored(self) -> dict[str, Any]:
+        """The record's row, read again only after a record was written on the connection
+        (the event's record serves while nothing was written since it was read)."""
+        mark = write_mark(self.connection)
+        held = self.snapshots.get("row")
+        if held is not None and held[0] == mark:
+            return held[1]
         table = self.schema.table(self.event.entity)
-        row = self.connection.execute(sa.select(table).where(
-            table.c.id == self.event.record["id"])).first()
-        return dict(row._mapping) if row is not None else dict(self.event.record)
+        event = self.event
+        columns = table.c.keys()
+        if event.write_mark == mark and _row_like(self.registry, event.entity) \
+                and all(name in event.record for name in columns):
+            current = {name: event.record[name] for name in columns}
+        else:
+            row = self.connection.execute(sa.select(table).where(
+                table.c.id == event.record["id"])).first()
+            current = dict(row._mapping) if row is not None else dict(event.record)
+        self.snapshots["row"] = (mark, current)
+        return current
+
+    def _lines(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The lines of the record's table fields as stored now (shared: do not change)."""
+        tables = [f.name for f in self.registry.entity(self.event.entity).table_fields]
+        if not tables or "id" not in record:
+            return {}
+        event = self.event
+        if event.write_mark == write_mark(self.connection) \
+                and all(name in event.record for name in tables):
+            return {name: event.record[name] for name in tables}
+        # Lines change only with the record's version: read them once per version.
+        key = (self.event.entity, record["id"], record.get("version"))
+        if key not in self.lines_cache:
+            try:
+                whole = self.engine.records.get(self.actor, self.event.entity,
+                                                record["id"], connection=self.connection)
+            except RecordError:
+                whole = {}
+            self.lines_cache[key] = {name: whole.get(name, []) for name in tables}
+        return self.lines_cache[key]
 
     def record_with_lines(self) -> dict[str, Any]:
         """The record now, with the lines of its table fields (lists of dicts)."""
         record = self.record
-        tables = [f.name for f in self.registry.entity(self.event.entity).table_fields]
-        if tables and "id" in record:
-            # Lines change only with the record's version: read them once per version.
-            key = (self.event.entity, record["id"], record.get("version"))
-            if key not in self.lines_cache:
-                try:
-                    whole = self.engine.records.get(self.actor, self.event.entity,
-                                                    record["id"], connection=self.connection)
-                except RecordError:
-                    whole = {}
-                self.lines_cache[key] = {name: whole.get(name, []) for name in tables}
-            record.update(copy.deepcopy(self.lines_cache[key]))
+        record.update(copy.deepcopy(self._lines(record)))
         return record
 
     def expression_context(self) -> dict[str, Any]:
-        calendar = self.calendar
-        return {
-            **PURE_FUNCTIONS, **record_functions(self), **self.bindings,
-            "record": self.record_with_lines(), "old": dict(self.event.old or {}),
-            "user": self.event.actor.username, "now": self.now, "today": self.now.date(),
-            "duration": parse_duration,
-            "add_working_time": lambda start, amount, calendar_name=None: self.calendar_named(
-                calendar_name).add_working_time(start, working_amount(amount)),
-            "working_time_between": lambda a, b, calendar_name=None: self.calendar_named(
-                calendar_name).working_time_between(a, b),
-            "local_time": lambda day, clock="00:00": local_time(day, clock, calendar.timezone),
-        }
+        """The names rule expressions see: built once per record-write mark (expressions
+        run in the immutable sandbox, so they share one snapshot), plus ``for_each``'s."""
+        mark = write_mark(self.connection)
+        held = self.snapshots.get("names")
+        if held is None or held[0] != mark:
+            record = self.record
+            record.update(self._lines(record))
+            calendar = self.calendar
+            first = {**PURE_FUNCTIONS, **record_functions(self)}
+            last = {
+                "record": record, "old": dict(self.event.old or {}),
+                "user": self.event.actor.username, "now": self.now, "today": self.now.date(),
+                "duration": parse_duration,
+                "add_working_time": lambda start, amount, calendar_name=None:
+                    self.calendar_named(calendar_name).add_working_time(
+                        start, working_amount(amount)),
+                "working_time_between": lambda a, b, calendar_name=None: self.calendar_named(
+                    calendar_name).working_time_between(a, b),
+                "local_time": lambda day, clock="00:00": local_time(day, clock,
+                                                                    calendar.timezone),
+            }
+            held = (mark, (first, last))
+            self.snapshots["names"] = held
+        first, last = held[1]
+        return {**first, **self.bindings, **last} if self.bindings else {**first, **last}
 
     def calendar_named(self, name: str | None) -> BusinessCalendar:
         """The calendar called ``name`` (the workflow's when empty); unknown names fail."""
@@ -131,6 +174,12 @@ class ActionContext:
         if isinstance(raw, list):
             return [self.value(v, context) for v in raw]
         return raw
+
+
+def _row_like(registry: Registry, entity: str) -> bool:
+    """Whether a record as the records service reads it holds its columns as stored
+    (multiselect values are read as lists)."""
+    return all(f.type != "multiselect" for f in registry.entity(entity).stored_fields)
 
 
 def working_amount(amount: Any) -> dt.timedelta:

@@ -25,6 +25,9 @@ class RecordEvent:
     timer: str | None = None
     name: str | None = None
     rule: str | None = None
+    # The connection's record-write mark (core.records.write_marks) when ``record`` was read:
+    # while it is unchanged, rules use ``record`` (with its lines) instead of reading it again.
+    write_mark: int | None = None
 
 
 class EventSink(Protocol):

@@ -16,6 +16,7 @@ from core import recurrence as recurrence_rules
 from core.metadata.specs import Registry
 from core.records.errors import NotFound
 from core.records.reading import ListQuery
+from core.records.write_marks import write_mark
 
 if TYPE_CHECKING:
     from core.rules.actions import ActionContext
@@ -52,13 +53,22 @@ def record_functions(ctx: ActionContext) -> dict[str, Callable[..., Any]]:
     records = ctx.engine.records
 
     def get(entity: str, key: int | str | None) -> dict[str, Any] | None:
-        """The record ``key`` (id or reference) of ``entity`` with its lines, or none."""
+        """The record ``key`` (id or reference) of ``entity`` with its lines, or none (read
+        once while no record is written on the connection: expressions cannot change it)."""
         if key is None or key == "":
             return None
-        try:
-            return records.get(ctx.actor, entity, key, connection=ctx.connection)
-        except NotFound:
-            return None
+        mark = write_mark(ctx.connection)
+        held = ctx.snapshots.get("get")
+        if held is None or held[0] != mark:
+            held = ctx.snapshots["get"] = (mark, {})
+        read: dict[tuple[str, Any], dict[str, Any] | None] = held[1]
+        if (entity, key) not in read:
+            try:
+                read[(entity, key)] = records.get(ctx.actor, entity, key,
+                                                  connection=ctx.connection)
+            except NotFound:
+                read[(entity, key)] = None
+        return read[(entity, key)]
 
     def find(entity: str, filters: Any = None, sort: str | Iterable[str] = (),
              limit: int = FIND_LIMIT) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from core.records.filters import STANDARD_FIELDS
 from core.records.reading import ListQuery, Page
 from core.ui import exports
 from core.ui.access import USER, access
+from core.ui.column_format import prepared_display, record_urls
 from core.ui.context import (
     actor,
     entity_spec,
@@ -168,19 +169,20 @@ def list_view(entity: str) -> tuple[str, int]:
         wanted = parser(spec, readable).parse(request.args)
     except QueryError as exc:
         wanted, error, status = ListRequest(), str(exc), 400
-    if error is None:
-        try:
-            page = officina().records.list(actor(), spec.name, ListQuery(
-                filters=wanted.filters or None, search=wanted.search or None,
-                sort=(wanted.sort,) if wanted.sort else (), limit=wanted.size,
-                offset=wanted.offset, fields=_query_fields(spec, shown)))
-        except QueryError as exc:
-            error, status = str(exc), 400
+    with officina().database.read() as connection:  # one read transaction for the page
+        if error is None:
+            try:
+                page = officina().records.list(actor(), spec.name, ListQuery(
+                    filters=wanted.filters or None, search=wanted.search or None,
+                    sort=(wanted.sort,) if wanted.sort else (), limit=wanted.size,
+                    offset=wanted.offset, fields=_query_fields(spec, shown)),
+                    connection=connection)
+            except QueryError as exc:
+                error, status = str(exc), 400
+        saved = saved_filters(connection, actor().username, spec.name)
     for name in list(wanted.values):
         if wanted.values[name].field not in offered:
             offered.append(wanted.values[name].field)
-    with officina().database.read() as connection:
-        saved = saved_filters(connection, actor().username, spec.name)
     last_page = 1
     if page is not None and page.total:
         last_page = max(1, -(-page.total // wanted.size))
@@ -188,7 +190,8 @@ def list_view(entity: str) -> tuple[str, int]:
         page_template("list", spec), entity=spec, page=page, wanted=wanted, error=error,
         columns=_columns(spec, shown, wanted), filters=offered, saved=saved,
         range_text=_range_text(page) if page is not None else "",
-        last_page=last_page, page_sizes=PAGE_SIZES, record_url=record_url,
+        last_page=last_page, page_sizes=PAGE_SIZES, record_url=record_urls(record_url),
+        display=prepared_display(shown),
         new_url=new_url(spec.name) if can(spec, "create") else None,
         may_delete=can(spec, "delete"), may_export=can(spec, "export"),
         export_limit=format_number(EXPORT_LIMIT, locale()), name_length=NAME_LENGTH,
