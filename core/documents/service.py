@@ -271,7 +271,9 @@ class DocumentService:
                 version: int) -> int:
         """Use an earlier version again, as a new version (history is kept).
 
-        Version 0 goes back to the pack's own file: no upload is in use afterwards.
+        Version 0 goes back to the pack's own file: no upload is in use afterwards. For a
+        template the pack does not ship, version 0 withdraws it (its versions are kept and
+        can be restored); that is how an entity with uploads can be removed.
         """
         t = Translator(actor.language)
         self._require_admin(actor, t)
@@ -279,7 +281,8 @@ class DocumentService:
         with self.officina.database.write() as connection:
             if version == 0:
                 pack = self._pack_template(entity, name)
-                if pack is None or language not in pack.files:
+                in_use = store.active_content(connection, entity, name, language) is not None
+                if (pack is None or language not in pack.files) and not in_use:
                     raise DocumentError(t.gettext(
                         _("The template \"{template}\" has no version from the pack."),
                         template=f"{name}.{language}"))

@@ -244,7 +244,10 @@ def _apply(connection: Connection, steps: list[Step], batch: bool) -> None:
     for step in steps:
         if isinstance(step.operation, ops.CreateTableOp | ops.RenameTableOp | ops.DropTableOp):
             operations.invoke(step.operation)
+    dropped = {s.table for s in steps if isinstance(s.operation, ops.DropTableOp)}
     for table, table_steps in by_table.items():
+        if table in dropped:
+            continue  # its indexes went with it
         rest = [s.operation for s in table_steps if not isinstance(
             s.operation, ops.CreateTableOp | ops.RenameTableOp | ops.DropTableOp)]
         if not rest:
@@ -265,9 +268,9 @@ def apply_migration(connection: Connection, registry: Registry,
     Raises ``MigrationRefused`` (changing nothing, once the caller rolls back) when a step
     would lose data and ``allow_destructive`` is false, or cannot be applied to the data.
     """
-    from core.documents.field_use import refuse_fields_used_by_templates  # documents need storage
+    from core.documents import field_use  # documents need storage
 
-    refuse_fields_used_by_templates(connection, registry)
+    field_use.refuse_fields_used_by_templates(connection, registry)
     done = MigrationPlan()
     for _round in range(2):
         plan = plan_migration(connection, registry)
@@ -288,6 +291,7 @@ def apply_migration(connection: Connection, registry: Registry,
         done.destructive += plan.destructive
         break
     _record_managed(connection, build_schema(registry))
+    field_use.templates_follow_migration(connection, registry)
     return done
 
 
