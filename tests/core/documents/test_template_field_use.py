@@ -9,11 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from core.config import Settings
+from core.documents.errors import DocumentError
 from core.documents.field_use import FieldUsedByTemplate
 from core.documents.known_fields import KNOWN_FIELDS_KEY
 from core.metadata.diagnostics import MetadataError
 from core.metadata.loader import BUILTIN_PACKS
 from core.officina import Officina
+from core.records.errors import NotFound
 from core.storage.migrate import migrate
 from core.storage.tables import system_tables
 from tests.conftest import migrate_instance
@@ -265,10 +267,26 @@ def test_removing_an_entity_with_uploaded_templates_is_refused_until_they_are_wi
         "'note_card' (file uploaded version 1 (en)): it cannot be removed until the "
         "template is withdrawn (officina documents restore note note_card en 0)")
     assert "docshop_note" in tables(noted)
-    assert noted.documents.restore(ADMIN, "note", "note_card", "en", 0) == 0
+    changed = open_shop(database_url, tmp_path / "instance", packs_dir)  # the packs without it
+    try:
+        with pytest.raises(NotFound):
+            changed.documents.restore(ADMIN, "note", "no_such_template", "en", 0)
+        assert changed.documents.restore(ADMIN, "note", "note_card", "en", 0) == 0
+    finally:
+        changed.close()
     assert noted.documents.templates_for(ADMIN, "note") == []
     migrate_changed(database_url, tmp_path, packs_dir, allow_destructive=True)
     assert "docshop_note" not in tables(noted)
+
+
+def test_an_upload_only_template_is_withdrawn_with_version_0_and_can_come_back(
+        noted: Officina) -> None:
+    assert noted.documents.restore(ADMIN, "note", "note_card", "en", 0) == 0
+    assert noted.documents.templates_for(ADMIN, "note") == []
+    with pytest.raises(DocumentError, match="has no version from the pack"):
+        noted.documents.restore(ADMIN, "note", "note_card", "en", 0)
+    assert noted.documents.restore(ADMIN, "note", "note_card", "en", 1) == 2
+    assert [t.name for t in noted.documents.templates_for(ADMIN, "note")] == ["note_card"]
 
 
 def test_removing_an_entity_a_pack_template_prints_names_the_template(
