@@ -151,7 +151,8 @@ def versions(entity: str, name: str, language: str, instance: str | None,
 @as_option
 def restore(entity: str, name: str, language: str, version: int, instance: str | None,
             database_url: str | None, username: str | None) -> None:
-    """Make VERSION of template NAME of ENTITY in LANGUAGE the one in use again."""
+    """Make VERSION of template NAME of ENTITY in LANGUAGE the one in use again (0: the
+    pack's file; for a template the pack does not ship, 0 withdraws it)."""
     officina = _open(instance, database_url)
     current = _service(officina).restore(_actor(officina, username), entity, name, language,
                                          version)

@@ -1,10 +1,17 @@
-"""Fields that Word templates use cannot be removed or renamed from under them.
+"""Fields and entities that Word templates use cannot be removed or renamed from under them.
 
 Before a migration changes the tables (``officina migrate`` after a pack changed, or a
-customisation saved or removed), the columns it would drop or rename are compared with the
-fields every template in use reads: the packs' templates and the administrators' uploads.
-A field still used is refused, naming the template, its file and where in it, and nothing
-changes; change or remove the template first.
+customisation saved or removed), every template in use (the packs' templates and the
+administrators' uploads) is read against the registry the migration brings. A field a
+template reads that the database holds but the new registry lacks is refused, naming the
+template, its file and where in it, and nothing changes; so is an entity that still has
+uploaded templates. The check follows what a document sees (``core.documents.context``):
+the record's fields, its child lines (``{% for l in record.lines %}{{ l.qty }}``, docxtpl's
+``{%tr %}`` rows too) and the fields of linked records (``record.machine.serial_number``).
+
+A renamed entity (``renamed_from``) keeps its uploads: ``templates_follow_migration`` moves
+them to the new name once its table is renamed, and records the fields the database now
+holds for the next check (``core.documents.known_fields``).
 """
 
 from __future__ import annotations
@@ -16,39 +23,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.documents import store
+from core.documents.known_fields import fields_before, record_fields
 from core.documents.validation import missing_fields
 from core.metadata.diagnostics import Diagnostic, MetadataError
-from core.metadata.names import CHILD_COLUMNS, STANDARD_COLUMNS
-from core.metadata.specs import Registry
+from core.metadata.specs import EntitySpec, Registry
 
 
 class FieldUsedByTemplate(MetadataError):
-    """A field to be removed or renamed is still used by a document template."""
+    """A field or entity to be removed or renamed is still used by a document template."""
 
 
-def fields_going(connection: Connection, registry: Registry) -> dict[str, dict[str, str | None]]:
-    """By entity, the columns a migration to ``registry`` would drop (``None``) or rename
-    (to the new name): those of its table that are no field of the entity any more."""
-    inspector = sa.inspect(connection)
-    tables = set(inspector.get_table_names())
-    going: dict[str, dict[str, str | None]] = {}
-    for entity in registry.entities.values():
-        table = entity.table_name
-        former = f"{entity.pack}_{entity.renamed_from}" if entity.renamed_from else None
-        if table not in tables and former in tables:
-            table = former
-        if table not in tables:
-            continue
-        columns = {column["name"] for column in inspector.get_columns(table)}
-        fields = {spec.name for spec in entity.stored_fields}
-        renamed: dict[str, str | None] = {
-            spec.renamed_from: spec.name for spec in entity.stored_fields
-            if spec.renamed_from in columns and spec.name not in columns}
-        dropped = columns - fields - set(renamed) - set(STANDARD_COLUMNS) - set(CHILD_COLUMNS)
-        gone = {**dict.fromkeys(sorted(dropped)), **renamed}
-        if gone:
-            going[entity.name] = gone
-    return going
+def entity_now(registry: Registry, name: str) -> EntitySpec | None:
+    """The entity called ``name``, or the one renamed from ``name``, in ``registry``."""
+    return registry.entities.get(name) or next(
+        (e for e in registry.entities.values() if e.renamed_from == name), None)
 
 
 def _templates(connection: Connection, registry: Registry
@@ -70,21 +58,31 @@ def _templates(connection: Connection, registry: Registry
                 yield spec.entity, spec.name, language, str(path), path.read_bytes()
 
 
+def _renamed_to(registry: Registry, owner: str, field: str) -> str | None:
+    entity = registry.entities.get(owner)
+    return next((spec.name for spec in entity.fields if spec.renamed_from == field), None) \
+        if entity is not None else None
+
+
 def template_field_problems(connection: Connection, registry: Registry) -> list[Diagnostic]:
-    """One diagnostic per use, by a template in use, of a field the migration to
-    ``registry`` would remove or rename (none when no field goes)."""
-    going = fields_going(connection, registry)
-    if not going:
-        return []
+    """One diagnostic per use, by a template in use, of a field or entity the database holds
+    that the migration to ``registry`` would remove or rename (none when nothing goes)."""
+    before = fields_before(connection, registry)
     problems = []
-    for entity_name, name, _language, file, content in _templates(connection, registry):
-        entity = registry.entities.get(entity_name)
+    for entity_name, name, language, file, content in _templates(connection, registry):
+        entity = entity_now(registry, entity_name)
         if entity is None:
+            if entity_name in before.gone_entities:
+                problems.append(Diagnostic(
+                    file, 1, "(document)",
+                    f"entity '{entity_name}' is used by template '{name}' (file {file}): it "
+                    "cannot be removed until the template is withdrawn (officina documents "
+                    f"restore {entity_name} {name} {language} 0)"))
             continue
         for owner, field, where, paragraph in missing_fields(registry, entity, content):
-            if field not in going.get(owner, {}):
-                continue
-            renamed = going[owner][field]
+            if field not in before.fields.get(owner, ()):
+                continue  # never a field of the database: the template was wrong already
+            renamed = _renamed_to(registry, owner, field)
             change = f"renamed to '{renamed}'" if renamed else "removed"
             part, _, place = where.partition(", ")
             problems.append(Diagnostic(
@@ -97,7 +95,16 @@ def template_field_problems(connection: Connection, registry: Registry) -> list[
 
 def refuse_fields_used_by_templates(connection: Connection, registry: Registry) -> None:
     """Raise ``FieldUsedByTemplate`` when the migration to ``registry`` would remove or
-    rename a field that a template in use reads."""
+    rename a field or entity that a template in use reads."""
     problems = template_field_problems(connection, registry)
     if problems:
         raise FieldUsedByTemplate(problems)
+
+
+def templates_follow_migration(connection: Connection, registry: Registry) -> None:
+    """After a migration to ``registry``: move the uploads of renamed entities to their new
+    name, and record the fields the database now holds."""
+    for entity in registry.entities.values():
+        if entity.renamed_from and entity.renamed_from not in registry.entities:
+            store.move_entity(connection, entity.renamed_from, entity.name)
+    record_fields(connection, registry)

@@ -257,6 +257,14 @@ class DocumentService:
     def _now(self) -> dt.datetime:
         return self.officina.records.clock()
 
+    def _withdraw_from_removed_entity(self, t: Translator, entity: str, name: str,
+                                      language: str) -> int:
+        with self.officina.database.write() as connection:
+            if store.active_content(connection, entity, name, language) is None:
+                raise NotFound(t.gettext(_("Unknown entity \"{entity}\"."), entity=entity))
+            store.deactivate(connection, entity, name, language)
+        return 0
+
     def versions(self, actor: Actor, entity: str, name: str,
                  language: str) -> list[TemplateVersion]:
         """Every uploaded version of a template in one language, newest first."""
@@ -270,15 +278,21 @@ class DocumentService:
                 version: int) -> int:
         """Use an earlier version again, as a new version (history is kept).
 
-        Version 0 goes back to the pack's own file: no upload is in use afterwards.
+        Version 0 goes back to the pack's own file: no upload is in use afterwards. For a
+        template the pack does not ship, version 0 withdraws it (its versions are kept and
+        can be restored); that is how an entity with uploads can be removed, also once the
+        packs no longer have it.
         """
         t = Translator(actor.language)
         self._require_admin(actor, t)
+        if version == 0 and entity not in self._registry.entities:
+            return self._withdraw_from_removed_entity(t, entity, name, language)
         self._check_names(t, entity, name, language)
         with self.officina.database.write() as connection:
             if version == 0:
                 pack = self._pack_template(entity, name)
-                if pack is None or language not in pack.files:
+                in_use = store.active_content(connection, entity, name, language) is not None
+                if (pack is None or language not in pack.files) and not in_use:
                     raise DocumentError(t.gettext(
                         _("The template \"{template}\" has no version from the pack."),
                         template=f"{name}.{language}"))

@@ -105,3 +105,15 @@ def label_of(connection: Connection, entity: str, name: str, language: str,
     """The label given with one version."""
     return connection.execute(sa.select(TABLE.c.label).where(
         _key(entity, name, language), TABLE.c.version == version)).scalar()
+
+
+def move_entity(connection: Connection, old: str, new: str) -> None:
+    """File the uploads of entity ``old`` under ``new`` (the entity was renamed), each
+    template and language whose name ``new`` has no upload of its own."""
+    taken = set(connection.execute(sa.select(TABLE.c.name, TABLE.c.language).distinct()
+                                   .where(TABLE.c.entity == new)).tuples())
+    for name, language in connection.execute(sa.select(TABLE.c.name, TABLE.c.language)
+                                             .distinct().where(TABLE.c.entity == old)).all():
+        if (name, language) not in taken:
+            connection.execute(TABLE.update().where(_key(old, name, language))
+                               .values(entity=new))

@@ -301,7 +301,10 @@ def _apply(connection: Connection, steps: list[Step], batch: bool) -> None:
         if isinstance(step.operation, ops.CreateTableOp | ops.RenameTableOp | ops.DropTableOp):
             with busy_table(step.table):
                 operations.invoke(step.operation)
+    dropped = {s.table for s in steps if isinstance(s.operation, ops.DropTableOp)}
     for table, table_steps in by_table.items():
+        if table in dropped:
+            continue  # its indexes went with it
         rest = [s.operation for s in table_steps if not isinstance(
             s.operation, ops.CreateTableOp | ops.RenameTableOp | ops.DropTableOp)]
         if not rest:
@@ -325,9 +328,9 @@ def apply_migration(connection: Connection, registry: Registry,
     Steps marked ``after_commit`` are left to ``finish_migration``, which the caller runs
     once its transaction has committed.
     """
-    from core.documents.field_use import refuse_fields_used_by_templates  # documents need storage
+    from core.documents import field_use  # documents need storage
 
-    refuse_fields_used_by_templates(connection, registry)
+    field_use.refuse_fields_used_by_templates(connection, registry)
     done = MigrationPlan()
     for _round in range(2):
         plan = plan_migration(connection, registry)
@@ -348,6 +351,7 @@ def apply_migration(connection: Connection, registry: Registry,
         done.destructive += plan.destructive
         break
     _record_managed(connection, build_schema(registry))
+    field_use.templates_follow_migration(connection, registry)
     return done
 
 
