@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from core.i18n import Translator, _
 from core.metadata.field_types import FIELD_TYPES
-from core.metadata.names import STANDARD_COLUMNS
+from core.metadata.names import STANDARD_COLUMNS, line_names
 from core.metadata.specs import EntitySpec, Registry
 from core.records.errors import QueryError
 from core.storage.tables import Schema
@@ -170,7 +170,8 @@ def load_lines(connection: Connection, registry: Registry, schema: Schema,
                titles: TitleSource | None = None, hidden: Collection[str] = ()) -> None:
     """Attach child lines (and theirs, recursively) to ``records``: one query per child table.
 
-    ``hidden`` child tables of ``entity`` are left out; ``titles`` as for ``selection``.
+    ``hidden`` child tables of ``entity`` are left out, and so are hidden fields of lines
+    (``table.field``); ``titles`` as for ``selection``.
     """
     if not records:
         return
@@ -179,7 +180,10 @@ def load_lines(connection: Connection, registry: Registry, schema: Schema,
         if spec.name in hidden:
             continue
         child = registry.entity(spec.target or "")
-        chosen = selection(child, registry, schema, None, titles)
+        within = line_names(hidden, spec.name)
+        chosen = selection(child, registry, schema,
+                           [f.name for f in child.stored_fields if f.name not in within]
+                           if within else None, titles)
         table = schema.table(child.name)
         statement = (sa.select(*chosen.columns, table.c.parent_id).select_from(chosen.source)
                      .where(table.c.parent_id.in_(list(by_id)))
@@ -189,4 +193,4 @@ def load_lines(connection: Connection, registry: Registry, schema: Schema,
             record[spec.name] = []
         for line in lines:
             by_id[line["parent_id"]][spec.name].append(line)
-        load_lines(connection, registry, schema, child, lines, titles)
+        load_lines(connection, registry, schema, child, lines, titles, within)
