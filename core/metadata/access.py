@@ -1,8 +1,9 @@
 """Permissions in metadata: a role's actions, row condition and field restrictions.
 
 A role's value in ``permissions`` is a list of actions, or a mapping with ``actions`` and
-optionally ``where`` (a row condition), ``read_only`` and ``hidden`` (field names). This
-module freezes either form into a ``RolePermission`` and checks the names it uses.
+optionally ``where`` (a row condition), ``read_only`` and ``hidden`` (field names, and
+``table.field`` for a field of a child table's lines). This module freezes either form into
+a ``RolePermission`` and checks the names it uses.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from core.i18n import Translator
 from core.metadata.diagnostics import Diagnostic
+from core.metadata.expressions import formula_names, formula_words
 from core.metadata.overlay import EntityDraft
 from core.metadata.specs import EntitySpec, RolePermission
 from core.records.errors import QueryError
@@ -80,14 +82,105 @@ def permission_problems(draft: EntityDraft, entity: EntitySpec,
         if not isinstance(value, Mapping):
             continue
         at = ["permissions", role]
+        known = True
         for key in ("read_only", "hidden"):
             for i, name in enumerate(value.get(key) or ()):
-                if not entity.has_field(name):
-                    problems.append(draft.diagnostic(
-                        [*at, key, i], f"unknown field '{name}' of entity '{entity.name}'"))
+                problem = _path_problem(entity, entities, name)
+                if problem:
+                    known = False
+                    problems.append(draft.diagnostic([*at, key, i], problem))
+        if known:
+            problems += _rebuildable_totals(draft, entity, entities, at,
+                                            list(value.get("hidden") or ()))
         if "where" in value:
             problems += _where_problems(draft, entity, entities, [*at, "where"],
                                         value["where"])
+    return problems
+
+
+def _path_problem(entity: EntitySpec, entities: Mapping[str, EntitySpec],
+                  path: str) -> str | None:
+    """What is wrong with a field name or ``table.field`` path, or None."""
+    head, _, rest = path.partition(".")
+    spec = entity.field(head)
+    if spec is None:
+        return f"unknown field '{head}' of entity '{entity.name}'"
+    if not rest:
+        return None
+    if spec.type != "table" or spec.target not in entities:
+        return f"'{head}' is not a child table: '{path}' names no field of its lines"
+    return _path_problem(entities[spec.target], entities, rest)
+
+
+def line_fields_of(formula: str, entity: EntitySpec,
+                   entities: Mapping[str, EntitySpec]) -> set[str]:
+    """The ``table.field`` paths a formula of ``entity`` may read: for each child table it
+    names, the fields of the lines whose names it mentions (``lines | sum(attribute=
+    'amount')`` reads ``lines.amount``)."""
+    names = formula_names(formula)
+    words = formula_words(formula)
+    found: set[str] = set()
+    for spec in entity.table_fields:
+        if spec.name in names and spec.target in entities:
+            found |= {f"{spec.name}.{f.name}" for f in entities[spec.target].stored_fields
+                      if f.name in words}
+    return found
+
+
+def _holder(entity: EntitySpec, entities: Mapping[str, EntitySpec],
+            path: str) -> tuple[EntitySpec, str] | None:
+    """The (child) entity that holds the last field of ``path``, and that field's name."""
+    head, _, rest = path.partition(".")
+    if not rest:
+        return entity, head
+    spec = entity.field(head)
+    if spec is None or spec.target not in entities:
+        return None
+    return _holder(entities[spec.target], entities, rest)
+
+
+def _exposed(path: str, entity: EntitySpec, entities: Mapping[str, EntitySpec],
+             hidden: frozenset[str], seen: frozenset[str] = frozenset()) -> str | None:
+    """The visible field that reveals line field ``path``: itself when it is not hidden,
+    or one its formula reads when it is computed from visible fields (at any depth of
+    lines); None if none does."""
+    if not any(path == h or path.startswith(h + ".") for h in hidden):
+        return path
+    found = _holder(entity, entities, path)
+    field = found[0].field(found[1]) if found is not None else None
+    if found is None or field is None or not field.computed or path in seen:
+        return None
+    holder, base = found[0], path.rpartition(".")[0]
+    names = formula_names(field.computed)
+    sources = [f"{base}.{n}" for n in sorted(names)
+               if (spec := holder.field(n)) is not None and spec.stored]
+    sources += [f"{base}.{p}" for p in sorted(line_fields_of(field.computed, holder,
+                                                             entities))]
+    revealed = [_exposed(p, entity, entities, hidden, seen | {path}) for p in sources]
+    return revealed[0] if revealed and all(revealed) else None
+
+
+def _rebuildable_totals(draft: EntityDraft, entity: EntitySpec,
+                        entities: Mapping[str, EntitySpec], at: list,
+                        listed: list[str]) -> list[Diagnostic]:
+    """A hidden field computed from line fields the role still sees could be rebuilt from
+    them: refuse it, naming the line field to hide too."""
+    problems = []
+    hidden = frozenset(listed)
+    for index, name in enumerate(listed):
+        spec = entity.field(name)
+        if spec is None or not spec.computed:
+            continue
+        for path in sorted(line_fields_of(spec.computed, entity, entities)):
+            visible = _exposed(path, entity, entities, hidden)
+            if visible is not None:
+                seen = ("which the role sees" if visible == path
+                        else f"which the role can work out from '{visible}'")
+                problems.append(draft.diagnostic(
+                    [*at, "hidden", index], f"'{spec.name}' is hidden but computed from "
+                    f"'{path}', {seen}: hide '{visible}' too, or '{spec.name}' can be "
+                    "rebuilt from the lines"))
+                break
     return problems
 
 

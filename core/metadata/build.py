@@ -11,7 +11,7 @@ from core.metadata.specs import EntitySpec, FieldSpec, LayoutSection, LayoutTab,
 
 FIELD_KEYS = ("help", "required", "unique", "default", "read_only", "min", "max", "pattern",
               "check", "index", "computed", "length", "precision", "scale", "target", "currency",
-              "signature", "renamed_from")
+              "signature", "renamed_from", "user_editable")
 
 
 def build_field(name: str, data: dict[str, Any], custom: bool = False) -> FieldSpec:

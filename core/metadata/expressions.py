@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, Undefined, meta
+from jinja2 import TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.sandbox import SecurityError
 
 from core.i18n import Translator, _
@@ -79,3 +79,24 @@ def formula_names(expression: str) -> set[str]:
     except TemplateSyntaxError:
         return set()
     return set(meta.find_undeclared_variables(parsed)) - set(environment.globals)
+
+
+def formula_words(expression: str) -> set[str]:
+    """Every name, attribute and text constant in ``expression`` (``lines | sum(attribute=
+    'amount')`` gives lines, sum, attribute and amount): what it may refer to.
+
+    Empty when the expression does not parse.
+    """
+    try:
+        parsed = _environment().parse(f"{{{{ {expression} }}}}")
+    except TemplateSyntaxError:
+        return set()
+    words: set[str] = set()
+    for node in parsed.find_all((nodes.Name, nodes.Getattr, nodes.Const)):
+        if isinstance(node, nodes.Name):
+            words.add(node.name)
+        elif isinstance(node, nodes.Getattr):
+            words.add(node.attr)
+        elif isinstance(node, nodes.Const) and isinstance(node.value, str):
+            words.add(node.value)
+    return words

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy.dialects.postgresql.base import RESERVED_WORDS as POSTGRESQL_RESERVED
 from sqlalchemy.sql.compiler import RESERVED_WORDS as SQL_RESERVED
 
@@ -22,3 +24,10 @@ def table_name(pack: str, entity: str) -> str:
 def default_label(name: str) -> str:
     """A readable label from a snake_case name: ``serial_number`` -> ``Serial number``."""
     return name.replace("_", " ").strip().capitalize()
+
+
+def line_names(paths: Iterable[str], table: str) -> frozenset[str]:
+    """The names among ``paths`` that are within child table ``table``, relative to its
+    lines: ``{"total", "lines.price"}`` within ``lines`` is ``{"price"}``."""
+    prefix = table + "."
+    return frozenset(p[len(prefix):] for p in paths if p.startswith(prefix))

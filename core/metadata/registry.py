@@ -16,6 +16,7 @@ from core.metadata.overlay import EntityDraft, merge_overlay
 from core.metadata.semantic import check_entities, check_pack_documents, check_packs
 from core.metadata.specs import PackSpec, Registry
 from core.metadata.workflows import build_workflows
+from core.metadata.write_authority import system_fields, user_editable_problems
 from core.metadata.yaml_source import SourceDocument, YamlSyntaxError, parse_yaml
 
 
@@ -124,13 +125,15 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
     specs, workflow_problems = build_workflows(documents, entities, mail_template_names(packs),
                                                frozenset(calendars))
     problems += stored_problems + workflow_problems
+    problems += user_editable_problems(drafts, entities, specs)
     templates, template_problems = build_document_templates(packs, entities)
     problems += template_problems
     if problems:
         raise MetadataError(problems)
     return Registry(packs=pack_specs, entities=entities,
                     content_hash=_content_hash(packs, drafts), version=version,
-                    workflows=specs, calendars=calendars, document_templates=templates)
+                    workflows=specs, calendars=calendars, document_templates=templates,
+                    system_fields=system_fields(entities, specs))
 
 
 def _calendar_problems(documents: Iterable[SourceDocument]) -> list[Diagnostic]:

@@ -19,6 +19,11 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "maxLength": 63,
         "description": "a lowercase snake_case name of at most 63 characters"}
 NAMES = {"type": "array", "items": NAME, "uniqueItems": True}
+FIELD_PATH = {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$",
+              "maxLength": 200,
+              "description": "a field name, or table.field for a field of a child table's "
+                             "lines"}
+FIELD_PATHS = {"type": "array", "items": FIELD_PATH, "uniqueItems": True}
 LABEL = {"type": "string", "minLength": 1, "maxLength": 200}
 ACTION_LIST = {"type": "array", "uniqueItems": True,
                "items": {"enum": ["read", "create", "update", "delete", "export"]}}
@@ -30,8 +35,8 @@ ROLE_ACCESS = {  # a list of actions, or a mapping with actions and restrictions
                  "where": {"type": ["object", "array"], "minProperties": 1, "minItems": 1,
                            "description": "a row condition: {field: value} or list filters; "
                                           "$user is the acting username"},
-                 "read_only": NAMES,
-                 "hidden": NAMES}}}
+                 "read_only": FIELD_PATHS,
+                 "hidden": FIELD_PATHS}}}
 PERMISSIONS = {"type": "object",
                "propertyNames": {"type": "string", "pattern": r"^(\*|[a-z][a-z0-9_]*)$"},
                "additionalProperties": ROLE_ACCESS}
@@ -45,6 +50,7 @@ COMMON_FIELD_KEYS: dict[str, Any] = {
     "unique": {"type": "boolean"},
     "default": {},
     "read_only": {"type": "boolean"},
+    "user_editable": {"type": "boolean"},
     "index": {"type": "boolean"},
     "computed": {"type": "string", "minLength": 1},
     "renamed_from": NAME,
@@ -410,7 +416,8 @@ def overlay_schema() -> dict[str, Any]:
     override = {"type": "object", "additionalProperties": False,
                 "properties": {"label": LABEL, "help": {"type": "string"},
                                "required": {"type": "boolean"},
-                               "read_only": {"type": "boolean"}, "default": {},
+                               "read_only": {"type": "boolean"},
+                               "user_editable": {"type": "boolean"}, "default": {},
                                "options": {"type": "array", "items": {"type": "string"}}}}
     return {
         "$schema": DIALECT,

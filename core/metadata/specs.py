@@ -37,6 +37,7 @@ class FieldSpec:
     signature: bool = False
     renamed_from: str | None = None
     custom: bool = False
+    user_editable: bool = False  # users may enter it although rules fill it too
 
     @property
     def stored(self) -> bool:
@@ -195,6 +196,8 @@ class Registry:
     workflows: Mapping[str, Any] = field(default_factory=dict)
     calendars: Mapping[str, Any] = field(default_factory=dict)
     document_templates: Mapping[str, DocumentTemplateSpec] = field(default_factory=dict)
+    # entity -> system-filled field -> why (core/metadata/write_authority.py)
+    system_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entities", MappingProxyType(dict(self.entities)))
@@ -227,7 +230,13 @@ class Registry:
     def with_version(self, version: int) -> Registry:
         """The same registry carrying another version number."""
         return Registry(self.packs, self.entities, self.content_hash, version, self.workflows,
-                        self.calendars, self.document_templates)
+                        self.calendars, self.document_templates, self.system_fields)
+
+    def filled_by_system(self, entity: str) -> Mapping[str, str]:
+        """The fields of ``entity`` only the system writes (rules, worker, formulas, the
+        workflow's transitions), each with its reason: ``computed``, ``read_only``,
+        ``state`` or ``rules``."""
+        return self.system_fields.get(entity, {})
 
     def templates_of(self, entity: str) -> list[DocumentTemplateSpec]:
         """The document templates a pack ships for ``entity``, by name."""

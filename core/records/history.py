@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from core.metadata.names import line_names
 from core.metadata.specs import EntitySpec
 from core.storage.tables import Schema
 
@@ -56,11 +57,12 @@ def read_history(connection: Connection, schema: Schema, entity: EntitySpec, rec
                  hidden: Collection[str] = (), details: bool = False) -> list[HistoryEntry]:
     """The history of record ``record_id`` of ``entity`` and of its direct lines, newest first.
 
-    Changes of ``hidden`` fields are left out, with updates that changed nothing else and the
-    writes of lines in hidden child tables; rule details (error messages, which may quote
-    values) only with ``details``.
+    Changes of ``hidden`` fields (``table.field`` for fields of lines) are left out, with
+    updates that changed nothing else and the writes of lines in hidden child tables; rule
+    details (error messages, which may quote values) only with ``details``.
     """
     tables = {spec.target: spec.name for spec in entity.table_fields if spec.name not in hidden}
+    hidden_in = {spec.target: line_names(hidden, spec.name) for spec in entity.table_fields}
     audit = schema.system["officina_audit"]
     rows = connection.execute(
         sa.select(audit).where(sa.or_(
@@ -77,8 +79,9 @@ def read_history(connection: Connection, schema: Schema, entity: EntitySpec, rec
         if not own and name not in tables:
             continue
         changed = [r for r in group if r.field is not None]
+        secret = hidden if own else hidden_in[name]
         visible = tuple(FieldChange(r.field, r.old_value, r.new_value) for r in changed
-                        if not own or r.field not in hidden)
+                        if r.field not in secret)
         if changed and not visible and action == "update":
             continue
         entries.append((at, max(r.id for r in group), HistoryEntry(

@@ -44,10 +44,12 @@ class Access:
 
 @dataclass(frozen=True)
 class FieldAccess:
-    """The fields an actor may read, and may write, on one entity (for forms)."""
+    """The fields an actor may read, and may write, on one entity (for forms); ``locked``
+    are those their permissions keep them from writing (whoever else fills them)."""
 
     readable: frozenset[str]
     writable: frozenset[str]
+    locked: frozenset[str] = frozenset()
 
 
 FULL_ACCESS = Access(allowed=True)

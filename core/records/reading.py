@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from core.i18n import Translator, _
 from core.metadata.field_types import FIELD_TYPES
-from core.metadata.names import STANDARD_COLUMNS
+from core.metadata.names import STANDARD_COLUMNS, line_names
 from core.metadata.specs import EntitySpec, Registry
 from core.records.errors import QueryError
 from core.records.statements import StatementCache
@@ -176,9 +176,13 @@ def count_rows(connection: Connection, table: sa.Table, condition: sa.ColumnElem
 
 
 def _lines_statement(registry: Registry, schema: Schema, child: EntitySpec,
-                     titles: TitleSource | None) -> tuple[sa.Select[Any], list[str]]:
-    """The SELECT of ``child``'s lines of the parents bound as ``parents``, and its links."""
-    chosen = selection(child, registry, schema, None, titles)
+                     titles: TitleSource | None, hidden: frozenset[str] = frozenset()
+                     ) -> tuple[sa.Select[Any], list[str]]:
+    """The SELECT of ``child``'s lines of the parents bound as ``parents`` (without the
+    ``hidden`` fields), and its links."""
+    chosen = selection(child, registry, schema,
+                       [f.name for f in child.stored_fields if f.name not in hidden]
+                       if hidden else None, titles)
     table = schema.table(child.name)
     statement = (sa.select(*chosen.columns, table.c.parent_id).select_from(chosen.source)
                  .where(table.c.parent_id.in_(sa.bindparam("parents", expanding=True)))
@@ -193,9 +197,10 @@ def load_lines(connection: Connection, registry: Registry, schema: Schema,
                reader: Hashable = None) -> None:
     """Attach child lines (and theirs, recursively) to ``records``: one query per child table.
 
-    ``hidden`` child tables of ``entity`` are left out; ``titles`` as for ``selection``.
-    With ``statements``, each table's SELECT is built once per registry and ``reader`` (who
-    ``titles`` stands for; None for all titles).
+    ``hidden`` child tables of ``entity`` are left out, and so are hidden fields of lines
+    (``table.field``); ``titles`` as for ``selection``. With ``statements``, each table's
+    SELECT is built once per registry, ``reader`` (who ``titles`` stands for; None for all
+    titles) and hidden line fields.
     """
     if not records:
         return
@@ -204,17 +209,19 @@ def load_lines(connection: Connection, registry: Registry, schema: Schema,
         if spec.name in hidden:
             continue
         child = registry.entity(spec.target or "")
+        within = line_names(hidden, spec.name)
         if statements is None:
-            statement, links = _lines_statement(registry, schema, child, titles)
+            statement, links = _lines_statement(registry, schema, child, titles, within)
         else:
             statement, links = statements.get(
-                registry, ("lines", child.name, reader),
-                lambda child=child: _lines_statement(registry, schema, child, titles))
+                registry, ("lines", child.name, reader, within),
+                lambda child=child, within=within: _lines_statement(
+                    registry, schema, child, titles, within))
         lines = [present(child, row, links)
                  for row in connection.execute(statement, {"parents": list(by_id)})]
         for record in records:
             record[spec.name] = []
         for line in lines:
             by_id[line["parent_id"]][spec.name].append(line)
-        load_lines(connection, registry, schema, child, lines, titles,
+        load_lines(connection, registry, schema, child, lines, titles, within,
                    statements=statements, reader=reader)

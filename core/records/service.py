@@ -52,10 +52,11 @@ from core.records.reading import (
     present,
     selection,
 )
-from core.records.scope import Scope
+from core.records.scope import Scope, row_condition
 from core.records.statements import StatementCache
 from core.records.write_marks import mark_written, write_mark
 from core.records.writing import (
+    LinkReach,
     Prepared,
     WriteContext,
     apply_computed,
@@ -66,6 +67,13 @@ from core.records.writing import (
 from core.rules.events import EventSink, RecordEvent
 from core.storage.database import Database
 from core.storage.registry_store import Loaded, RegistryStore
+
+
+def _hidden(path: str, names: frozenset[str]) -> bool:
+    """Whether field ``path`` (``table.field`` for lines) or a table holding it is among
+    ``names``."""
+    parts = path.split(".")
+    return any(".".join(parts[:i]) in names for i in range(1, len(parts) + 1))
 
 
 @dataclass(frozen=True)
@@ -159,7 +167,17 @@ class RecordsService:
                             connection=connection, username=actor.username,
                             translator=Translator(actor.language), now=now, today=today,
                             files=self.files, trusted=actor.trusted,
-                            limits=self.options.limits, actor_admin=actor.is_admin)
+                            limits=self.options.limits, actor_admin=actor.is_admin,
+                            link_reach=None if actor.trusted else self._link_reach(loaded,
+                                                                                   actor))
+
+    def _link_reach(self, loaded: Loaded, actor: Actor) -> LinkReach:
+        """Whether ``actor`` may read a link's target entity, and which of its rows."""
+        def reach(target: EntitySpec, table: sa.Table
+                  ) -> tuple[bool, sa.ColumnElement[bool] | None]:
+            access = self.policy.access(actor, target, "read")
+            return access.allowed, row_condition(loaded, target, table, access)
+        return reach
 
     @staticmethod
     def _raise_errors(ctx: WriteContext, entity: EntitySpec) -> None:
@@ -353,20 +371,39 @@ class RecordsService:
         """The fields of ``entity_name`` that ``actor`` may read, and may write when they
         ``action`` (``create`` or ``update``) a record: for forms to hide fields and inputs.
 
-        ``writable`` leaves out computed and read-only fields; child tables are fields like
-        the others (their lines are read and written whole). Both are empty without the
-        permission.
+        ``writable`` leaves out the fields the system fills (computed, read-only, filled by
+        rules, the workflow's state) for untrusted actors; child tables are fields like the
+        others (their lines are read and written whole), and each field of their lines is
+        named ``table.field``. Both are empty without the permission.
         """
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         read = self.policy.access(actor, entity, "read")
         write = self.policy.access(actor, entity, action)
-        readable = frozenset(f.name for f in entity.fields
-                             if read.allowed and f.name not in read.hidden)
-        writable = frozenset(f.name for f in entity.fields
-                             if write.allowed and f.name not in write.locked
-                             and not f.computed and (actor.trusted or not f.read_only))
-        return FieldAccess(readable=readable, writable=writable)
+        registry = loaded.registry
+
+        def names(of: EntitySpec, prefix: str = "") -> list[tuple[str, str, EntitySpec]]:
+            found = []
+            for f in of.fields:
+                found.append((prefix + f.name, f.name, of))
+                if f.type == "table":
+                    found += names(registry.entity(f.target or ""), f"{prefix}{f.name}.")
+            return found
+
+        def system(of: EntitySpec, name: str) -> bool:
+            spec = of.field(name)
+            return spec is not None and (bool(spec.computed) or (
+                not actor.trusted and name in registry.filled_by_system(of.name)))
+
+        every = names(entity)
+        readable = frozenset(path for path, _name, _of in every
+                             if read.allowed and not _hidden(path, read.hidden))
+        writable = frozenset(path for path, name, of in every
+                             if write.allowed and not _hidden(path, write.locked)
+                             and not system(of, name))
+        return FieldAccess(readable=readable, writable=writable,
+                           locked=frozenset(path for path, _name, _of in every
+                                            if _hidden(path, write.locked)))
 
     def history(self, actor: Actor, entity_name: str, key: int | str, *,
                 connection: Connection | None = None) -> list[HistoryEntry]:

@@ -18,12 +18,14 @@ def writable(spec: FieldSpec, trusted: bool = False) -> bool:
 
 
 @lru_cache(maxsize=512)
-def entity_schema(entity: EntitySpec, language: str, trusted: bool = False) -> Schema:
-    """A marshmallow schema of the writable fields of ``entity`` (child tables excluded)."""
+def entity_schema(entity: EntitySpec, language: str, trusted: bool = False,
+                  excluded: frozenset[str] = frozenset()) -> Schema:
+    """A marshmallow schema of the writable fields of ``entity`` (child tables and
+    ``excluded`` fields left out)."""
     t = Translator(language)
     declared: dict[str, Any] = {}
     for spec in entity.stored_fields:
-        if not writable(spec, trusted):
+        if not writable(spec, trusted) or spec.name in excluded:
             continue
         loader = FIELD_TYPES[spec.type].loader(spec, t)
         loader.required = spec.required
@@ -53,17 +55,26 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def load(entity: EntitySpec, data: dict[str, Any], language: str,
-         partial: bool, trusted: bool = False) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """Convert and validate ``data``; return the values and the per-field errors."""
+         partial: bool, trusted: bool = False, by_rules: frozenset[str] = frozenset()
+         ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Convert and validate ``data``; return the values and the per-field errors.
+
+    ``by_rules`` fields (filled by the rules, not by this caller) are refused like read-only
+    ones, with their own message.
+    """
     t = Translator(language)
     errors: dict[str, list[str]] = {}
     for name in data:
         spec = entity.field(name)
         if spec is not None and spec.stored and not writable(spec, trusted):
             errors[name] = [t.gettext(_("This field is read-only."))]
+        elif name in by_rules:
+            errors[name] = [t.gettext(_("This field is filled by the rules: it cannot be "
+                                        "entered."))]
     values = {k: v for k, v in data.items() if k not in errors}
     try:
-        loaded = entity_schema(entity, t.language, trusted).load(values, partial=partial)
+        loaded = entity_schema(entity, t.language, trusted, by_rules).load(values,
+                                                                          partial=partial)
     except ValidationError as exc:
         errors.update(flatten_errors(exc.messages))
         loaded = {k: v for k, v in exc.valid_data.items() if k not in errors}

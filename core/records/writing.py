@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +17,18 @@ from core.i18n_metadata import MetadataTranslator
 from core.metadata.expressions import FormulaError, compile_formula
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.formula_order import computed_in_order
+from core.metadata.names import line_names
 from core.metadata.specs import EntitySpec, FieldSpec, Registry
+from core.metadata.write_authority import STATE
 from core.records.file_keys import check_file_keys
 from core.records.limits import DEFAULT_LIMITS, Limits
 from core.records.reading import title_column
 from core.records.validation import load, writable
 from core.storage.tables import Schema
+
+# How an untrusted actor may read a link's target: whether at all, and the row condition
+# on the target's table (None: every row).
+LinkReach = Callable[[EntitySpec, sa.Table], tuple[bool, "sa.ColumnElement[bool] | None"]]
 
 
 @dataclass
@@ -56,6 +62,7 @@ class WriteContext:
     trusted: bool = False
     limits: Limits = DEFAULT_LIMITS
     actor_admin: bool = False  # administrators may attach any stored file
+    link_reach: LinkReach | None = None  # None: links may point anywhere (trusted actors)
     errors: dict[str, list[str]] = field(default_factory=dict)
     # Stored lines read ahead for a whole table at once, by (child entity, parent id).
     stored_cache: dict[tuple[str, int], dict[int, dict]] = field(default_factory=dict)
@@ -77,8 +84,10 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
             locked: frozenset[str] = frozenset()) -> Prepared:
     """Validate ``data`` for ``entity`` (a new record when ``existing`` is None).
 
-    ``locked`` fields are those the actor's permissions do not let them write: giving one a
-    value is an error (a default still applies on creation). Errors are collected in
+    ``locked`` fields are those the actor's permissions do not let them write (``table.field``
+    for fields of lines): giving one a value is an error (a default still applies on
+    creation). Untrusted actors cannot give a system-filled field (computed, read-only,
+    filled by rules) a value other than the one it has. Errors are collected in
     ``ctx.errors`` under dotted paths (``lines.2.qty``).
     """
     t = ctx.translator
@@ -87,18 +96,19 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
             ctx.error(prefix + name, t.gettext(_("You may not change this field.")))
     raw = {k: v for k, v in data.items()
            if k not in ("id", "version", "_titles") and k not in locked}
+    by_rules = _keep_system_values(ctx, entity, raw, existing)
     tables = {f.name: raw.pop(f.name) for f in entity.table_fields if f.name in raw}
     fixed: dict[str, Any] = {}
     if existing is None:
         for spec in entity.stored_fields:
             if spec.name not in raw and spec.default is not None:
                 value = default_value(spec, ctx.username, ctx.now, ctx.today)
-                if writable(spec) and spec.name not in locked:
+                if writable(spec) and spec.name not in locked and spec.name not in by_rules:
                     raw[spec.name] = value
                 else:  # read-only fields take their default, checked when the pack loaded
                     fixed[spec.name] = FIELD_TYPES[spec.type].loader(spec, t).deserialize(value)
     values, errors = load(entity, raw, t.language, partial=existing is not None,
-                          trusted=ctx.trusted)
+                          trusted=ctx.trusted, by_rules=by_rules)
     values.update(fixed)
     for name, messages in errors.items():
         for message in messages:
@@ -123,8 +133,9 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
         stored = stored_lines(ctx, child, existing["id"]) if existing and "id" in existing else {}
         if stored and child.table_fields:
             _read_ahead(ctx, child, list(stored))
+        within = line_names(locked, spec.name)
         prepared.lines[spec.name] = [
-            _prepare_line(ctx, child, line, stored, f"{prefix}{spec.name}.{index}.")
+            _prepare_line(ctx, child, line, stored, f"{prefix}{spec.name}.{index}.", within)
             for index, line in enumerate(lines)]
     return prepared
 
@@ -155,7 +166,8 @@ def _read_ahead(ctx: WriteContext, entity: EntitySpec, parent_ids: list[int]) ->
 
 
 def _prepare_line(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
-                  stored: dict[int, dict], prefix: str) -> Prepared:
+                  stored: dict[int, dict], prefix: str,
+                  locked: frozenset[str] = frozenset()) -> Prepared:
     line_id = line.get("id")
     if line_id is not None and (isinstance(line_id, bool) or not isinstance(line_id, int)
                                 or line_id not in stored):
@@ -165,7 +177,8 @@ def _prepare_line(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
     if line_id is not None and _as_stored(ctx, child, line, stored[line_id]):
         return Prepared(values={}, line_id=line_id, current=dict(stored[line_id]),
                         unchanged=True)
-    prepared = prepare(ctx, child, line, stored[line_id] if line_id else None, prefix)
+    prepared = prepare(ctx, child, line, stored[line_id] if line_id else None, prefix,
+                       locked)
     prepared.line_id = line_id
     return prepared
 
@@ -197,27 +210,77 @@ def _as_stored(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
 
 
 def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any],
-                   prefix: str, stored: Mapping[str, Any] | None = None) -> None:
+                   prefix: str, current: Mapping[str, Any]) -> None:
     """Turn link refs into ids and check that linked records exist (one query per link);
-    an id the record already stores is kept as it is (it is not written again)."""
+    an id the record already stores is kept as it is (it is not looked up again).
+
+    With ``ctx.link_reach`` (untrusted actors), a changed link must point to a record the
+    actor may read: one outside their rows is "No ... exists", as if missing.
+    """
     t = ctx.translator
     for spec in entity.stored_fields:
         if spec.type != "link" or values.get(spec.name) is None:
             continue
-        if stored and isinstance(values[spec.name], int) \
+        if current and isinstance(values[spec.name], int) \
                 and not isinstance(values[spec.name], bool) \
-                and values[spec.name] == stored.get(spec.name):
+                and values[spec.name] == current.get(spec.name):
             continue
         target = ctx.registry.entity(spec.target or "")
         table = ctx.schema.table(target.name)
         value = values[spec.name]
         column = table.c.id if isinstance(value, int) else table.c.ref
-        found = ctx.connection.execute(sa.select(table.c.id).where(column == value)).scalar()
-        if found is None:
+        allowed, rows = ctx.link_reach(target, table) if ctx.link_reach else (True, None)
+        statement = sa.select(table.c.id, sa.true() if rows is None else rows
+                              ).where(column == value)
+        found = ctx.connection.execute(statement).first()
+        unchanged = found is not None and found[0] == current.get(spec.name)
+        if found is not None and not unchanged and not allowed:
+            ctx.error(prefix + spec.name, t.gettext(_("You may not read {entity}."),
+                                                    entity=target.plural.lower()))
+        elif found is None or not (unchanged or found[1]):
             ctx.error(prefix + spec.name, t.gettext(_("No {entity} \"{value}\" exists."),
                                                     entity=target.label.lower(), value=value))
         else:
-            values[spec.name] = found
+            values[spec.name] = found[0]
+
+
+def _keep_system_values(ctx: WriteContext, entity: EntitySpec, raw: dict[str, Any],
+                        existing: Mapping[str, Any] | None) -> frozenset[str]:
+    """For an untrusted actor: leave out of ``raw`` the system-filled fields given the value
+    they have (the stored one, or on creation their default or nothing), so that sending a
+    record back as read is no write; return the fields rules fill (refused by ``load``)."""
+    if ctx.trusted:
+        return frozenset()
+    filled = ctx.registry.filled_by_system(entity.name)
+    for name in [n for n in raw if filled.get(n) not in (None, STATE)]:
+        spec = entity.field(name)
+        assert spec is not None
+        if existing is not None:
+            kept = existing.get(name)
+        elif spec.default is not None:
+            kept = default_value(spec, ctx.username, ctx.now, ctx.today)
+        else:
+            kept = None
+        if _same_value(ctx, spec, raw[name], kept):
+            del raw[name]
+    return frozenset(n for n, why in filled.items() if why == "rules")
+
+
+def _same_value(ctx: WriteContext, spec: FieldSpec, given: Any, kept: Any) -> bool:
+    """Whether ``given`` (as a caller writes it) is the value ``kept`` (as stored)."""
+    if given in (None, "") or kept in (None, ""):
+        return given in (None, "") and kept in (None, "")
+    loader = FIELD_TYPES[spec.type].loader(spec, ctx.translator)
+    try:
+        value = loader.deserialize(given)
+        stored = loader.deserialize(kept) if not isinstance(kept, type(value)) else kept
+    except (ValidationError, TypeError, ValueError):
+        return False
+    if spec.type == "link" and isinstance(value, str):
+        table = ctx.schema.table(spec.target or "")
+        value = ctx.connection.execute(sa.select(table.c.id).where(table.c.ref == value)
+                                       ).scalar()
+    return bool(value == stored)
 
 
 def _check_files(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,

@@ -16,7 +16,7 @@ from flask import url_for
 
 from core.i18n import _
 from core.metadata.specs import EntitySpec, FieldSpec
-from core.ui.context import gettext, registry
+from core.ui.context import field_access, gettext, registry
 from core.ui.context import may as context_may
 from core.ui.jinja_helpers import display
 
@@ -123,10 +123,12 @@ def cell(spec: FieldSpec, row: dict[str, Any], files: FileLink | None) -> Cell:
 
 
 def lines_table(spec: FieldSpec, lines: list[dict[str, Any]],
-                parent: FileLink | None) -> LinesTable:
-    """The lines of child table ``spec`` (files downloadable for direct lines only)."""
+                parent: FileLink | None, readable: frozenset[str] | None = None) -> LinesTable:
+    """The lines of child table ``spec`` (files downloadable for direct lines only): the
+    fields the lines carry (hidden ones are not read), or without lines the ``readable``
+    ones."""
     child = registry().entity(spec.target or "")
-    present = set().union(*(line.keys() for line in lines)) if lines else None
+    present = set().union(*(line.keys() for line in lines)) if lines else readable
     columns = tuple(f for f in child.fields
                     if present is None or f.name in present)
     rows = []
@@ -140,7 +142,11 @@ def lines_table(spec: FieldSpec, lines: list[dict[str, Any]],
 def _record_cell(spec: FieldSpec, record: dict[str, Any], entity: EntitySpec) -> Cell:
     files = FileLink(entity.name, int(record["id"]))
     if spec.type == "table":
-        return Cell(spec, "table", table=lines_table(spec, record.get(spec.name) or [], files))
+        prefix = spec.name + "."
+        readable = frozenset(n[len(prefix):] for n in field_access(entity.name, "read").readable
+                             if n.startswith(prefix))
+        return Cell(spec, "table", table=lines_table(spec, record.get(spec.name) or [], files,
+                                                     readable))
     return cell(spec, record, files)
 
 

@@ -20,8 +20,8 @@ from core.ui.form_state import (
     FormState,
     Line,
     blank_line,
-    line_editable,
-    line_fields,
+    cell_editable,
+    cell_fields,
 )
 
 INDEX_PLACEHOLDER = "__index__"
@@ -119,12 +119,12 @@ def field_view(spec: FieldSpec, state: FormState, access: FormAccess,
 
 
 def _cell(spec: FieldSpec, line: Line, prefix: str, errors: Mapping[str, list[str]],
-          options: Options, editable: bool) -> FieldView:
+          options: Options, editable: bool, cells: FormAccess | None = None) -> FieldView:
     name = prefix + spec.name
     view = FieldView(spec, widget_for(spec), name, _dom_id(name),
                      shown=line.shown.get(spec.name, ""), title=line.titles.get(spec.name, ""),
                      errors=list(errors.get(name, [])),
-                     editable=editable and line_editable(spec),
+                     editable=editable and cell_editable(spec, cells),
                      value=line.stored.get(spec.name), in_line=True)
     if spec.type in ("select", "multiselect"):
         view.options = options(spec)
@@ -142,13 +142,14 @@ def lines_view(spec: FieldSpec, child: EntitySpec, state: FormState, access: For
     lines = list(state.lines.get(spec.name, []) if editable else
                  [Line(id=line.get("id"), stored=line) for line in state.stored.get(spec.name)
                   or []])
+    cells = access.lines.get(spec.name)
     if editable and extra_blank:
-        lines.append(blank_line(child, ctx))
-    columns = line_fields(child)
-    rows = [[_cell(c, line, f"{spec.name}.{index}.", errors, options, editable)
+        lines.append(blank_line(child, ctx, cells))
+    columns = cell_fields(child, cells)
+    rows = [[_cell(c, line, f"{spec.name}.{index}.", errors, options, editable, cells)
              for c in columns] for index, line in enumerate(lines)]
-    template = [_cell(c, blank_line(child, ctx), f"{spec.name}.{INDEX_PLACEHOLDER}.", {},
-                      options, editable) for c in columns]
+    template = [_cell(c, blank_line(child, ctx, cells), f"{spec.name}.{INDEX_PLACEHOLDER}.",
+                      {}, options, editable, cells) for c in columns]
     own = [m for key, messages in errors.items() for m in messages
            if key == spec.name or (key.startswith(spec.name + ".") and key.endswith(".id"))]
     return LinesView(spec, child, columns, rows, [line.id for line in lines], template, own,

@@ -28,10 +28,15 @@ LINE_KEY = re.compile(r"^([a-z][a-z0-9_]*)\.(\d+)\.([a-z][a-z0-9_]*)$")
 
 @dataclass(frozen=True)
 class FormAccess:
-    """Which fields the form shows (``readable``) and which as inputs (``editable``)."""
+    """Which fields the form shows (``readable``) and which as inputs (``editable``).
+
+    ``lines`` holds, per child table, the same for the fields of its lines; a table without
+    an entry shows every field of its lines, and offers the writable ones as inputs.
+    """
 
     readable: frozenset[str]
     editable: frozenset[str]
+    lines: Mapping[str, FormAccess] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,18 +81,29 @@ def line_editable(spec: FieldSpec) -> bool:
     return not spec.computed and not spec.read_only and spec.type not in FILE_TYPES
 
 
-def _line_from_record(child: EntitySpec, line: Mapping[str, Any], ctx: FormContext) -> Line:
+def cell_fields(child: EntitySpec, cells: FormAccess | None = None) -> list[FieldSpec]:
+    """The fields of a child line the user sees as cells (``cells``: their access)."""
+    return [f for f in line_fields(child) if cells is None or f.name in cells.readable]
+
+
+def cell_editable(spec: FieldSpec, cells: FormAccess | None = None) -> bool:
+    """Whether a line's cell is an input for the user (``cells``: their access)."""
+    return line_editable(spec) and (cells is None or spec.name in cells.editable)
+
+
+def _line_from_record(child: EntitySpec, line: Mapping[str, Any], ctx: FormContext,
+                      cells: FormAccess | None = None) -> Line:
     return Line(id=line.get("id"),
                 shown={f.name: widget_for(f).show(line.get(f.name), f, ctx)
-                       for f in line_fields(child) if line_editable(f)},
+                       for f in cell_fields(child, cells) if cell_editable(f, cells)},
                 titles={k: v or "" for k, v in (line.get("_titles") or {}).items()},
                 stored=dict(line))
 
 
-def blank_line(child: EntitySpec, ctx: FormContext) -> Line:
+def blank_line(child: EntitySpec, ctx: FormContext, cells: FormAccess | None = None) -> Line:
     """An empty new line, showing the child's fixed defaults."""
     return Line(shown={f.name: widget_for(f).show(_static_default(f), f, ctx)
-                       for f in line_fields(child) if line_editable(f)})
+                       for f in cell_fields(child, cells) if cell_editable(f, cells)})
 
 
 def _dynamic_default(spec: FieldSpec) -> bool:
@@ -107,7 +123,8 @@ def state_from_record(entity: EntitySpec, record: Mapping[str, Any], access: For
         if spec.name not in access.editable:
             continue
         if spec.type == "table":
-            state.lines[spec.name] = [_line_from_record(children[spec.name], line, ctx)
+            state.lines[spec.name] = [_line_from_record(children[spec.name], line, ctx,
+                                                        access.lines.get(spec.name))
                                       for line in record.get(spec.name) or []]
         elif spec.type in FILE_TYPES:
             state.files[spec.name] = record.get(spec.name) or ""
@@ -141,7 +158,8 @@ def state_from_form(entity: EntitySpec, form: MultiDict, access: FormAccess,
                 state.extra[name] = form.get(name)
             continue
         if spec.type == "table":
-            state.lines[name] = _lines_from_form(children[name], name, form)
+            state.lines[name] = _lines_from_form(children[name], name, form,
+                                                 access.lines.get(name))
         elif spec.type in FILE_TYPES:
             state.files[name] = form.get(f"{name}:kept", "")
             if form.get(f"{name}:clear"):
@@ -155,7 +173,8 @@ def state_from_form(entity: EntitySpec, form: MultiDict, access: FormAccess,
     return state
 
 
-def _lines_from_form(child: EntitySpec, table: str, form: MultiDict) -> list[Line]:
+def _lines_from_form(child: EntitySpec, table: str, form: MultiDict,
+                     cells: FormAccess | None = None) -> list[Line]:
     indexes = sorted({int(m[2]) for key in form
                       if (m := LINE_KEY.fullmatch(key)) and m[1] == table})
     lines = []
@@ -169,7 +188,7 @@ def _lines_from_form(child: EntitySpec, table: str, form: MultiDict) -> list[Lin
             line.extra["id"] = raw_id
         for spec in line_fields(child):
             name = prefix + spec.name
-            if line_editable(spec):
+            if cell_editable(spec, cells):
                 line.shown[spec.name] = widget_for(spec).read(form, name)
                 if spec.type == "link":
                     line.titles[spec.name] = form.get(f"{name}:title", "")
@@ -187,7 +206,7 @@ def parse_state(entity: EntitySpec, state: FormState, access: FormAccess,
     Blank new lines are dropped from ``state`` first, so that the service's line numbers
     in error paths are the form's.
     """
-    drop_blank_lines(state, children, ctx)
+    drop_blank_lines(state, children, ctx, access)
     values: dict[str, Any] = dict(state.extra)
     errors: dict[str, list[str]] = {}
     for spec in entity.fields:
@@ -195,7 +214,8 @@ def parse_state(entity: EntitySpec, state: FormState, access: FormAccess,
         if name not in access.editable or spec.type in FILE_TYPES:
             continue
         if spec.type == "table":
-            values[name] = [_parse_line(children[name], line, f"{name}.{index}.", ctx, errors)
+            values[name] = [_parse_line(children[name], line, f"{name}.{index}.", ctx, errors,
+                                        access.lines.get(name))
                             for index, line in enumerate(state.lines[name])]
             continue
         shown = state.shown.get(name, "")
@@ -211,20 +231,20 @@ def parse_state(entity: EntitySpec, state: FormState, access: FormAccess,
 
 
 def drop_blank_lines(state: FormState, children: Mapping[str, EntitySpec],
-                     ctx: FormContext) -> None:
+                     ctx: FormContext, access: FormAccess | None = None) -> None:
     """Leave out new lines nothing was typed in (the form's spare empty rows)."""
     for name, lines in state.lines.items():
-        blank = blank_line(children[name], ctx)
+        blank = blank_line(children[name], ctx, access.lines.get(name) if access else None)
         state.lines[name] = [line for line in lines if not line.is_blank(blank)]
 
 
 def _parse_line(child: EntitySpec, line: Line, prefix: str, ctx: FormContext,
-                errors: dict[str, list[str]]) -> dict[str, Any]:
+                errors: dict[str, list[str]], cells: FormAccess | None = None) -> dict[str, Any]:
     values: dict[str, Any] = dict(line.extra)
     if line.id is not None:
         values["id"] = line.id
-    for spec in line_fields(child):
-        if not line_editable(spec):
+    for spec in cell_fields(child, cells):
+        if not cell_editable(spec, cells):
             continue
         shown = line.shown.get(spec.name, "")
         if line.id is None and shown in ("", None) and _dynamic_default(spec):
@@ -237,17 +257,18 @@ def _parse_line(child: EntitySpec, line: Line, prefix: str, ctx: FormContext,
 
 
 def move_line(state: FormState, action: str, child: Mapping[str, EntitySpec],
-              ctx: FormContext) -> bool:
+              ctx: FormContext, access: FormAccess | None = None) -> bool:
     """Apply a line button pressed without JavaScript (``add:lines``, ``remove:lines:2``,
     ``up:lines:2``, ``down:lines:2``), spare empty rows left out; False when ``action`` is
     none of them. Line numbers are those of the rows as sent, spare rows being last."""
-    drop_blank_lines(state, child, ctx)
+    drop_blank_lines(state, child, ctx, access)
     parts = action.split(":")
     if len(parts) < 2 or parts[1] not in state.lines:
         return False
     lines = state.lines[parts[1]]
     if parts[0] == "add" and len(parts) == 2:
-        lines.append(blank_line(child[parts[1]], ctx))
+        lines.append(blank_line(child[parts[1]], ctx,
+                                access.lines.get(parts[1]) if access else None))
         return True
     if len(parts) != 3 or not parts[2].isdigit() or int(parts[2]) >= len(lines):
         return False

@@ -14,8 +14,9 @@ from core.records.errors import RecordError
 def allowed_transitions(instance: Officina, actor: Actor, entity: EntitySpec,
                         record: Mapping[str, Any]) -> list[Any]:
     """Transitions (``TransitionSpec``) of ``entity``'s state machine that start from
-    ``record``'s state and that ``actor`` may take now: they may update the record and its
-    state field, have one of the transition's roles, and its guard holds.
+    ``record``'s state and that ``actor`` may take now: they may update the record, their
+    permissions do not lock its state field, they have one of the transition's roles, and
+    its guard holds.
 
     The rules engine decides, exactly as when the transition is taken.
     """
@@ -23,8 +24,8 @@ def allowed_transitions(instance: Officina, actor: Actor, entity: EntitySpec,
     if machine is None or not record or record.get(machine.field) is None:
         return []
     service = instance.records
-    if not service.can(actor, entity.name, "update") or machine.field not in \
-            service.field_access(actor, entity.name, "update").writable:
+    if not service.can(actor, entity.name, "update") or machine.field in \
+            service.field_access(actor, entity.name, "update").locked:
         return []
     state = record[machine.field]
     found = []

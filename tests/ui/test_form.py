@@ -34,10 +34,15 @@ layout:
 
 @pytest.fixture
 def packs_dir(packs_dir: Path) -> Path:
-    """The test packs, with field-level permissions and a tabbed layout on sales."""
+    """The test packs, with field-level permissions and a tabbed layout on sales, and
+    interns who may read the customers and products their sales link."""
     sale = packs_dir / "testshop" / "entities" / "sale.yaml"
     text = sale.read_text()
     sale.write_text(text[:text.index("permissions:")] + SALE_PERMISSIONS)
+    for linked in ("customer", "product"):  # interns link them: they must read them
+        path = packs_dir / "testshop" / "entities" / f"{linked}.yaml"
+        path.write_text(path.read_text().replace("permissions:\n",
+                                                 "permissions:\n  intern: [read]\n"))
     return packs_dir
 
 

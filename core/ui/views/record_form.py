@@ -70,15 +70,24 @@ def _require(entity: EntitySpec, action: str) -> None:
 
 
 def form_access(entity: EntitySpec, action: str) -> FormAccess:
-    """Fields shown (readable) and offered as inputs (editable) to the signed-in user.
+    """Fields shown (readable) and offered as inputs (editable) to the signed-in user, and
+    the same for the fields of each child table's lines.
 
-    The field of the workflow's state machine is never an input: it changes through the
-    transition buttons.
+    Fields the system fills (computed, read-only, filled by rules) are shown, never
+    inputs; the field of the workflow's state machine changes through the transition
+    buttons.
     """
     machine = registry().state_machine(entity.name)
     fixed = {machine.field} if machine is not None else set()
     granted = field_access(entity.name, action)
-    return FormAccess(granted.readable, (granted.writable & granted.readable) - fixed)
+    editable = granted.writable & granted.readable
+    lines = {}
+    for spec in entity.table_fields:
+        prefix = spec.name + "."
+        lines[spec.name] = FormAccess(
+            frozenset(n[len(prefix):] for n in granted.readable if n.startswith(prefix)),
+            frozenset(n[len(prefix):] for n in editable if n.startswith(prefix)))
+    return FormAccess(granted.readable, editable - fixed, lines)
 
 
 def _defaults(entity: EntitySpec) -> dict[str, Any]:
@@ -212,7 +221,7 @@ def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, in
                               if record_id else _defaults(entity))
     state = state_from_form(entity, request.form, access_, children, stored)
     pressed = request.form.get("_action", "")
-    if pressed and move_line(state, pressed, children, ctx):
+    if pressed and move_line(state, pressed, children, ctx, access_):
         return _render(entity, state, access_, {}, 200, record_id)
     errors: Errors = {}
     _resolve_typed_links(entity, state, children, errors)

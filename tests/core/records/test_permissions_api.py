@@ -40,7 +40,8 @@ def test_require_raises_a_localised_refusal(dispatch: Env) -> None:
 def test_field_access_tells_forms_what_to_show_and_let_edit(dispatch: Env) -> None:
     service = dispatch.service
     everything = {"subject", "client", "technician", "assigned_to", "status", "price",
-                  "internal_cost", "secret_note", "notes", "parts"}
+                  "internal_cost", "secret_note", "notes", "parts",
+                  "parts.part", "parts.quantity"}  # fields of lines are table.field
     assert service.field_access(OFFICE, "intervention") == FieldAccess(
         frozenset(everything), frozenset(everything))
     technician = service.field_access(ANNA, "intervention")

@@ -60,7 +60,9 @@ def test_an_update_cannot_move_a_record_out_of_reach(dispatch: Env) -> None:
     with pytest.raises(RecordValidationError) as caught:
         dispatch.service.update(ANNA, "intervention", "INT-0001",
                                 {"technician": bruno["id"], "version": 1})
-    assert "outside the records you may update" in caught.value.message
+    # Anna may not read Bruno's technician record: the link is refused before the reach
+    assert caught.value.field_errors == {"technician": [f'No technician "{bruno["id"]}" '
+                                                        'exists.']}
     assert dispatch.service.get(OFFICE, "intervention", "INT-0001")["version"] == 1
 
 

@@ -1,0 +1,69 @@
+"""Who may write what in the service pack: a technician cannot set the warranty status the
+call-intake rules work out, neither through the edit form nor by tampering with its post."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from core.records.errors import RecordValidationError
+from core.ui.app import create_app
+from core.users import hash_password
+from tests.packs.service.conftest import OFFICE, TECHNICIAN, ServiceEnv
+from tests.support.users import FAST_HASHING
+from tests.ui.conftest import sign_in
+
+
+def _technician_client(service: ServiceEnv) -> FlaskClient:
+    users = service.officina.registry.current().schema.system["officina_user"]
+    with service.officina.database.write() as connection:
+        connection.execute(users.update().where(users.c.username == TECHNICIAN.username)
+                           .values(password_hash=hash_password("Tino-pw-1", FAST_HASHING)))
+    app = create_app(service.officina.settings, {"TESTING": True}, service.officina)
+    return sign_in(app.test_client(), TECHNICIAN.username, "Tino-pw-1")
+
+
+def _form_fields(page: str) -> dict[str, str]:
+    start = page.index("data-record-form")
+    form = re.sub(r"<template.*?</template>", "", page[start:page.index("</form>", start)],
+                  flags=re.S)
+    data: dict[str, str] = {}
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        if name and 'type="submit"' not in tag and 'type="file"' not in tag:
+            value = re.search(r'value="([^"]*)"', tag)
+            data[name.group(1)] = value.group(1) if value else ""
+    return data
+
+
+def test_a_technician_cannot_set_the_warranty_status(service: ServiceEnv) -> None:
+    call, _intervention = service.new_call("Leak")
+    assert call["warranty_status"] == "out_of_warranty"  # the rules worked it out
+    client = _technician_client(service)
+    path = f"/app/service_call/{call['id']}/edit"
+    page = client.get(path).get_data(as_text=True)
+    fields = _form_fields(page)
+    assert "warranty_status" not in fields and "status" not in fields  # shown, not inputs
+    assert "subject" in fields and "site" in fields  # site: user_editable
+    assert "Out of warranty" in page or "Fuori garanzia" in page
+    response = client.post(path, data={**fields, "warranty_status": "in_warranty",
+                                       "subject": "Leak, under warranty"})
+    assert response.status_code == 422
+    assert "compilato dalle regole" in response.get_data(as_text=True)
+    after = service.get("service_call", call["id"])
+    assert (after["warranty_status"], after["subject"], after["version"]) == (
+        "out_of_warranty", "Leak", call["version"])
+    saved = client.post(path, data={**fields, "subject": "Leak, checked"})
+    assert saved.status_code == 302
+    assert service.get("service_call", call["id"])["subject"] == "Leak, checked"
+
+
+def test_office_users_cannot_set_it_through_the_records_service(service: ServiceEnv) -> None:
+    call, _intervention = service.new_call("Noise")
+    with pytest.raises(RecordValidationError) as refused:
+        service.update(OFFICE, "service_call", call["id"], {"warranty_status": "in_warranty"})
+    assert refused.value.field_errors == {"warranty_status": [
+        "Questo campo è compilato dalle regole: non si può inserire."]}
+    assert service.get("service_call", call["id"])["warranty_status"] == "out_of_warranty"
