@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from core.records.actor import SYSTEM
+from core.records.actor import SYSTEM, Actor
 from core.rules.actions import RuleActionError
 from tests.core.rules.conftest import AGENT, COORDINATOR, RulesEnv
 
@@ -79,7 +79,8 @@ def test_named_actions_registered_by_a_pack(helpdesk: RulesEnv) -> None:
 
 def test_timers_relative_to_an_empty_date_are_not_started(helpdesk: RulesEnv) -> None:
     record = ticket(helpdesk)
-    helpdesk.service.update(SYSTEM, "ticket", record["id"], {"due_at": None, "version": 2})
+    rules = Actor("rule:test", frozenset({"admin"}), trusted=True)  # the rules fill due_at
+    helpdesk.service.update(rules, "ticket", record["id"], {"due_at": None, "version": 2})
     timers = helpdesk.rows("officina_timer", record_id=record["id"])
     assert {t["name"] for t in timers} == {"warn", "late"}  # from creation, when due_at was set
     assert all(t["due_at"] > dt.datetime(2026, 11, 20) for t in timers)

@@ -26,7 +26,7 @@ label: Checklist
 naming: "CHK-{#####}"
 title_field: title
 fields:
-  title: {type: string, length: 120, required: true}
+  title: {type: string, length: 120, required: true, user_editable: true}
   mode: {type: string, length: 20}
   ticket: {type: link, target: ticket}
   notes: {type: text}
