@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from core.auth.api_tokens import create_token
 from core.config import Settings
 from core.metadata.loader import BUILTIN_PACKS
 from core.officina import Officina
+from core.records.reading import ListQuery
+from core.records.token_scopes import TokenScopes
 from core.ui.app import create_app
 from core.users import create_user
 from tests.conftest import Env
@@ -97,6 +100,29 @@ def test_the_api_leaves_hidden_line_fields_out(authority_app: tuple[Flask, Env])
     line = response.json["lines"][0]
     assert line["item"] == "bolt" and "unit_cost" not in line and "cost" not in line
     assert "cost_total" not in response.json
+
+
+def test_a_write_token_cannot_set_what_the_rules_fill(authority_app: tuple[Flask, Env]) -> None:
+    app, env = authority_app
+    sale = _sale(env)
+    with env.database.write() as connection:
+        secret, _info = create_token(connection, "carlo", "sync", TokenScopes.parse("*"),
+                                     created_by="carlo", entities=("customer", "sale"))
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    created = client.post("/api/sale", data=json.dumps({"subject": "x", "risk": "low"}),
+                          headers=headers, content_type="application/json")
+    assert created.status_code == 400
+    assert "filled by the rules" in created.json["fields"]["risk"][0]
+    changed = client.patch(f"/api/sale/{sale['id']}", headers=headers,
+                           data=json.dumps({"version": sale["version"], "lines": [
+                               {"id": sale["lines"][0]["id"], "unit_price": "0"}]}),
+                           content_type="application/json")
+    assert changed.status_code == 400
+    assert "lines.0.unit_price" in changed.json["fields"]
+    after = env.service.get(OFFICE, "sale", sale["id"])
+    assert after["version"] == sale["version"] and after["lines"][0]["unit_price"] == 3
+    assert env.service.list(OFFICE, "sale", ListQuery()).total == 1
 
 
 def test_the_command_line_refuses_a_field_the_rules_fill(tmp_path: Path,
