@@ -187,7 +187,8 @@ def test_from_call_to_billing(service: ServiceEnv, smtp, tmp_path: Path):
                      "charge_mode": p["charge_mode"]} for p in on_site["parts"]),
                   {"item": d["filter"]["id"], "quantity": "2", "price": "24.00"}],
         "signer_name": "Mario Rossi",
-        "customer_signature": service.records.files.put(SIGNATURE_PNG, "firma.png")})
+        "customer_signature": service.records.files.put(
+                SIGNATURE_PNG, "firma.png", owner=TECHNICIAN.username)})
     service.transition(TECHNICIAN, "intervention", intervention["id"], "finish")
     # Parts are reserved; the call is resolved as its only intervention is done.
     assert service.get("item", d["compressor"]["id"])["reserved"] == Decimal("1")
