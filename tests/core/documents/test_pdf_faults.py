@@ -56,14 +56,20 @@ def wait_until_gone(workdir: Path, within: float = GONE_WITHIN) -> dict[int, str
     return left
 
 
-def bridge_of(owner: int) -> int:
-    """The pid of the UNO bridge process started by ``owner``."""
+def bridge_of(converter: PdfConverter) -> int:
+    """The pid of ``converter``'s UNO bridge: the child of this process running
+    ``uno_bridge.py PIPE GUARD_PID`` for that converter's guard. (Other converters of this
+    process, such as the process's default one an earlier test used, have bridges too.)"""
+    guard = converter.soffice_pid
+    assert guard is not None, "the converter has no warm LibreOffice"
     for entry in os.listdir("/proc"):
         stat = _read(f"/proc/{entry}/stat") if entry.isdigit() else b""
-        if b"uno_bridge.py" in _read(f"/proc/{entry}/cmdline") and stat \
-                and int(stat.rsplit(b")", 1)[1].split()[1]) == owner:
+        arguments = _read(f"/proc/{entry}/cmdline").split(b"\0")
+        if stat and int(stat.rsplit(b")", 1)[1].split()[1]) == os.getpid() \
+                and any(argument.endswith(b"uno_bridge.py") for argument in arguments) \
+                and arguments[-2:] == [str(guard).encode(), b""]:
             return int(entry)
-    raise AssertionError("no UNO bridge is running")
+    raise AssertionError(f"no UNO bridge is running for the guard {guard}")
 
 
 @pytest.fixture
@@ -115,7 +121,7 @@ def test_a_killed_converter_process_leaves_no_libreoffice(tmp_path: Path, mode: 
 def test_a_killed_bridge_takes_its_libreoffice_along(warm: PdfConverter, tmp_path: Path) -> None:
     warm.convert(make_docx("Prima"))
     assert "soffice.bin" in profile_processes(warm.workdir).values()
-    os.kill(bridge_of(os.getpid()), signal.SIGKILL)
+    os.kill(bridge_of(warm), signal.SIGKILL)
     assert wait_until_gone(warm.workdir) == {}
     # the next document starts a new pair
     assert "Dopo" in pdf_text(warm.convert(make_docx("Dopo")), tmp_path)
