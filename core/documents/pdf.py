@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.documents.errors import DocumentError
-from core.documents.soffice_processes import Guarded, kill_group
+from core.documents.soffice_processes import Guarded, close_lifeline, kill_group, lifeline_pipe
 from core.i18n import Translator, _
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ class PdfConverter:
     def _start_warm(self, binary: str) -> _Bridge:
         pipe = f"officina-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         # The bridge holds a second lifeline of the guard: if it dies, LibreOffice goes too.
-        bridge_end, bridge_hold = os.pipe()
+        bridge_end, bridge_hold = lifeline_pipe()
         try:
             soffice = Guarded([binary, *self._soffice_options(), "--nodefault",
                                 f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
@@ -291,7 +291,7 @@ class PdfConverter:
                 raise
         finally:
             os.close(bridge_end)
-            os.close(bridge_hold)
+            close_lifeline(bridge_hold)
         bridge = _Bridge(soffice, process)
         try:
             answer = bridge.read_line(time.monotonic() + START_TIMEOUT)

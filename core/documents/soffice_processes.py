@@ -46,14 +46,30 @@ def _close_lifelines_after_fork() -> None:
 os.register_at_fork(after_in_child=_close_lifelines_after_fork)
 
 
+def lifeline_pipe() -> tuple[int, int]:
+    """A new lifeline: ``(read_end, write_end)``. The read end goes to a guard; this process
+    holds the write end (or passes it to a child) and closes it with ``close_lifeline``. Until
+    then a child forked without exec does not inherit it."""
+    read_end, write_end = os.pipe()
+    _LIFELINES.add(write_end)
+    return read_end, write_end
+
+
+def close_lifeline(write_end: int) -> None:
+    """Close a lifeline's write end (once; later calls do nothing)."""
+    if write_end in _LIFELINES:
+        _LIFELINES.discard(write_end)
+        with contextlib.suppress(OSError):
+            os.close(write_end)
+
+
 class Guarded:
     """A command run under ``soffice_guard.py`` in a session of its own, and the lifeline
     whose closing (here, or by the kernel when this process dies) makes the guard kill it."""
 
     def __init__(self, command: Sequence[str], *, extra_lifelines: Sequence[int] = (),
                  stdout: Any = subprocess.DEVNULL, stderr: Any = subprocess.DEVNULL):
-        read_end, self.lifeline = os.pipe()
-        _LIFELINES.add(self.lifeline)
+        read_end, self.lifeline = lifeline_pipe()
         lifelines = ",".join(str(fd) for fd in (read_end, *extra_lifelines))
         try:
             self.process = subprocess.Popen(
@@ -72,10 +88,7 @@ class Guarded:
 
     def release(self) -> None:
         """Close the lifeline: the guard kills the command's whole process group."""
-        if self.lifeline in _LIFELINES:
-            _LIFELINES.discard(self.lifeline)
-            with contextlib.suppress(OSError):
-                os.close(self.lifeline)
+        close_lifeline(self.lifeline)
 
     def kill(self) -> None:
         """Kill the guard's group now (guard included) and wait for the guard."""
