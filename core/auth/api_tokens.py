@@ -185,6 +185,15 @@ def revoke_token(connection: Connection, token_id: int, revoked_by: str, *,
     return token(connection, token_id)
 
 
+def revoke_user_tokens(connection: Connection, username: str, revoked_by: str, *,
+                       now: dt.datetime | None = None) -> int:
+    """Revoke every live token of ``username`` (e.g. when their password is reset); how many."""
+    tokens = _tokens()
+    return connection.execute(tokens.update().where(tokens.c.username == username,
+                                                    tokens.c.revoked_at.is_(None))
+                              .values(revoked_at=naive_utc(now), revoked_by=revoked_by)).rowcount
+
+
 @dataclass(frozen=True)
 class Authenticated:
     """The outcome of presenting a token: the actor, or why it was refused."""

@@ -41,13 +41,13 @@ def change_password(connection: Connection, username: str, old: str, new: str,
                     keep_session: int | None = None) -> None:
     """Replace the password of ``username``; ``PasswordRejected`` on a wrong ``old``/bad ``new``.
 
-    The user's sessions end, except ``keep_session``. Not throttled: people changing their
-    own password go through ``change_own_password``.
+    The user's sessions end, except ``keep_session``; their API tokens stay. Not throttled:
+    people changing their own password go through ``change_own_password``.
     """
     if verify_password(connection, username, old, hashing) is None:
         raise _wrong_current_password()
     check_policy(username, new)
-    store_password(connection, username, new, hashing, keep_session)
+    store_password(connection, username, new, hashing, keep_session, keep_tokens=True)
 
 
 def change_own_password(database: Database, username: str, old: str, new: str, *,
@@ -58,7 +58,8 @@ def change_own_password(database: Database, username: str, old: str, new: str, *
 
     A wrong current password counts as a failed sign-in (someone holding a stolen session
     cannot try passwords at will), and a locked-out user or address gets ``LoginThrottled``
-    even with the right one. Each step has a short transaction of its own, so the failure
+    even with the right one. The user's API tokens stay (they proved the current password).
+    Each step has a short transaction of its own, so the failure
     is recorded even though the change is refused.
     """
     with database.read() as connection:
@@ -70,7 +71,7 @@ def change_own_password(database: Database, username: str, old: str, new: str, *
         raise _wrong_current_password()
     check_policy(username, new)
     with database.write() as connection:
-        store_password(connection, username, new, hashing, keep_session)
+        store_password(connection, username, new, hashing, keep_session, keep_tokens=True)
 
 
 __all__ = ["authenticate_local", "change_own_password", "change_password", "issue_reset_token",

@@ -43,11 +43,18 @@ class SessionPolicy:
     def from_web_settings(cls, web: Mapping[str, object] | None) -> SessionPolicy:
         """The policy of ``[web] session_idle_minutes`` and ``session_hours`` (absolute).
 
-        ``ValueError`` names the setting when a value is not a positive number.
+        ``ValueError`` names the setting when a value is not a positive number, or when the
+        idle timeout is shorter than the touch interval (a session in constant use would
+        expire between two writes of its last-seen time).
         """
         web = web or {}
         idle = _positive(web, "session_idle_minutes", DEFAULT_IDLE_MINUTES)
         absolute = _positive(web, "session_hours", DEFAULT_ABSOLUTE_HOURS)
+        shortest = TOUCH_INTERVAL / dt.timedelta(minutes=1)
+        if dt.timedelta(minutes=idle) < TOUCH_INTERVAL:
+            raise ValueError(f"[web] session_idle_minutes must be at least {shortest:g} "
+                             f"(how often a session's last use is recorded), "
+                             f"not {web.get('session_idle_minutes')!r}")
         return cls(idle=dt.timedelta(minutes=idle), absolute=dt.timedelta(hours=absolute))
 
     def cutoffs(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

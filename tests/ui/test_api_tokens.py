@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.auth.api_tokens import API_TOKEN, create_token
+from core.auth.reset import issue_reset_token
 from core.config import Settings
 from core.metadata.loader import BUILTIN_PACKS
 from core.officina import Officina
@@ -27,7 +28,7 @@ from core.ui.app import create_app
 from core.users import create_user
 from tests.conftest import open_env
 from tests.support.users import FAST_HASHING
-from tests.ui.conftest import csrf_token
+from tests.ui.conftest import PASSWORDS, csrf_token
 from tests.ui.test_app import basic
 
 ENTITIES = ("customer", "product", "sale", "specimen")
@@ -64,6 +65,12 @@ def _create_on_page(client: FlaskClient, **form: str) -> Any:
         "csrf_token": csrf_token(client, "/account/tokens"), **form})
 
 
+def _token_rows(app: Flask) -> list[dict[str, Any]]:
+    with _instance(app).database.read() as connection:
+        return [dict(r._mapping) for r in connection.execute(
+            sa.select(system_tables().system[API_TOKEN]))]
+
+
 def _secret(page: str) -> str:
     match = re.search(r'id="token-secret">([^<]+)<', page)
     assert match, "the new token is not shown"
@@ -73,7 +80,8 @@ def _secret(page: str) -> str:
 def test_a_new_token_is_shown_once_and_only_its_hash_is_stored(
         app: Flask, signed_in: Callable[[str], FlaskClient]) -> None:
     carla = signed_in("carla")
-    created = _create_on_page(carla, name="invoicing", **{"scope.customer": "read"})
+    created = _create_on_page(carla, name="invoicing", current_password=PASSWORDS["carla"],
+                              **{"scope.customer": "read"})
     assert created.status_code == 200
     secret = _secret(created.get_data(as_text=True))
     assert secret.startswith("ofc_") and len(secret) >= 40
@@ -96,10 +104,54 @@ def test_the_token_form_names_what_is_missing(signed_in: Callable[[str], FlaskCl
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400
     assert 'id="name-error"' in page and 'id="scopes-error"' in page and 'id="days-error"' in page
+    assert 'id="current_password-error"' in page  # creating one asks for the password
     assert 'id="token-secret"' not in page
     italian = signed_in("ivo")
     page = _create_on_page(italian, name="x").get_data(as_text=True)
     assert "Scegli che cosa" in page  # the scopes' message, in ivo's language
+    assert "Inserisci la tua password per creare un token." in page
+
+
+def test_a_wrong_password_creates_no_token_and_counts_toward_the_throttle(
+        app: Flask, signed_in: Callable[[str], FlaskClient]) -> None:
+    # a stolen session cookie alone cannot mint a token that outlives the session
+    carla, italian = signed_in("carla"), signed_in("ivo")
+    form = {"name": "stolen", "scope.*": "write"}
+    page = _create_on_page(italian, current_password="sbagliata", **form).get_data(as_text=True)
+    assert "Password errata." in page  # the field's error, in ivo's language
+    for n in range(4):  # with ivo's, five failures from this address
+        refused = _create_on_page(carla, current_password=f"guess-{n}", **form)
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and 'id="current_password-error"' in page
+        assert "Wrong password." in page and 'id="token-secret"' not in page
+    locked = _create_on_page(carla, current_password=PASSWORDS["carla"], **form)
+    assert locked.status_code == 429 and 'id="token-secret"' not in locked.get_data(as_text=True)
+    assert _token_rows(app) == []
+    # the same throttle as signing in: the password no longer signs carla in either
+    other = app.test_client()
+    assert other.post("/login", data={"username": "carla", "password": PASSWORDS["carla"],
+                                      "csrf_token": csrf_token(other)}).status_code == 429
+
+
+def test_a_password_reset_revokes_the_tokens_an_own_change_keeps_them(
+        app: Flask, client: FlaskClient, signed_in: Callable[[str], FlaskClient]) -> None:
+    kept = _token(app, "carla", {"customer": "read"})
+    carla = signed_in("carla")
+    changed = carla.post("/account/password", data={
+        "csrf_token": csrf_token(carla, "/account/password"),
+        "old_password": PASSWORDS["carla"], "new_password": "Carla-changed-2",
+        "new_password_repeat": "Carla-changed-2"})
+    assert changed.status_code == 302
+    assert client.get("/api/customer", headers=bearer(kept)).status_code == 200
+    with _instance(app).database.write() as connection:
+        link = issue_reset_token(connection, "carla")
+    reset = client.post(f"/password/reset/{link}", data={
+        "csrf_token": csrf_token(client, f"/password/reset/{link}"),
+        "new_password": "Carla-reset-3", "new_password_repeat": "Carla-reset-3"})
+    assert reset.status_code == 302
+    refused = client.get("/api/customer", headers=bearer(kept))
+    assert refused.status_code == 401 and "revoked" in refused.json["message"]
+    assert all(row["revoked_at"] is not None for row in _token_rows(app))
 
 
 def test_a_read_token_lists_and_gets_but_cannot_write(app: Flask, client: FlaskClient) -> None:
@@ -148,8 +200,10 @@ def test_a_write_token_writes_what_the_records_service_accepts(
     admin = _token(app, "anna", {"customer": "write"})
     assert client.delete("/api/customer/CUS-00002?version=1",
                          headers=bearer(admin)).status_code == 409
-    assert client.delete("/api/customer/CUS-00002?version=x",
-                         headers=bearer(admin)).status_code == 400
+    for version in ("x", "²", "\u0661", "9" * 20, "9" * 5000):  # not ASCII digits, or too long
+        wrong = client.delete(f"/api/customer/CUS-00002?version={version}",
+                              headers=bearer(admin))
+        assert wrong.status_code == 400 and "version" in wrong.json["fields"]
     assert client.delete("/api/customer/CUS-00002?version=2",
                          headers=bearer(admin)).status_code == 204
     assert client.get("/api/customer/CUS-00002", headers=bearer(secret)).status_code == 404
@@ -268,9 +322,17 @@ def test_a_signed_in_browser_cannot_write_through_the_api(
 def test_administrators_manage_a_users_tokens(
         app: Flask, client: FlaskClient, signed_in: Callable[[str], FlaskClient]) -> None:
     anna = signed_in("anna")
-    created = anna.post("/admin/users/carla/tokens", data={
-        "csrf_token": csrf_token(anna, "/admin/users/carla/tokens"), "name": "sync",
-        "scope.customer": "write", "days": "30"})
+    form = {"name": "sync", "scope.customer": "write", "days": "30"}
+
+    def create(password: str) -> Any:
+        return anna.post("/admin/users/carla/tokens", data={
+            "csrf_token": csrf_token(anna, "/admin/users/carla/tokens"),
+            "current_password": password, **form})
+
+    refused = create(PASSWORDS["carla"])  # the administrator's own password, not the user's
+    assert refused.status_code == 400 and _token_rows(app) == []
+    assert "Yours, anna" in refused.get_data(as_text=True)
+    created = create(PASSWORDS["anna"])
     assert created.status_code == 200
     secret = _secret(created.get_data(as_text=True))
     made = _post(client, "/api/customer", {"company": "Made by sync"}, secret)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.engine import Connection
 
+from core.auth.passwords import store_password
 from core.auth.policy import password_problems
 from core.auth.reset_mail import ResetRecipient, send_reset_link
 from core.auth.sessions import active_sessions, end_sessions
@@ -33,7 +34,7 @@ from core.ui.sessions import current_session_id, session_policy
 from core.ui.views import NavItem
 from core.ui.views.account import mail_configured, reset_link
 from core.ui.views.auth import ldap_settings
-from core.users import create_user, hash_password
+from core.users import create_user
 
 log = logging.getLogger(__name__)
 admin_pages = Blueprint("admin", __name__, url_prefix="/admin")
@@ -280,11 +281,9 @@ def send_reset(username: str) -> Response:
         if mail_configured() and user.email and user.active and not user.directory:
             if connection.execute(sa.select(_users().c.password_hash).where(
                     _users().c.username == username)).scalar() is None:
-                connection.execute(_users().update().where(_users().c.username == username)
-                                   .values(password_hash=hash_password(
-                                       secrets.token_urlsafe(32),
-                                       officina().settings.passwords)))
-                end_sessions(connection, username)  # as any other new password
+                # as any other new password: sessions end, API tokens are revoked
+                store_password(connection, username, secrets.token_urlsafe(32),
+                               officina().settings.passwords)
             sent = send_reset_link(connection, ResetRecipient(
                 user.username, user.full_name or user.username, user.email, user.language),
                 reset_link)

@@ -252,7 +252,9 @@ def _version_argument() -> int | None:
     value = request.args.get("version")
     if value is None:
         return None
-    if not value.isdigit():
+    # ASCII only ("²".isdigit() is true, int() refuses it) and at most 19 digits (a BIGINT;
+    # thousands of digits exceed Python's int-conversion limit)
+    if not (value.isascii() and value.isdigit() and len(value) <= 19):
         raise QueryError(_whole_version(), {"version": [_whole_version()]})
     return int(value)
 

@@ -3,6 +3,11 @@
 A new token's secret is shown once, on the page answering the creation, and never again
 (only its SHA-256 is stored). Lists show name, prefix, scopes, creation, last use and expiry;
 revoked tokens stay listed as revoked.
+
+Creating a token asks for the password of whoever creates it (the user, or the administrator
+creating one for a user), checked through the sign-in path (directory, then local password)
+and under its throttle: a stolen session cookie alone cannot mint a token that would outlive
+the session.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from werkzeug.exceptions import NotFound as PageNotFound
 
 from core.auth.api_tokens import TokenInfo, create_token, list_tokens, revoke_token
+from core.auth.errors import LdapUnavailable, LoginThrottled
+from core.auth.login import login
 from core.i18n import _
 from core.records.actor import Actor
 from core.records.errors import NotFound, RecordValidationError
@@ -22,10 +29,12 @@ from core.ui.access import ADMIN, USER, access
 from core.ui.context import actor, gettext, labels, locale, officina, registry, translator
 from core.ui.formatting import format_datetime
 from core.ui.views import NavItem
+from core.ui.views.auth import ldap_settings
 from core.users import actor_for, user_exists
 
 token_pages = Blueprint("tokens", __name__)
 MAX_DAYS = 36_500
+PASSWORD_FIELD = "current_password"  # noqa: S105 - a form field's name
 Errors = dict[str, list[str]]
 
 
@@ -82,6 +91,24 @@ def _form_expiry(errors: Errors) -> dt.datetime | None:
     return dt.datetime.now(dt.UTC) + dt.timedelta(days=int(text))
 
 
+def _reauthenticate(password: str, errors: Errors) -> int | None:
+    """Check the signed-in user's ``password`` as signing in would; None when right, else
+    the status to answer with (the reason goes to ``errors``). A wrong one is a failed
+    sign-in for the throttle."""
+    username = actor().username
+    try:
+        confirmed = login(officina().database, username, password,
+                          address=request.remote_addr, ldap_settings=ldap_settings(),
+                          hashing=officina().settings.passwords)
+    except (LoginThrottled, LdapUnavailable) as exc:
+        errors[PASSWORD_FIELD] = [exc.translate(translator())]
+        return 429 if isinstance(exc, LoginThrottled) else 503
+    if confirmed is None or confirmed.username != username:
+        errors[PASSWORD_FIELD] = [gettext(_("Wrong password."))]
+        return 400
+    return None
+
+
 def _page(owner: Actor, admin: bool, errors: Errors | None = None,
           secret: str | None = None, created: TokenInfo | None = None,
           status: int = 200) -> tuple[str, int]:
@@ -89,6 +116,7 @@ def _page(owner: Actor, admin: bool, errors: Errors | None = None,
         tokens = list_tokens(connection, owner.username)
     return render_template(
         "api_tokens.html", owner=owner.username, admin=admin, tokens=tokens,
+        current_user=actor().username,
         choices=_choices(owner), errors=errors or {}, secret=secret, created=created,
         form=request.form if errors else {}, when=_when, levels=LEVELS,
         action=(url_for("tokens.admin_create", username=owner.username) if admin
@@ -106,8 +134,14 @@ def _create(owner: Actor, admin: bool) -> tuple[str, int]:
     name = request.form.get("name", "")
     if not name.strip():
         errors["name"] = [gettext(_("Give the token a name, to know later what uses it."))]
+    password = request.form.get(PASSWORD_FIELD, "")
+    if not password:
+        errors[PASSWORD_FIELD] = [gettext(_("Enter your password to create a token."))]
     if errors or scopes is None:
         return _page(owner, admin, errors, status=400)
+    refused = _reauthenticate(password, errors)
+    if refused is not None:
+        return _page(owner, admin, errors, status=refused)
     try:
         with officina().database.write() as connection:
             secret, created = create_token(

@@ -14,6 +14,7 @@ from core.auth.errors import LoginThrottled, PasswordRejected
 from core.auth.local import change_own_password
 from core.auth.passwords import store_password
 from core.auth.sessions import (
+    TOUCH_INTERVAL,
     SessionPolicy,
     active_sessions,
     end_session,
@@ -159,6 +160,14 @@ def test_active_sessions_and_purging(db: Database) -> None:
 def test_bad_timeout_settings_name_the_setting(web: dict, key: str) -> None:
     with pytest.raises(ValueError, match=rf"\[web\] {key} must be a positive number"):
         SessionPolicy.from_web_settings(web)
+
+
+@pytest.mark.parametrize("minutes", [0.5, "0.99"])
+def test_an_idle_timeout_below_the_touch_interval_is_refused_by_name(minutes: object) -> None:
+    # last use is written once a minute: a shorter idle timeout would end busy sessions
+    with pytest.raises(ValueError, match=r"\[web\] session_idle_minutes must be at least 1 "):
+        SessionPolicy.from_web_settings({"session_idle_minutes": minutes})
+    assert SessionPolicy.from_web_settings({"session_idle_minutes": 1}).idle == TOUCH_INTERVAL
 
 
 def test_timeout_settings() -> None:
