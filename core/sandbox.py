@@ -6,6 +6,10 @@ Everything an administrator or a pack writes in Jinja2 is compiled by a ``Bounde
 
 - refuses ``*``, ``**``, ``+``, ``%`` and ``~`` that would build huge values, and caps
   ``range()``, ``join`` and ``replace`` (``max_value_size``, ``max_range``);
+- wraps every filter (``guard_filter``): width-like arguments (``center``, ``indent``,
+  ``format``...; sizes estimated by ``core.sandbox_sizes``) are refused before the call,
+  results are weighed, an iterator's items are weighed as it yields them; ``str.format``
+  and wide string methods (``ljust``, ``join``...) are refused before they build;
 - counts loop iterations and calls (``max_iterations``) and checks a wall-clock deadline
   while it runs (``time_limit``): counters in the sandbox's own hooks, so it works in any
   thread, without signals;
@@ -21,26 +25,31 @@ installed once per process by ``use_limits``.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
+from functools import update_wrapper, wraps
+from types import BuiltinMethodType, MethodType
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.filters import make_attrgetter
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import (
+    ImmutableSandboxedEnvironment,
+    SandboxedEscapeFormatter,
+    SandboxedFormatter,
+)
 from jinja2.utils import Namespace
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from core.i18n import Translator, _
+from core.sandbox_sizes import filter_size, printf_size, spec_size, string_method_size
 
 LOOP_FILTER = "officina_loop"
 CONCAT_FILTER = "officina_concat"
 BOUNDED_FILTER = "officina_bounded"
-WIDE_FORMAT = re.compile(r"%[-+ #0]*(\*|\d{5,})|%[-+ #0]*\d*\.(\*|\d{5,})")
 
 
 @dataclass(frozen=True)
@@ -201,6 +210,15 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         self.filters["replace"] = self._bounded_replace
         self.globals["range"] = self._bounded_range
 
+    @property  # type: ignore[override]
+    def filters(self) -> dict[str, Any]:
+        """The filters; each one set is wrapped by ``_guard_filter``."""
+        return self._guarded_filters
+
+    @filters.setter
+    def filters(self, value: Mapping[str, Any]) -> None:
+        self._guarded_filters = _GuardedFilters(self, value)
+
     @property
     def limits(self) -> SandboxLimits:
         """The limits given to this sandbox, else the process's (``use_limits``)."""
@@ -245,7 +263,70 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         """Call as the sandbox does, counting the call and refusing huge results."""
         __self.budget.tick()
+        if isinstance(__obj, BuiltinMethodType) and getattr(__obj, "__name__", "") == "join" \
+                and args and not isinstance(args[0], list | tuple | str):
+            args = (list(args[0]), *args[1:])  # weighed below, before joining
+        __self._refuse_above(string_method_size(__obj, args, kwargs, __self._weigh))
         return __self._check_size(super().call(__context, __obj, *args, **kwargs))
+
+    def _weigh(self, value: Any) -> int:
+        return weight(value, self.limits.max_value_size)
+
+    def _refuse_above(self, size: float) -> None:
+        if size > self.limits.max_value_size:
+            raise _too_big_error(self.limits.max_value_size)
+
+    def guard_filter(self, name: str, func: Any) -> Any:
+        """``func`` refusing arguments that would build a huge value, and results too big
+        (an iterator's items are weighed as it yields them)."""
+        if (not callable(func) or getattr(func, "officina_guarded", False)
+                or name in (LOOP_FILTER, CONCAT_FILTER, BOUNDED_FILTER)):
+            return func  # a loop's items already exist; the other two bound themselves
+        skip = 1 if hasattr(func, "jinja_pass_arg") else 0
+
+        @wraps(func)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            self._refuse_above(filter_size(name, func, args, kwargs, self._weigh, skip))
+            result = func(*args, **kwargs)
+            if isinstance(result, Iterator):
+                return self._weighed_items(result)
+            return self._check_size(result)
+
+        guarded.officina_guarded = True  # type: ignore[attr-defined]
+        return guarded
+
+    def _weighed_items(self, items: Iterator[Any]) -> Iterator[Any]:
+        limit = self.limits.max_value_size
+        total = 0
+        for item in items:
+            total += weight(item, limit)
+            if total > limit:
+                raise _too_big_error(limit)
+            yield item
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """``str.format``/``format_map`` as Jinja's sandbox runs them, refusing a width or
+        precision that would make the text too big before formatting it."""
+        if not isinstance(value, MethodType | BuiltinMethodType) or value.__name__ not in (
+                "format", "format_map") or not isinstance(value.__self__, str):
+            return None
+        text: str = value.__self__
+        formatter: SandboxedFormatter
+        if isinstance(text, Markup):
+            formatter = _BoundedEscapeFormatter(self, escape=text.escape)
+        else:
+            formatter = _BoundedFormatter(self)
+        is_format_map = value.__name__ == "format_map"
+
+        def wrapper(*args: Any, **kwargs: Any) -> str:
+            if is_format_map:
+                if kwargs or len(args) != 1:
+                    raise TypeError("format_map() takes exactly one argument")
+                kwargs, args = args[0], ()
+            formatter.produced = 0
+            return type(text)(formatter.vformat(text, args, kwargs))
+
+        return update_wrapper(wrapper, value)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         """Refuse ``*``, ``**``, ``+`` and ``%`` that would build huge values."""
@@ -260,8 +341,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                     raise _too_big_error(size)
         if operator == "+" and weight(left, size) + weight(right, size) > size:
             raise _too_big_error(size)
-        if operator == "%" and isinstance(left, str) and WIDE_FORMAT.search(left):
-            raise _too_big_error(size)
+        if operator == "%" and isinstance(left, str):
+            self._refuse_above(printf_size(left) + weight(right, size))
         return super().call_binop(context, operator, left, right)
 
     def _bounded_range(self, *args: int) -> range:
@@ -284,12 +365,19 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return self._check_size("".join(str(p) for p in parts))
 
     def _bounded_join(self, value: Iterable[Any], d: str = "", attribute: Any = None) -> str:
-        items = list(value)
-        if weight(items) + len(str(d)) * len(items) > self.limits.max_value_size:
-            raise _too_big_error(self.limits.max_value_size)
-        if attribute is not None:
-            getter = make_attrgetter(self, attribute)
+        limit = self.limits.max_value_size
+        getter = make_attrgetter(self, attribute) if attribute is not None else None
+        separator = len(str(d))
+        items: list[Any] = []
+        total = 0
+        for item in value:  # weighed while consuming, so nothing huge is ever held
+            total += weight(item, limit) + separator
+            if total > limit:
+                raise _too_big_error(limit)
+            items.append(item)
+        if getter is not None:
             items = [getter(item) for item in items]
+            self._check_size(items)
         if self.autoescape:
             return escape(d).join(escape(item) for item in items)
         return str(d).join(str(item) for item in items)
@@ -331,6 +419,59 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         if isinstance(source, nodes.Template):
             source = bound_tree(source)
         return super().compile(source, name, filename, raw, defer_init)
+
+
+class _GuardedFilters(dict[str, Any]):
+    """A sandbox's filters: every filter put in is wrapped by ``guard_filter``."""
+
+    def __init__(self, sandbox: BoundedSandbox, filters: Mapping[str, Any]):
+        super().__init__()
+        self._sandbox = sandbox
+        self.update(filters)
+
+    def __setitem__(self, name: str, func: Any) -> None:
+        super().__setitem__(name, self._sandbox.guard_filter(name, func))
+
+    def update(self, *others: Any, **more: Any) -> None:  # type: ignore[override]
+        """Put every filter of ``others`` and ``more`` in, wrapped."""
+        for name, func in dict(*others, **more).items():
+            self[name] = func
+
+    def setdefault(self, name: str, func: Any = None) -> Any:
+        """The filter ``name``, put in (wrapped) first if missing."""
+        if name not in self:
+            self[name] = func
+        return self[name]
+
+    def copy(self) -> dict[str, Any]:  # type: ignore[override]
+        """A plain dict of the (wrapped) filters."""
+        return dict(self)
+
+
+class _FormatBound:
+    """A ``str.format`` formatter refusing a width or precision (all fields together)
+    above the sandbox's value-size limit before formatting a field."""
+
+    _env: BoundedSandbox
+    produced = 0
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        limit = self._env.limits.max_value_size
+        if self.produced + spec_size(format_spec) > limit:
+            raise _too_big_error(limit)
+        text = super().format_field(value, format_spec)  # type: ignore[misc]
+        self.produced += len(text)
+        if self.produced > limit:
+            raise _too_big_error(limit)
+        return text
+
+
+class _BoundedFormatter(_FormatBound, SandboxedFormatter):
+    pass
+
+
+class _BoundedEscapeFormatter(_FormatBound, SandboxedEscapeFormatter):
+    pass
 
 
 def _bounded(node: nodes.Node) -> nodes.Node:

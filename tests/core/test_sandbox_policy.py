@@ -148,3 +148,47 @@ def test_a_range_above_the_setting_is_refused(limits: None) -> None:
     with pytest.raises(RuleActionError, match="range\\(\\) in a template counts at most 500"):
         render_text("{% for i in range(501) %}{% endfor %}", {})
     assert compile_formula("range(500) | sum")({}) == sum(range(500))
+
+
+@pytest.mark.parametrize("expression", [
+    "'a' | center(2 * 10**9) | length",
+    "'%09999999d' | format(1) | length",
+    "'%(n)099999999d' | format(n=1) | length",
+    "('%9999s' * 90000) % ((1,) * 90000)",
+    "'x' | indent(20000000, true)",
+    "('\n' * 2000) | indent('y' * 900000)",
+    "('x' * 2000) | wordwrap(1, wrapstring='y' * 900000)",
+    "(range(2000) | list) | tojson(indent=900000)",
+    "[1] | batch(2 * 10**9, 'x') | list",
+    "(range(3000) | map('center', 900000) | list) | length",
+    "range(5000) | map('center', 900000) | join",
+    "'{:>3999999999}'.format(1)",
+    "'{:>{w}}'.format(1, w=3999999999)",
+    "'a'.ljust(4 * 10**9)",
+    "'y'.center(900000).join(range(5000) | map('string') | list)",
+])
+def test_filters_and_string_methods_that_would_build_huge_values_are_stopped(
+        expression: str) -> None:
+    with pytest.raises(FormulaError) as caught:
+        compile_formula(expression)({})
+    assert caught.value.limit is not None, caught.value
+    assert str(caught.value) == ("formula stopped: A value in the template grew too large: "
+                                 "more than 1,000,000 characters or items.")
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("'ab' | center(6)", "  ab  "),
+    ("'%5.2f|%-4s|%%' | format(3.14159, 'x')", " 3.14|x   |%"),
+    ("'%(a)s-%(b)03d' | format(a='n', b=7)", "n-007"),
+    ("'%05d' % 42", "00042"),
+    ("'{:>6}|{:.2f}|{w}'.format('x', 2.5, w=3)", "     x|2.50|3"),
+    ("'a\nb' | indent(2, true)", "  a\n  b"),
+    ("'a b c' | wordwrap(1)", "a\nb\nc"),
+    ("['a', 'b'] | map('upper') | join(', ')", "A, B"),
+    ("[1, 2, 3] | batch(2, 0) | list", [[1, 2], [3, 0]]),
+    ("{'a': 1} | tojson(indent=2)", '{\n  "a": 1\n}'),
+    ("'x'.ljust(3) ~ '|'", "x  |"),
+    ("[{'n': 'a'}, {'n': 'b'}] | join('-', attribute='n')", "a-b"),
+])
+def test_ordinary_filters_and_formatting_still_work(expression: str, expected: object) -> None:
+    assert compile_formula(expression)({}) == expected
