@@ -49,6 +49,7 @@ from core.ui.context import (
 from core.ui.formatting import format_boolean, format_duration, format_number
 from core.ui.list_cells import Column, row_cells
 from core.ui.list_query import PAGE_SIZES, ListRequest, Parser, columns, filter_fields
+from core.ui.request_reads import shared_read, shares_sign_in_read
 from core.ui.saved_filters import NAME_LENGTH, delete_filter, save_filter, saved_filters
 from core.ui.views.records import records
 
@@ -145,6 +146,7 @@ def _range_text(page: Page) -> str:
 
 @records.get("/<entity>")
 @access(USER)
+@shares_sign_in_read
 def list_view(entity: str) -> tuple[str, int]:
     """A page of records of ``entity``, as the URL's query asks."""
     spec = entity_spec(entity)
@@ -158,7 +160,7 @@ def list_view(entity: str) -> tuple[str, int]:
         wanted = parser(spec, readable).parse(request.args)
     except QueryError as exc:
         wanted, error, status = ListRequest(), str(exc), 400
-    with officina().database.read() as connection:  # one read transaction for the page
+    with shared_read() as connection:  # one read transaction: the sign-in check's
         if error is None:
             try:
                 page = officina().records.list(actor(), spec.name, ListQuery(
