@@ -203,7 +203,7 @@ def bench_list(options: argparse.Namespace) -> dict[str, Any]:
         create_user(connection, "carla", "Carla-pw-1", roles=("clerk",), language="en",
                     hashing=FAST_HASHING)
     _load_sales(instance, options.sales)
-    app = create_app(settings, {"TESTING": True}, instance=instance)
+    app = create_app(settings, instance=instance)  # as deployed: no test settings
     client = app.test_client()
     form = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]

@@ -16,6 +16,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -136,15 +137,10 @@ def load_session(connection: Connection, token: str, policy: SessionPolicy,
                  now: dt.datetime | None = None) -> SignedInSession | None:
     """The live session of ``token`` with its user, in one query; None when the token is
     unknown, the session ended or expired, or the user is unknown or deactivated."""
-    sessions, users = _sessions(), system_tables().system["officina_user"]
     idle_cutoff, absolute_cutoff = policy.cutoffs(naive_utc(now))
-    row = connection.execute(
-        sa.select(sessions.c.id, sessions.c.created_at, sessions.c.last_seen_at,
-                  users.c.username, users.c.roles, users.c.language)
-        .join(users, users.c.username == sessions.c.username)
-        .where(sessions.c.token_hash == token_hash(token), sessions.c.revoked_at.is_(None),
-               sessions.c.last_seen_at > idle_cutoff, sessions.c.created_at > absolute_cutoff,
-               users.c.active.is_(True))).first()
+    row = connection.execute(_session_lookup(), {
+        "token_hash": token_hash(token), "idle_cutoff": idle_cutoff,
+        "absolute_cutoff": absolute_cutoff}).first()
     if row is None:
         return None
     return SignedInSession(
@@ -152,6 +148,20 @@ def load_session(connection: Connection, token: str, policy: SessionPolicy,
         roles=frozenset(r for r in (row.roles or "").split(",") if r),
         language=row.language or None, created_at=row.created_at,
         last_seen_at=row.last_seen_at)
+
+
+@cache
+def _session_lookup() -> sa.Select:
+    """The live session of a token's hash with its user: built once, run on every page."""
+    sessions, users = _sessions(), system_tables().system["officina_user"]
+    return (sa.select(sessions.c.id, sessions.c.created_at, sessions.c.last_seen_at,
+                      users.c.username, users.c.roles, users.c.language)
+            .join(users, users.c.username == sessions.c.username)
+            .where(sessions.c.token_hash == sa.bindparam("token_hash"),
+                   sessions.c.revoked_at.is_(None),
+                   sessions.c.last_seen_at > sa.bindparam("idle_cutoff"),
+                   sessions.c.created_at > sa.bindparam("absolute_cutoff"),
+                   users.c.active.is_(True)))
 
 
 def touch_session(connection: Connection, session_id: int,

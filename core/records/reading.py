@@ -162,19 +162,6 @@ def _multiselects(entity: EntitySpec) -> tuple[str, ...]:
     return found[1]
 
 
-def count_rows(connection: Connection, table: sa.Table, condition: sa.ColumnElement[bool],
-               cap: int | None) -> tuple[int, bool]:
-    """Rows matching ``condition``; past ``cap`` counting stops (and the total is not exact)."""
-    inner = sa.select(table.c.id).where(condition)
-    if cap is not None:
-        inner = inner.limit(cap + 1)
-    total = int(connection.execute(sa.select(sa.func.count()).select_from(inner.subquery()))
-                .scalar_one())
-    if cap is not None and total > cap:
-        return cap, False
-    return total, True
-
-
 def _lines_statement(registry: Registry, schema: Schema, child: EntitySpec,
                      titles: TitleSource | None, hidden: frozenset[str] = frozenset()
                      ) -> tuple[sa.Select[Any], list[str]]:

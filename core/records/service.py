@@ -33,6 +33,7 @@ from core.records.limits import (
     record_key,
 )
 from core.records.line_changes import lines_change
+from core.records.list_statements import ListShape, build_shape, page_parameters, run_count
 from core.records.naming import next_ref
 from core.records.permissions import (
     ACTION_NAMES,
@@ -46,7 +47,6 @@ from core.records.reading import (
     ListQuery,
     Page,
     check_fields,
-    count_rows,
     load_lines,
     order_by,
     present,
@@ -282,38 +282,45 @@ class RecordsService:
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         scope = Scope(self.policy, loaded, actor, entity, "read")
         t = scope.translator
-        table = scope.table
-        if query.fields is not None:
-            check_fields(entity, query.fields, t, scope.hidden)
+        fields = tuple(query.fields) if query.fields is not None else None
+        if fields is not None:
+            check_fields(entity, fields, t, scope.hidden)
         check_offset(query.offset, t)
-        conditions: list[sa.ColumnElement[bool]] = []
+        extra: list[sa.ColumnElement[bool]] = []
         parsed = scope.filter(query.filters, limits=self.options.limits)
         if parsed is not None:
-            conditions.append(parsed)
+            extra.append(parsed)
         if query.search:
             check_search(query.search, t)
-            conditions.append(self._search(entity, table, query.search, scope.hidden))
-        visible = scope.rows()
-        if visible is not None:
-            conditions.append(visible)
-        condition = sa.and_(sa.true(), *conditions)
+            extra.append(self._search(entity, scope.table, query.search, scope.hidden))
+        sort = tuple(query.sort)
+        shape = self._statements.get(
+            loaded.registry, ("list", entity.name, fields, sort, (actor, id(self.policy))),
+            lambda: self._list_shape(loaded, entity, scope, fields, sort))
         limit = max(0, min(query.limit, self.options.max_page_size))
-        chosen = selection(entity, loaded.registry, loaded.schema,
-                           query.fields if query.fields is not None else scope.visible_fields(),
-                           scope.titles)
-        statement = (sa.select(*chosen.columns).select_from(chosen.source).where(condition)
-                     .order_by(*order_by(entity, table, query.sort, t, scope.hidden))
-                     .limit(limit).offset(max(0, query.offset)))
         with self._reading(connection) as conn:
-            rows = [present(entity, row, chosen.links) for row in conn.execute(statement)]
+            rows = shape.rows(conn.execute(shape.page(extra),
+                                           page_parameters(limit, max(0, query.offset))))
             cap = None if query.exact_count else self.options.count_limit
             if query.offset == 0 and len(rows) < limit:
                 total, exact = len(rows), True
             elif not query.count:
                 total, exact = query.offset + len(rows), False
             else:
-                total, exact = count_rows(conn, table, condition, cap)
+                total, exact = run_count(conn, shape.count(extra, cap is not None), cap)
         return Page(rows=rows, total=total, total_exact=exact, limit=limit, offset=query.offset)
+
+    @staticmethod
+    def _list_shape(loaded: Loaded, entity: EntitySpec, scope: Scope,
+                    fields: tuple[str, ...] | None, sort: tuple[str, ...]) -> ListShape:
+        """What a list of ``entity`` with these columns (checked) and sort needs, for the
+        reader of ``scope`` (``QueryError`` for a sort it may not use)."""
+        table = scope.table
+        chosen = selection(entity, loaded.registry, loaded.schema,
+                           fields if fields is not None else scope.visible_fields(),
+                           scope.titles)
+        order = order_by(entity, table, sort, scope.translator, scope.hidden)
+        return build_shape(entity, table, chosen, order, scope.rows())
 
     @staticmethod
     def _search(entity: EntitySpec, table: sa.Table, text: str,

@@ -2,18 +2,19 @@
 
 A list draws every cell through ``display(value, field)``; looking the locale, option labels,
 currency and time zone up again for each cell is most of a page's cost. ``prepared_display``
-binds them once per column, and ``record_urls`` builds each entity's detail URL once.
+picks each column's formatter once (money with its currency's pattern, symbol and digits in
+place: ``formatting.money_formatter``), and ``record_urls`` builds each entity's detail URL
+once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any
 
 from core.metadata.specs import FieldSpec
 from core.ui import context
-from core.ui.formatting import format_value
+from core.ui.formatting import value_formatter
 from core.ui.jinja_helpers import display as display_any
 
 SENTINEL_ID = 987654321
@@ -27,9 +28,9 @@ def prepared_display(fields: Iterable[FieldSpec]) -> Callable[[Any, FieldSpec], 
     for field in fields:
         options = (dict(context.labels().option_choices(field))
                    if field.type in ("select", "multiselect") else None)
-        formatters[field.name] = partial(
-            format_value, field_type=field.type, locale=locale,
-            currency=field.currency or "EUR", timezone=timezone, options_labels=options)
+        formatters[field.name] = value_formatter(
+            field.type, locale, currency=field.currency or "EUR", timezone=timezone,
+            options_labels=options)
 
     def display(value: Any, field: FieldSpec) -> str:
         formatter = formatters.get(field.name)

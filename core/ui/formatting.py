@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -105,6 +105,53 @@ def format_value(value: Any, field_type: str, locale: str | Locale, *, currency:
     if field_type == "multiselect":
         return ", ".join(labels.get(v, v) for v in _choices(value))
     return str(value)
+
+
+def money_formatter(currency: str, locale: Locale) -> Callable[[Any], str]:
+    """``numbers.format_currency(value, currency, locale=locale)``, worked out once.
+
+    Babel looks the currency's digits, symbol and (for every value) its plural name up on
+    each call; the locale's pattern is prepared here with the symbol and code in place, so
+    a value costs only the number's own formatting. Patterns that name the currency by
+    its plural name (which depends on the value) are left to Babel.
+    """
+    pattern = locale.currency_formats["standard"]
+    if any("¤¤¤" in affix for affix in (*pattern.prefix, *pattern.suffix)):
+        return lambda value: numbers.format_currency(value, currency, locale=locale)
+    symbol, code = numbers.get_currency_symbol(currency, locale), currency.upper()
+
+    def named(affix: str) -> str:
+        return affix.replace("¤¤", code).replace("¤", symbol)
+
+    prepared = copy.copy(pattern)
+    prepared.prefix = tuple(named(affix) for affix in pattern.prefix)
+    prepared.suffix = tuple(named(affix) for affix in pattern.suffix)
+    digits = numbers.get_currency_precision(currency)
+    prepared.frac_prec = (digits, digits)
+    return lambda value: prepared.apply(value, locale)
+
+
+def value_formatter(field_type: str, locale: str | Locale, *, currency: str = "EUR",
+                    timezone: str = "Europe/Rome",
+                    options_labels: Mapping[str, str] | None = None) -> Callable[[Any], str]:
+    """``format_value`` for values of one field, with its type, locale and options bound
+    once (a list formats every cell of a column alike)."""
+    loc = _locale(locale)
+    labels = dict(options_labels or {})
+    show: Callable[[Any], str]
+    if field_type == "money":
+        show = money_formatter(currency, loc)
+    elif field_type == "select":
+        def show(value: Any) -> str:
+            text = str(value)
+            return labels.get(text, text)
+    elif field_type in TEXT_TYPES:
+        show = str
+    else:
+        def show(value: Any) -> str:
+            return format_value(value, field_type, loc, currency=currency, timezone=timezone,
+                                options_labels=labels)
+    return lambda value: "" if value is None else show(value)
 
 
 def parse_decimal_input(text: str, locale: str | Locale) -> Decimal:

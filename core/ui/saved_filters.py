@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -40,10 +41,17 @@ def _now() -> dt.datetime:
 
 def saved_filters(connection: Connection, username: str, entity: str) -> list[SavedFilter]:
     """``username``'s saved filters of ``entity``, by name."""
-    table = _table()
-    rows = connection.execute(sa.select(table).where(
-        table.c.username == username, table.c.entity == entity).order_by(table.c.name))
+    rows = connection.execute(_listing(), {"username": username, "entity": entity})
     return [SavedFilter(**row._mapping) for row in rows]
+
+
+@cache
+def _listing() -> sa.Select:
+    """One user's saved filters of one entity: built once, read on every list page."""
+    table = _table()
+    return (sa.select(table).where(table.c.username == sa.bindparam("username"),
+                                   table.c.entity == sa.bindparam("entity"))
+            .order_by(table.c.name))
 
 
 def save_filter(connection: Connection, username: str, entity: str, name: str,

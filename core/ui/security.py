@@ -19,6 +19,7 @@ from core.i18n import SUPPORTED_LANGUAGES
 from core.metadata.value_limits import BIGINT_MAX
 from core.ui.access import ADMIN, API, PUBLIC, endpoint_access
 from core.ui.context import set_actor
+from core.ui.request_reads import end_shared_read
 from core.ui.sessions import POLICY_EXTENSION, TOKEN_KEY, current_session, forget_session
 
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
@@ -84,6 +85,7 @@ def configure(app: Flask, settings: Settings) -> None:
     app.extensions["officina_csrf"] = csrf
     app.before_request(_sign_in_check)
     app.after_request(_security_headers)
+    app.teardown_request(end_shared_read)
 
 
 def browser_language() -> str:

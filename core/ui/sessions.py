@@ -2,7 +2,8 @@
 
 The cookie carries the session token (plus the CSRF token, the chosen language and flashed
 messages); who is signed in, since when and until when is decided by the database row
-(``core.auth.sessions``), loaded once per request together with the user.
+(``core.auth.sessions``), loaded once per request together with the user (in the view's
+own read transaction when the view shares it: ``core.ui.request_reads``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from core.auth.sessions import (
     touch_session,
 )
 from core.ui.context import officina
+from core.ui.request_reads import begin_shared_read, end_shared_read, view_shares_read
 
 TOKEN_KEY = "session_token"  # noqa: S105 - the name of a cookie entry, not a secret
 POLICY_EXTENSION = "officina_session_policy"
@@ -45,9 +47,13 @@ def _load() -> SignedInSession | None:
     if not isinstance(token, str) or not token:
         return None
     policy, database, now = session_policy(), officina().database, naive_utc()
-    with database.read() as connection:
-        current = load_session(connection, token, policy, now)
+    if view_shares_read():  # the view reads on in the same transaction
+        current = load_session(begin_shared_read(), token, policy, now)
+    else:
+        with database.read() as connection:
+            current = load_session(connection, token, policy, now)
     if current is not None and current.needs_touch(policy, now):
+        end_shared_read()  # no read held open across the write
         with database.write() as connection:
             touch_session(connection, current.id, now)
     return current

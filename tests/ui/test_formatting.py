@@ -112,3 +112,47 @@ def test_parse_decimal_input_rejects_with_a_clear_message(text):
 def test_parse_error_shows_the_expected_form():
     with pytest.raises(ValueError, match=r"1\.234,56"):
         parse_decimal_input("abc", "it")
+
+
+MONEY_VALUES = [Decimal("0"), Decimal("3"), Decimal("1234.56"), Decimal("-1234.5"),
+                Decimal("1234567.891"), Decimal("0.005"), Decimal("-0.004"), 12, 7.25, "99.9"]
+
+
+@pytest.mark.parametrize("locale", ["it_IT", "en_GB", "de_CH", "fr_FR", "ja_JP", "ar_EG"])
+@pytest.mark.parametrize("currency", ["EUR", "USD", "JPY", "CHF", "KWD"])
+def test_a_prepared_money_formatter_writes_what_babel_writes(locale, currency):
+    from babel import Locale
+    from babel.numbers import format_currency
+
+    from core.ui.formatting import money_formatter
+
+    loc = Locale.parse(locale)
+    prepared = money_formatter(currency, loc)
+    for value in MONEY_VALUES:
+        assert prepared(value) == format_currency(value, currency, locale=loc), value
+
+
+@pytest.mark.parametrize("field_type, values", [
+    ("money", MONEY_VALUES),
+    ("integer", [0, 1234567, -1234]),
+    ("decimal", [Decimal("1234.50"), Decimal("7"), Decimal("-0.125")]),
+    ("date", [dt.date(2026, 11, 23), "2026-01-05"]),
+    ("datetime", [dt.datetime(2026, 11, 23, 7, 5), "2026-06-30T22:30:00"]),
+    ("boolean", [True, False]),
+    ("duration", [0, 5400, 3725, -60]),
+    ("select", ["open", "closed", "unknown"]),
+    ("multiselect", ["open,closed", ["closed"], ""]),
+    ("string", ["a@b.it <x>", "", 42]),
+    ("email", ["x@y.it"]),
+])
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_a_prepared_formatter_shows_what_format_value_shows(field_type, values, language):
+    from core.ui.formatting import value_formatter
+
+    labels = {"open": "Aperto", "closed": "Chiuso"}
+    prepared = value_formatter(field_type, language, currency="USD", timezone="Europe/Rome",
+                               options_labels=labels)
+    for value in [*values, None]:
+        assert prepared(value) == format_value(
+            value, field_type, language, currency="USD", timezone="Europe/Rome",
+            options_labels=labels), value

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -48,7 +47,9 @@ from core.ui.context import (
     registry,
 )
 from core.ui.formatting import format_boolean, format_duration, format_number
+from core.ui.list_cells import Column, row_cells
 from core.ui.list_query import PAGE_SIZES, ListRequest, Parser, columns, filter_fields
+from core.ui.request_reads import shared_read, shares_sign_in_read
 from core.ui.saved_filters import NAME_LENGTH, delete_filter, save_filter, saved_filters
 from core.ui.views.records import records
 
@@ -102,17 +103,6 @@ def parser(spec: EntitySpec, readable: Collection[str] | None) -> Parser:
 
 # -- the list page -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Column:
-    """A column of the list table as the template draws it."""
-
-    field: FieldSpec
-    label: str
-    sort_url: str | None
-    aria_sort: str | None
-    links_record: bool
-
-
 def _columns(spec: EntitySpec, shown: list[FieldSpec], wanted: ListRequest) -> list[Column]:
     current = wanted.sort or spec.default_sort
     linked = {"ref", spec.title_field} if {"ref", spec.title_field} & {f.name for f in shown} \
@@ -156,6 +146,7 @@ def _range_text(page: Page) -> str:
 
 @records.get("/<entity>")
 @access(USER)
+@shares_sign_in_read
 def list_view(entity: str) -> tuple[str, int]:
     """A page of records of ``entity``, as the URL's query asks."""
     spec = entity_spec(entity)
@@ -169,7 +160,7 @@ def list_view(entity: str) -> tuple[str, int]:
         wanted = parser(spec, readable).parse(request.args)
     except QueryError as exc:
         wanted, error, status = ListRequest(), str(exc), 400
-    with officina().database.read() as connection:  # one read transaction for the page
+    with shared_read() as connection:  # one read transaction: the sign-in check's
         if error is None:
             try:
                 page = officina().records.list(actor(), spec.name, ListQuery(
@@ -186,12 +177,14 @@ def list_view(entity: str) -> tuple[str, int]:
     last_page = 1
     if page is not None and page.total:
         last_page = max(1, -(-page.total // wanted.size))
+    drawn = _columns(spec, shown, wanted)
+    urls, display = record_urls(record_url), prepared_display(shown)
     return render_template(
         page_template("list", spec), entity=spec, page=page, wanted=wanted, error=error,
-        columns=_columns(spec, shown, wanted), filters=offered, saved=saved,
+        columns=drawn, filters=offered, saved=saved,
         range_text=_range_text(page) if page is not None else "",
-        last_page=last_page, page_sizes=PAGE_SIZES, record_url=record_urls(record_url),
-        display=prepared_display(shown),
+        last_page=last_page, page_sizes=PAGE_SIZES, record_url=urls, display=display,
+        row_cells=row_cells(spec, drawn, display, urls),
         new_url=new_url(spec.name) if can(spec, "create") else None,
         may_delete=can(spec, "delete"), may_export=can(spec, "export"),
         export_limit=format_number(EXPORT_LIMIT, locale()), name_length=NAME_LENGTH,

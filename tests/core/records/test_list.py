@@ -173,3 +173,43 @@ def test_dates_filter_and_sort(shop: Env, customers: list[dict]) -> None:
     assert [r["subject"] for r in default_sorted.rows] == ["New", "Old"]
     with shop.database.read() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM testshop_sale")).scalar() == 2
+
+
+def test_few_rows_left_among_ids_spanning_past_the_cap_are_counted_exactly(
+        shop: Env, customers: list[dict]) -> None:
+    capped = RecordsService(shop.database, shop.store, options=ServiceOptions(count_limit=12))
+    for customer in customers[2:17]:  # ids 1..20 remain spread over the whole span
+        capped.delete(SYSTEM, "customer", customer["id"])
+    page = capped.list(SYSTEM, "customer", ListQuery(limit=2, sort=("company",)))
+    assert [r["company"] for r in page.rows] == ["Company 00", "Company 01"]
+    assert (page.total, page.total_exact) == (5, True)
+    retail = capped.list(SYSTEM, "customer", ListQuery(limit=1, filters=[["kind", "=",
+                                                                          "retail"]]))
+    assert (retail.total, retail.total_exact) == (4, True)
+
+
+def test_pages_of_one_list_differ_only_by_their_limit_and_offset(
+        shop: Env, customers: list[dict]) -> None:
+    def page(limit: int, offset: int) -> list[str]:
+        return [row["company"] for row in shop.service.list(SYSTEM, "customer", ListQuery(
+            sort=("company",), limit=limit, offset=offset)).rows]
+
+    assert page(3, 0) == ["Company 00", "Company 01", "Company 02"]
+    assert page(2, 10) == ["Company 10", "Company 11"]
+    assert page(5, 18) == ["Company 18", "Company 19"]
+    assert page(3, 0) == ["Company 00", "Company 01", "Company 02"]
+
+
+def test_a_list_read_before_a_customisation_shows_its_new_field_after(
+        shop: Env, customers: list[dict]) -> None:
+    before = shop.service.list(SYSTEM, "customer", ListQuery(limit=1, sort=("vat",)))
+    assert "x_sector" not in before.rows[0]
+    shop.store.save_overlay("admin", "customer", """
+custom_fields:
+  x_sector: {type: select, options: [food, steel], label: Sector}
+""")
+    shop.service.update(SYSTEM, "customer", customers[0]["id"],
+                        {"x_sector": "steel", "version": 1})
+    after = shop.service.list(SYSTEM, "customer", ListQuery(limit=1, sort=("vat",)))
+    assert after.rows[0]["company"] == "Company 00" and after.rows[0]["x_sector"] == "steel"
+
