@@ -223,7 +223,8 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
     an id the record already stores is kept as it is (it is not looked up again).
 
     With ``ctx.link_reach`` (untrusted actors), a changed link must point to a record the
-    actor may read: one outside their rows is "No ... exists", as if missing.
+    actor may read: one outside their rows is "No ... exists", as if missing; on an entity
+    they may not read at all, any new value is "You may not read ..." (never looked up).
     """
     t = ctx.translator
     for spec in entity.stored_fields:
@@ -238,14 +239,15 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
         value = values[spec.name]
         column = table.c.id if isinstance(value, int) else table.c.ref
         allowed, rows = ctx.link_reach(target, table) if ctx.link_reach else (True, None)
+        if not allowed:  # a new value, never looked up: whether it exists is not theirs
+            ctx.error(prefix + spec.name, t.gettext(_("You may not read {entity}."),
+                                                    entity=target.plural.lower()))
+            continue
         statement = sa.select(table.c.id, sa.true() if rows is None else rows
                               ).where(column == value)
         found = ctx.connection.execute(statement).first()
         unchanged = found is not None and found[0] == current.get(spec.name)
-        if found is not None and not unchanged and not allowed:
-            ctx.error(prefix + spec.name, t.gettext(_("You may not read {entity}."),
-                                                    entity=target.plural.lower()))
-        elif found is None or not (unchanged or found[1]):
+        if found is None or not (unchanged or found[1]):
             ctx.error(prefix + spec.name, t.gettext(_("No {entity} \"{value}\" exists."),
                                                     entity=target.label.lower(), value=value))
         else:
