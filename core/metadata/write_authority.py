@@ -7,8 +7,8 @@ through transitions) and every field a rule action writes (``set``, ``create`` a
 inside ``for_each``, ``if`` and ``lock``), unless the field declares ``user_editable: true``.
 A rule that writes a whole table (``lines: "= edit_lines(...)"``) fills the fields of its
 lines that the value names: the keys of ``edit_lines``' values, else every field of the line
-entity the expression names (or, for a literal list of lines, their keys). Users (untrusted actors) cannot give
-such a field a value other than the one it has; rules and the worker can.
+entity the expression names (or, for a literal list of lines, their keys). Users (untrusted
+actors) cannot give such a field a value other than the one it has; rules and the worker can.
 """
 
 from __future__ import annotations

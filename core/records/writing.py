@@ -88,9 +88,9 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
     ``locked`` fields are those the actor's permissions do not let them write (``table.field``
     for fields of lines): giving one a value is an error (a default still applies on
     creation). ``hidden`` fields (locked too) the actor may not even read: a line giving one
-    is refused whatever the value, so that no guess is told apart. Untrusted actors cannot give a system-filled field (computed, read-only,
-    filled by rules) a value other than the one it has. Errors are collected in
-    ``ctx.errors`` under dotted paths (``lines.2.qty``).
+    is refused whatever the value, so that no guess is told apart. Untrusted actors cannot
+    give a system-filled field (computed, read-only, filled by rules) a value other than the
+    one it has. Errors are collected in ``ctx.errors`` under dotted paths (``lines.2.qty``).
     """
     t = ctx.translator
     for name in data:
