@@ -10,7 +10,7 @@ from jinja2 import TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.sandbox import SecurityError
 
 from core.i18n import Translator, _
-from core.sandbox import BoundedSandbox, LimitExceeded, new_sandbox
+from core.sandbox import BOUNDED_FILTER, BoundedSandbox, LimitExceeded, new_sandbox
 
 
 class FormulaError(Exception):
@@ -100,3 +100,26 @@ def formula_words(expression: str) -> set[str]:
         elif isinstance(node, nodes.Const) and isinstance(node.value, str):
             words.add(node.value)
     return words
+
+
+def line_values_keys(expression: str) -> set[str] | None:
+    """The keys of the values an expression that is one ``edit_lines(entity, table, lines,
+    where, values)`` call sets on lines (``values`` a dict of constant keys); None for any
+    other expression."""
+    try:
+        parsed = _environment().parse(f"{{{{ {expression} }}}}")
+    except TemplateSyntaxError:
+        return None
+    body = parsed.body[0] if len(parsed.body) == 1 else None
+    call = body.nodes[0] if isinstance(body, nodes.Output) and len(body.nodes) == 1 else None
+    if not isinstance(call, nodes.Call) or not isinstance(call.node, nodes.Name) \
+            or call.node.name != "edit_lines" or len(call.args) != 5 or call.kwargs:
+        return None
+    values = call.args[4]
+    if isinstance(values, nodes.Filter) and values.name == BOUNDED_FILTER:
+        values = values.node  # the sandbox bounds every literal
+    if not isinstance(values, nodes.Dict) or not all(
+            isinstance(pair.key, nodes.Const) and isinstance(pair.key.value, str)
+            for pair in values.items):
+        return None
+    return {pair.key.value for pair in values.items}

@@ -3,9 +3,12 @@
 A field is *system-filled* when only the system may give it a value: a ``computed`` field
 (its formula), a ``read_only`` field, the field of a workflow's state machine (it changes
 through transitions) and every field a rule action writes (``set``, ``create`` and
-``update`` values, ``render_document``'s ``attach_to``, in any workflow, on any entity),
-unless the field declares ``user_editable: true``. Users (untrusted actors) cannot give
-such a field a value other than the one it has; rules and the worker can.
+``update`` values, ``render_document``'s ``attach_to``, in any workflow, on any entity, also
+inside ``for_each``, ``if`` and ``lock``), unless the field declares ``user_editable: true``.
+A rule that writes a whole table (``lines: "= edit_lines(...)"``) fills the fields of its
+lines that the value names: the keys of ``edit_lines``' values, else every field of the line
+entity the expression names (or, for a literal list of lines, their keys). Users (untrusted
+actors) cannot give such a field a value other than the one it has; rules and the worker can.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 from core.metadata.diagnostics import Diagnostic
+from core.metadata.expressions import formula_words, line_values_keys
 from core.metadata.overlay import EntityDraft
 from core.metadata.specs import EntitySpec
 from core.metadata.workflow_specs import ActionSpec, WorkflowSpec
@@ -37,31 +41,62 @@ def _actions_of(workflow: WorkflowSpec) -> Iterator[ActionSpec]:
                 yield from actions
 
 
-def _written(entity: str, actions: Iterable[ActionSpec]) -> Iterator[tuple[str, str]]:
-    """(entity, field) pairs the ``actions`` of a workflow on ``entity`` write."""
+def _written(entity: str, actions: Iterable[ActionSpec]) -> Iterator[tuple[str, str, object]]:
+    """(entity, field, value) for each field the ``actions`` of a workflow on ``entity``
+    write (``value`` as written: an expression, a constant, or None when unknown)."""
     for action in actions:
         params = action.params
-        if action.kind == "set" and isinstance(params, Mapping):
-            yield from ((entity, name) for name in params)
-        elif action.kind in ("create", "update") and isinstance(params, Mapping):
-            yield from ((str(params.get("entity")), name)
-                        for name in params.get("values") or {})
-        elif action.kind == "render_document" and isinstance(params, Mapping) \
-                and params.get("attach_to"):
-            yield entity, str(params["attach_to"])
-        elif action.kind == "for_each" and isinstance(params, Mapping):
+        if not isinstance(params, Mapping):
+            continue
+        if action.kind == "set":
+            yield from ((entity, name, value) for name, value in params.items())
+        elif action.kind in ("create", "update"):
+            yield from ((str(params.get("entity")), name, value)
+                        for name, value in (params.get("values") or {}).items())
+        elif action.kind == "render_document" and params.get("attach_to"):
+            yield entity, str(params["attach_to"]), None
+        elif action.kind in ("for_each", "lock"):
             yield from _written(entity, params.get("do") or ())
-        elif action.kind == "if" and isinstance(params, Mapping):
+        elif action.kind == "if":
             yield from _written(entity, (*(params.get("do") or ()),
                                          *(params.get("else") or ())))
 
 
-def rule_filled(workflows: Iterable[WorkflowSpec]) -> dict[str, frozenset[str]]:
-    """The fields rule actions write, by entity (whether or not they are user-editable)."""
+def _line_fields(value: object) -> set[str] | None:
+    """The names of line fields a whole-table ``value`` may write; None when unknown."""
+    if isinstance(value, str) and value.startswith("="):
+        expression = value[1:]
+        keys = line_values_keys(expression)
+        return keys if keys is not None else formula_words(expression)
+    if isinstance(value, list) and all(isinstance(line, Mapping) for line in value):
+        return {str(name) for line in value for name in line}
+    return None
+
+
+def _with_lines(entities: Mapping[str, EntitySpec], entity: str, name: str, value: object
+                ) -> Iterator[tuple[str, str]]:
+    """(entity, field) for field ``name`` written with ``value`` and, when it is a table,
+    for the fields of its lines (and theirs) that ``value`` writes."""
+    yield entity, name
+    spec = entities[entity].field(name) if entity in entities else None
+    if spec is None or spec.type != "table" or spec.target not in entities:
+        return
+    child = entities[spec.target or ""]
+    names = _line_fields(value)
+    for field_spec in child.fields:
+        if names is None or field_spec.name in names:
+            yield from _with_lines(entities, child.name, field_spec.name, value)
+
+
+def rule_filled(workflows: Iterable[WorkflowSpec],
+                entities: Mapping[str, EntitySpec] | None = None) -> dict[str, frozenset[str]]:
+    """The fields rule actions write, by entity (whether or not they are user-editable);
+    with ``entities``, also the fields of lines rules write through a whole table."""
     found: dict[str, set[str]] = {}
     for workflow in workflows:
-        for entity, name in _written(workflow.entity, _actions_of(workflow)):
-            found.setdefault(entity, set()).add(name)
+        for entity, name, value in _written(workflow.entity, _actions_of(workflow)):
+            for owner, written in _with_lines(entities or {}, entity, name, value):
+                found.setdefault(owner, set()).add(written)
     return {entity: frozenset(names) for entity, names in found.items()}
 
 
@@ -69,7 +104,7 @@ def system_fields(entities: Mapping[str, EntitySpec],
                   workflows: Mapping[str, WorkflowSpec]) -> SystemFields:
     """Per entity, each system-filled field with its reason (``COMPUTED``, ``READ_ONLY``,
     ``STATE`` or ``RULES``)."""
-    by_rules = rule_filled(workflows.values())
+    by_rules = rule_filled(workflows.values(), entities)
     states = {w.entity: w.state_machine.field for w in workflows.values()
               if w.state_machine is not None}
     result: dict[str, Mapping[str, str]] = {}

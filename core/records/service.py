@@ -444,7 +444,8 @@ class RecordsService:
         scope = Scope(self.policy, loaded, actor, entity, "create")
         with self._writing(connection) as conn:
             ctx = self._context(loaded, conn, actor)
-            prepared = self._prepared(ctx, entity, data, None, scope.access.locked)
+            prepared = self._prepared(ctx, entity, data, None, scope.access.locked,
+                                      scope.access.hidden)
             if self.events is not None:
                 self.events.transition_for(conn, actor, entity.name, None, prepared.values)
             table = loaded.schema.table(entity.name)
@@ -511,7 +512,8 @@ class RecordsService:
         with self._writing(connection) as conn:
             existing = self._find(conn, loaded, entity, actor, key, scope, lock=True)
             ctx = self._context(loaded, conn, actor)
-            prepared = self._prepared(ctx, entity, data, existing, scope.access.locked)
+            prepared = self._prepared(ctx, entity, data, existing, scope.access.locked,
+                                      scope.access.hidden)
             changes = changed_fields(existing, prepared.values)
             transition = None
             if self.events is not None:
@@ -592,11 +594,12 @@ class RecordsService:
 
     def _prepared(self, ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
                   existing: Mapping[str, Any] | None,
-                  locked: frozenset[str] = frozenset()) -> Prepared:
+                  locked: frozenset[str] = frozenset(),
+                  hidden: frozenset[str] = frozenset()) -> Prepared:
         if not isinstance(data, Mapping):
             raise RecordValidationError(ctx.translator.gettext(
                 _("Expected an object of field values.")))
-        prepared = prepare(ctx, entity, data, existing, locked=locked)
+        prepared = prepare(ctx, entity, data, existing, locked=locked, hidden=hidden)
         if not ctx.errors:
             current: dict[str, Any] = {}
             computed = any(f.computed for f in entity.stored_fields)

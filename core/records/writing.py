@@ -81,14 +81,16 @@ def default_value(spec: FieldSpec, username: str, now: dt.datetime, today: dt.da
 
 def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
             existing: Mapping[str, Any] | None, prefix: str = "",
-            locked: frozenset[str] = frozenset()) -> Prepared:
+            locked: frozenset[str] = frozenset(),
+            hidden: frozenset[str] = frozenset()) -> Prepared:
     """Validate ``data`` for ``entity`` (a new record when ``existing`` is None).
 
     ``locked`` fields are those the actor's permissions do not let them write (``table.field``
     for fields of lines): giving one a value is an error (a default still applies on
-    creation). Untrusted actors cannot give a system-filled field (computed, read-only,
-    filled by rules) a value other than the one it has. Errors are collected in
-    ``ctx.errors`` under dotted paths (``lines.2.qty``).
+    creation). ``hidden`` fields (locked too) the actor may not even read: a line giving one
+    is refused whatever the value, so that no guess is told apart. Untrusted actors cannot
+    give a system-filled field (computed, read-only, filled by rules) a value other than the
+    one it has. Errors are collected in ``ctx.errors`` under dotted paths (``lines.2.qty``).
     """
     t = ctx.translator
     for name in data:
@@ -133,9 +135,10 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
         stored = stored_lines(ctx, child, existing["id"]) if existing and "id" in existing else {}
         if stored and child.table_fields:
             _read_ahead(ctx, child, list(stored))
-        within = line_names(locked, spec.name)
+        within, unseen = line_names(locked, spec.name), line_names(hidden, spec.name)
         prepared.lines[spec.name] = [
-            _prepare_line(ctx, child, line, stored, f"{prefix}{spec.name}.{index}.", within)
+            _prepare_line(ctx, child, line, stored, f"{prefix}{spec.name}.{index}.", within,
+                          unseen)
             for index, line in enumerate(lines)]
     return prepared
 
@@ -167,32 +170,35 @@ def _read_ahead(ctx: WriteContext, entity: EntitySpec, parent_ids: list[int]) ->
 
 def _prepare_line(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
                   stored: dict[int, dict], prefix: str,
-                  locked: frozenset[str] = frozenset()) -> Prepared:
+                  locked: frozenset[str] = frozenset(),
+                  hidden: frozenset[str] = frozenset()) -> Prepared:
     line_id = line.get("id")
     if line_id is not None and (isinstance(line_id, bool) or not isinstance(line_id, int)
                                 or line_id not in stored):
         ctx.error(prefix + "id", ctx.translator.gettext(
             _("Line {id} does not belong to this record."), id=line_id))
         line_id = None
-    if line_id is not None and _as_stored(ctx, child, line, stored[line_id]):
+    if line_id is not None and _as_stored(ctx, child, line, stored[line_id], hidden):
         return Prepared(values={}, line_id=line_id, current=dict(stored[line_id]),
                         unchanged=True)
     prepared = prepare(ctx, child, line, stored[line_id] if line_id else None, prefix,
-                       locked)
+                       locked, hidden)
     prepared.line_id = line_id
     return prepared
 
 
 def _as_stored(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
-               stored: Mapping[str, Any]) -> bool:
+               stored: Mapping[str, Any], hidden: frozenset[str] = frozenset()) -> bool:
     """Whether ``line`` gives every value exactly as line ``stored`` holds it (and its own
     lines likewise), so that rewriting a record's whole table costs only the lines that
-    change."""
+    change. A line giving a ``hidden`` field never is: whether a guess matched stays
+    unknown (``prepare`` refuses it)."""
     for key, value in line.items():
         if key in ("id", "_titles"):
             continue
         spec = child.field(key)
-        if spec is None or spec.computed or (not spec.stored and spec.type != "table"):
+        if key in hidden or spec is None or spec.computed \
+                or (not spec.stored and spec.type != "table"):
             return False
         if spec.type == "table":
             nested = stored_lines(ctx, ctx.registry.entity(spec.target or ""), stored["id"])
@@ -200,7 +206,9 @@ def _as_stored(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
                     or [v.get("id") for v in value] != list(nested):
                 return False
             grandchild = ctx.registry.entity(spec.target or "")
-            if not all(_as_stored(ctx, grandchild, v, nested[v["id"]]) for v in value):
+            unseen = line_names(hidden, key)
+            if not all(_as_stored(ctx, grandchild, v, nested[v["id"]], unseen)
+                       for v in value):
                 return False
             continue
         old = stored.get(key)
@@ -215,7 +223,8 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
     an id the record already stores is kept as it is (it is not looked up again).
 
     With ``ctx.link_reach`` (untrusted actors), a changed link must point to a record the
-    actor may read: one outside their rows is "No ... exists", as if missing.
+    actor may read: one outside their rows is "No ... exists", as if missing; on an entity
+    they may not read at all, any new value is "You may not read ..." (never looked up).
     """
     t = ctx.translator
     for spec in entity.stored_fields:
@@ -230,14 +239,15 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
         value = values[spec.name]
         column = table.c.id if isinstance(value, int) else table.c.ref
         allowed, rows = ctx.link_reach(target, table) if ctx.link_reach else (True, None)
+        if not allowed:  # a new value, never looked up: whether it exists is not theirs
+            ctx.error(prefix + spec.name, t.gettext(_("You may not read {entity}."),
+                                                    entity=target.plural.lower()))
+            continue
         statement = sa.select(table.c.id, sa.true() if rows is None else rows
                               ).where(column == value)
         found = ctx.connection.execute(statement).first()
         unchanged = found is not None and found[0] == current.get(spec.name)
-        if found is not None and not unchanged and not allowed:
-            ctx.error(prefix + spec.name, t.gettext(_("You may not read {entity}."),
-                                                    entity=target.plural.lower()))
-        elif found is None or not (unchanged or found[1]):
+        if found is None or not (unchanged or found[1]):
             ctx.error(prefix + spec.name, t.gettext(_("No {entity} \"{value}\" exists."),
                                                     entity=target.label.lower(), value=value))
         else:

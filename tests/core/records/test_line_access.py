@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,24 @@ def test_locked_line_fields_cannot_be_written(authority: Env) -> None:
     kept, new = authority.service.get(OFFICE, "sale", added["id"])["lines"]
     assert (kept["quantity"], kept["unit_price"], kept["unit_cost"]) == (3, 3, 1)
     assert (new["unit_price"], new["unit_cost"]) == (10, None)  # the default applies
+
+
+def test_a_guess_at_a_hidden_line_field_is_refused_whether_right_or_wrong(
+        authority: Env) -> None:
+    sale = _sale(authority)
+    line = authority.service.get(OFFICE, "sale", sale["id"])["lines"][0]
+    assert line["unit_cost"] == Decimal("1")
+    for guess in (Decimal("1"), Decimal("5")):  # the stored cost, and another
+        with pytest.raises(RecordValidationError) as refused:
+            authority.service.update(CLERK, "sale", sale["id"], {
+                "lines": [{"id": line["id"], "unit_cost": guess}],
+                "version": sale["version"]})
+        assert refused.value.field_errors == {"lines.0.unit_cost": [LOCKED]}
+    seen = authority.service.get(CLERK, "sale", sale["id"])["lines"][0]
+    kept = authority.service.update(CLERK, "sale", sale["id"], {  # as read: read-only too
+        "lines": [{k: v for k, v in seen.items() if k in ("id", "item", "unit_price")}],
+        "version": sale["version"]})
+    assert kept["version"] == sale["version"]  # nothing changed
 
 
 def test_the_history_leaves_out_changes_of_hidden_line_fields(authority: Env) -> None:

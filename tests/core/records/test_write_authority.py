@@ -125,8 +125,9 @@ def test_a_link_must_point_to_a_record_the_user_may_read(authority: Env) -> None
     assert missing == {"customer": ['No customer "999" exists.']}
     assert hidden == {"customer": [f'No customer "{south["id"]}" exists.']}  # as if missing
     assert by_ref == {"customer": [f'No customer "{south["ref"]}" exists.']}
-    assert _refusal(authority, CLERK, "sale", {"subject": "x", "product": 1}) == {
-        "product": ["You may not read products."]}
+    for product in (1, 999, "PRD-001", "PRD-999"):  # one answer, whether it exists or not
+        assert _refusal(authority, CLERK, "sale", {"subject": "x", "product": product}) == {
+            "product": ["You may not read products."]}
     assert _count(authority, "sale") == 0
     office = authority.service.create(OFFICE, "sale", {"subject": "South", "customer": 2,
                                                        "product": 1})

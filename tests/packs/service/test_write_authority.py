@@ -67,3 +67,29 @@ def test_office_users_cannot_set_it_through_the_records_service(service: Service
     assert refused.value.field_errors == {"warranty_status": [
         "Questo campo è compilato dalle regole: non si può inserire."]}
     assert service.get("service_call", call["id"])["warranty_status"] == "out_of_warranty"
+
+
+def test_office_users_cannot_set_the_visit_dates_the_rules_fill(service: ServiceEnv) -> None:
+    machine = service.data["machine"]["id"]
+    contract = {"subject": "Manutenzione", "customer": service.data["customer"]["id"],
+                "start_date": "2026-01-01", "end_date": "2026-12-31", "amount": "100.00"}
+    with pytest.raises(RecordValidationError) as refused:
+        service.records.create(OFFICE, "contract", {**contract, "lines": [
+            {"machine": machine, "periodicity": "annual", "next_visit_date": "2026-05-01"}]})
+    assert refused.value.field_errors == {"lines.0.next_visit_date": [
+        "Questo campo è compilato dalle regole: non si può inserire."]}
+    created = service.records.create(OFFICE, "contract", {**contract, "lines": [
+        {"machine": machine, "periodicity": "annual", "planned_visits": 2}]})
+    line = created["lines"][0]
+    assert (line["machine"], line["planned_visits"], line["next_visit_date"]) == (
+        machine, 2, None)
+    with pytest.raises(RecordValidationError) as refused:
+        service.update(OFFICE, "contract", created["id"], {"lines": [
+            {"id": line["id"], "last_visit_date": "2026-02-01"}]})
+    assert list(refused.value.field_errors) == ["lines.0.last_visit_date"]
+    saved = service.update(OFFICE, "contract", created["id"], {"lines": [
+        {**{k: line[k] for k in ("id", "machine", "periodicity", "planned_visits",
+                                 "last_visit_date", "next_visit_date")},
+         "location": "Reparto B"}]})  # the dates sent back as they are: no write
+    assert (saved["lines"][0]["location"], saved["lines"][0]["next_visit_date"]) == (
+        "Reparto B", None)
