@@ -54,16 +54,18 @@ from core.records.reading import (
 )
 from core.records.scope import Scope, row_condition
 from core.records.statements import StatementCache
-from core.records.write_marks import mark_written, write_mark
+from core.records.write_marks import write_mark
 from core.records.writing import (
     LinkReach,
     Prepared,
     WriteContext,
     apply_computed,
     check_unique,
+    formulas_read,
     prepare,
     stored_lines,
 )
+from core.records.written import recall, remember, row_of, watch, written
 from core.rules.events import EventSink, RecordEvent
 from core.storage.database import Database
 from core.storage.registry_store import Loaded, RegistryStore
@@ -105,6 +107,7 @@ class RecordsService:
         self.clock: Callable[[], dt.datetime] = utcnow  # replaceable, e.g. by tests
         self.events: EventSink | None = None  # the rules engine, when one is attached
         self._statements = StatementCache()  # reads built once per registry version
+        watch(database.engine)  # copies of written records go when a savepoint rolls back
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -160,6 +163,19 @@ class RecordsService:
                                      entity=entity.label.lower(), key=key))
         return dict(row._mapping)
 
+    def _current(self, connection: Connection, loaded: Loaded, entity: EntitySpec,
+                 actor: Actor, key: int | str, scope: Scope) -> Mapping[str, Any]:
+        """The stored row ``key`` that a write starts from, locked: the copy of it this
+        transaction wrote last (``core.records.written``: it is locked already) when the
+        actor's rows are not limited, else read with ``FOR UPDATE``."""
+        if isinstance(key, int) and not isinstance(key, bool):
+            held = recall(connection, entity.name, key, copy=False)
+            if held is not None and scope.rows() is None:
+                row = row_of(entity, loaded.schema.table(entity.name).c.keys(), held)
+                if row is not None:
+                    return row
+        return self._find(connection, loaded, entity, actor, key, scope, lock=True)
+
     def _context(self, loaded: Loaded, connection: Connection, actor: Actor) -> WriteContext:
         now = self.clock()
         today = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(self.options.timezone)).date()
@@ -199,6 +215,11 @@ class RecordsService:
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         scope = Scope(self.policy, loaded, actor, entity, "read")
+        if connection is not None and actor.is_admin and actor.scopes is None:
+            # Administrators see whole records: the copy of one this transaction wrote serves.
+            held = recall(connection, entity.name, key)
+            if held is not None:
+                return held
         with self._reading(connection) as conn:
             return self._fetch(conn, loaded, entity, key, scope, actor)
 
@@ -451,15 +472,16 @@ class RecordsService:
                         changes={k: (None, v) for k, v in prepared.values.items()
                                  if v is not None}, at=ctx.now)
             self._save_lines(ctx, entity, record_id, prepared)
-            mark_written(conn)
+            written(conn, loaded.registry, entity.name)
             whole = self._fetch(conn, loaded, entity, record_id, None, actor)
+            remember(conn, entity.name, whole)
             if self.events is not None:
                 fetched = write_mark(conn)
                 self.events.emit(conn, RecordEvent("created", entity.name, whole, actor,
                                                    changed=frozenset(prepared.values),
                                                    write_mark=fetched))
-                if write_mark(conn) != fetched:  # the rules wrote: read the record again
-                    whole = None
+                if write_mark(conn) != fetched:  # the rules wrote: as they left it, if known
+                    whole = recall(conn, entity.name, record_id)
             self._check_reach(conn, scope, record_id, "create")
             return self._result(conn, loaded, actor, entity, record_id, whole)
 
@@ -477,7 +499,7 @@ class RecordsService:
         with self._writing(connection) as conn:
             entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
             scope = Scope(self.policy, loaded, actor, entity, "update")
-            current = self._find(conn, loaded, entity, actor, key, scope, lock=True)
+            current = self._current(conn, loaded, entity, actor, key, scope)
             return self.update(actor, entity_name, current["id"], {machine.field: spec.target},
                                version=current["version"] if version is None else version,
                                connection=conn, _transition=name)
@@ -502,7 +524,7 @@ class RecordsService:
                                         {"version": [t.gettext(_("A value is required."))]})
         check_version(expected, t)
         with self._writing(connection) as conn:
-            existing = self._find(conn, loaded, entity, actor, key, scope, lock=True)
+            existing = self._current(conn, loaded, entity, actor, key, scope)
             ctx = self._context(loaded, conn, actor)
             prepared = self._prepared(ctx, entity, data, existing, scope.access.locked)
             changes = changed_fields(existing, prepared.values)
@@ -516,7 +538,8 @@ class RecordsService:
                 if expected != existing["version"]:
                     raise self._stale(t, existing, expected)
                 # Nothing changes: no new version, no audit, no event.
-                return self._result(conn, loaded, actor, entity, existing["id"])
+                return self._result(conn, loaded, actor, entity, existing["id"],
+                                    recall(conn, entity.name, existing["id"]))
             result = self._update_row(ctx, entity, table, existing, expected, changes)
             if result.rowcount == 0:
                 raise self._stale(t, existing, expected)
@@ -524,9 +547,10 @@ class RecordsService:
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
             self._save_lines(ctx, entity, existing["id"], prepared)
-            mark_written(conn)
+            written(conn, loaded.registry, entity.name)
             whole: dict[str, Any] | None = self._fetch(conn, loaded, entity, existing["id"],
                                                        None, actor)
+            remember(conn, entity.name, whole)
             if self.events is not None:
                 fetched = write_mark(conn)
                 self.events.emit(conn, RecordEvent("updated", entity.name, whole, actor,
@@ -537,8 +561,8 @@ class RecordsService:
                         "transition", entity.name, whole, actor, old=existing,
                         changed=frozenset(changes), transition=transition,
                         write_mark=fetched))
-                if write_mark(conn) != fetched:  # the rules wrote: read the record again
-                    whole = None
+                if write_mark(conn) != fetched:  # the rules wrote: as they left it, if known
+                    whole = recall(conn, entity.name, existing["id"])
             self._check_reach(conn, scope, existing["id"], "update")
             return self._result(conn, loaded, actor, entity, existing["id"], whole)
 
@@ -562,7 +586,7 @@ class RecordsService:
             self._delete_children(ctx, entity, [existing["id"]])
             table = loaded.schema.table(entity.name)
             conn.execute(table.delete().where(table.c.id == existing["id"]))
-            mark_written(conn)
+            written(conn, loaded.registry, entity.name)
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="delete", entity=entity.name, record_id=existing["id"],
                         changes={f.name: (existing[f.name], None) for f in entity.stored_fields
@@ -592,10 +616,10 @@ class RecordsService:
         prepared = prepare(ctx, entity, data, existing, locked=locked)
         if not ctx.errors:
             current: dict[str, Any] = {}
-            computed = any(f.computed for f in entity.stored_fields)
+            read = formulas_read(entity)
             for spec in entity.table_fields:
-                if spec.name in prepared.lines or not computed:
-                    continue  # stored lines matter only to the record's own formulas
+                if spec.name in prepared.lines or spec.name not in read:
+                    continue  # stored lines matter only to the formulas that read them
                 child = ctx.registry.entity(spec.target or "")
                 current[spec.name] = ([] if existing is None else
                                       list(stored_lines(ctx, child, existing["id"]).values()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Connection
 from core.files import FileStore
 from core.i18n import Translator, _
 from core.i18n_metadata import MetadataTranslator
-from core.metadata.expressions import FormulaError, compile_formula
+from core.metadata.expressions import FormulaError, compile_formula, formula_names
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.formula_order import computed_in_order
 from core.metadata.names import line_names
@@ -288,6 +289,20 @@ def _check_files(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
     """Attachments and images must name stored files the actor may attach
     (``core.records.file_keys``)."""
     check_file_keys(ctx, entity, prepared, prefix)
+
+
+@lru_cache(maxsize=4096)
+def _formula_names(expression: str) -> frozenset[str]:
+    return frozenset(formula_names(expression))
+
+
+def formulas_read(entity: EntitySpec) -> frozenset[str]:
+    """The names the formulas of ``entity``'s own computed fields read."""
+    names: frozenset[str] = frozenset()
+    for spec in entity.stored_fields:
+        if spec.computed:
+            names |= _formula_names(spec.computed)
+    return names
 
 
 def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
