@@ -472,7 +472,7 @@ class RecordsService:
                         changes={k: (None, v) for k, v in prepared.values.items()
                                  if v is not None}, at=ctx.now)
             self._save_lines(ctx, entity, record_id, prepared)
-            written(conn, loaded.registry, entity.name)
+            written(conn, loaded.registry, entity.name, record_id, titles=False)
             whole = self._fetch(conn, loaded, entity, record_id, None, actor)
             remember(conn, entity.name, whole)
             if self.events is not None:
@@ -547,7 +547,8 @@ class RecordsService:
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
             self._save_lines(ctx, entity, existing["id"], prepared)
-            written(conn, loaded.registry, entity.name)
+            written(conn, loaded.registry, entity.name, existing["id"],
+                    titles=entity.title_field in changes)
             whole: dict[str, Any] | None = self._fetch(conn, loaded, entity, existing["id"],
                                                        None, actor)
             remember(conn, entity.name, whole)
@@ -586,7 +587,7 @@ class RecordsService:
             self._delete_children(ctx, entity, [existing["id"]])
             table = loaded.schema.table(entity.name)
             conn.execute(table.delete().where(table.c.id == existing["id"]))
-            written(conn, loaded.registry, entity.name)
+            written(conn, loaded.registry, entity.name, existing["id"])
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="delete", entity=entity.name, record_id=existing["id"],
                         changes={f.name: (existing[f.name], None) for f in entity.stored_fields

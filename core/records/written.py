@@ -6,10 +6,12 @@ commit: the copy the service read after writing stays exact until this connectio
 again. The service keeps those copies per connection and transaction, so that rules (and the
 service itself, for the next update of the same record) need not read it again.
 
-A write to an entity forgets the copies it can make stale: the entity's own records and
-those of every entity showing its records' titles (through links of the record or of its
-lines). A rolled-back savepoint forgets everything (``watch``), and a new transaction starts
-empty. Every record write goes through the records service, which is what makes this sound.
+A write forgets the copies it can make stale: the record's own, and when the titles of the
+entity's records may have changed (an update of the title field, a delete), the records of
+every entity showing them (through links of the record or of its lines); a new record is
+shown by none yet. A rolled-back savepoint forgets everything (``watch``), and a new
+transaction starts empty. Every record write goes through the records service, which is
+what makes this sound.
 """
 
 from __future__ import annotations
@@ -76,16 +78,20 @@ def recall(connection: Connection, entity: str, record_id: Any,
     return copied(found) if copy else found
 
 
-def written(connection: Connection, registry: Registry, entity: str) -> None:
-    """Note a write to a record of ``entity``: the connection's write mark moves on and the
-    copies it may have made stale are forgotten."""
+def written(connection: Connection, registry: Registry, entity: str, record_id: int,
+            titles: bool = True) -> None:
+    """Note a write to record ``record_id`` of ``entity``: the connection's write mark moves
+    on and the copies it may have made stale are forgotten (that record's, and when
+    ``titles`` may have changed, every record of the entities showing them)."""
     mark_written(connection)
     held = _held(connection)
     if held is None or not held.records:
         return
-    stale = showing(registry, entity)
-    for key in [key for key in held.records if key[0] in stale]:
-        del held.records[key]
+    held.records.pop((entity, record_id), None)
+    if titles:
+        stale = showing(registry, entity)
+        for key in [key for key in held.records if key[0] in stale]:
+            del held.records[key]
 
 
 def forget_all(connection: Connection) -> None:
