@@ -65,7 +65,7 @@ from core.records.writing import (
     prepare,
     stored_lines,
 )
-from core.records.written import recall, remember, row_of, watch, written
+from core.records.written import copied, recall, remember, row_of, watch, written
 from core.rules.events import EventSink, RecordEvent
 from core.storage.database import Database
 from core.storage.registry_store import Loaded, RegistryStore
@@ -224,9 +224,12 @@ class RecordsService:
             return self._fetch(conn, loaded, entity, key, scope, actor)
 
     def _fetch(self, conn: Connection, loaded: Loaded, entity: EntitySpec, key: int | str,
-               scope: Scope | None, actor: Actor, rows: bool = True) -> dict[str, Any]:
+               scope: Scope | None, actor: Actor, rows: bool = True,
+               lines_of: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Record ``key`` as ``scope`` sees it (``rows``: only inside its row condition), or
-        whole when ``scope`` is None (for rules and internal use)."""
+        whole when ``scope`` is None (for rules and internal use). ``lines_of``: a whole copy
+        of the record whose lines are known unchanged, to take them from (not read again).
+        """
         hidden = scope.hidden if scope is not None else frozenset()
         found = record_key(key)  # None: no record can have this key
         by_id = found is not None and found[0] == "id"
@@ -239,6 +242,9 @@ class RecordsService:
             raise NotFound(Translator(actor.language).gettext(
                 _("No {entity} \"{key}\" exists."), entity=entity.label.lower(), key=key))
         record = present(entity, row, links)
+        if lines_of is not None:
+            record.update({f.name: copied(lines_of[f.name]) for f in entity.table_fields})
+            return record
         load_lines(conn, loaded.registry, loaded.schema, entity, [record],
                    scope.titles if scope is not None else None, hidden,
                    statements=self._statements, reader=reader)
@@ -525,6 +531,7 @@ class RecordsService:
         check_version(expected, t)
         with self._writing(connection) as conn:
             existing = self._current(conn, loaded, entity, actor, key, scope)
+            before = recall(conn, entity.name, existing["id"], copy=False)
             ctx = self._context(loaded, conn, actor)
             prepared = self._prepared(ctx, entity, data, existing, scope.access.locked)
             changes = changed_fields(existing, prepared.values)
@@ -549,8 +556,11 @@ class RecordsService:
             self._save_lines(ctx, entity, existing["id"], prepared)
             written(conn, loaded.registry, entity.name, existing["id"],
                     titles=entity.title_field in changes)
+            # Lines not written are as the copy before the write holds them, if there is one.
+            same_lines = before if before is not None and not prepared.lines and all(
+                f.name in before for f in entity.table_fields) else None
             whole: dict[str, Any] | None = self._fetch(conn, loaded, entity, existing["id"],
-                                                       None, actor)
+                                                       None, actor, lines_of=same_lines)
             remember(conn, entity.name, whole)
             if self.events is not None:
                 fetched = write_mark(conn)

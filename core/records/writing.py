@@ -212,13 +212,16 @@ def _as_stored(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
 
 def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any],
                    prefix: str, current: Mapping[str, Any]) -> None:
-    """Turn link refs into ids and check that linked records exist (one query per link);
-    an id the record already stores is kept as it is (it is not looked up again).
+    """Turn link refs into ids and check that linked records exist (one query for all the
+    links of the record); an id the record already stores is kept as it is (it is not
+    looked up again).
 
     With ``ctx.link_reach`` (untrusted actors), a changed link must point to a record the
     actor may read: one outside their rows is "No ... exists", as if missing.
     """
     t = ctx.translator
+    checks: list[tuple[FieldSpec, EntitySpec, Any, bool]] = []
+    columns: list[sa.ColumnElement[Any]] = []
     for spec in entity.stored_fields:
         if spec.type != "link" or values.get(spec.name) is None:
             continue
@@ -231,18 +234,24 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
         value = values[spec.name]
         column = table.c.id if isinstance(value, int) else table.c.ref
         allowed, rows = ctx.link_reach(target, table) if ctx.link_reach else (True, None)
-        statement = sa.select(table.c.id, sa.true() if rows is None else rows
-                              ).where(column == value)
-        found = ctx.connection.execute(statement).first()
-        unchanged = found is not None and found[0] == current.get(spec.name)
-        if found is not None and not unchanged and not allowed:
+        columns.append(sa.select(table.c.id).where(column == value).scalar_subquery())
+        columns.append(sa.true() if rows is None else
+                       sa.select(rows).where(column == value).scalar_subquery())
+        checks.append((spec, target, value, allowed))
+    if not checks:
+        return
+    row = ctx.connection.execute(sa.select(*columns)).one()
+    for index, (spec, target, value, allowed) in enumerate(checks):
+        found_id, readable = row[2 * index], row[2 * index + 1]
+        unchanged = found_id is not None and found_id == current.get(spec.name)
+        if found_id is not None and not unchanged and not allowed:
             ctx.error(prefix + spec.name, t.gettext(_("You may not read {entity}."),
                                                     entity=target.plural.lower()))
-        elif found is None or not (unchanged or found[1]):
+        elif found_id is None or not (unchanged or readable):
             ctx.error(prefix + spec.name, t.gettext(_("No {entity} \"{value}\" exists."),
                                                     entity=target.label.lower(), value=value))
         else:
-            values[spec.name] = found[0]
+            values[spec.name] = found_id
 
 
 def _keep_system_values(ctx: WriteContext, entity: EntitySpec, raw: dict[str, Any],
