@@ -227,8 +227,9 @@ class RecordsService:
                scope: Scope | None, actor: Actor, rows: bool = True,
                lines_of: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Record ``key`` as ``scope`` sees it (``rows``: only inside its row condition), or
-        whole when ``scope`` is None (for rules and internal use). ``lines_of``: a whole copy
-        of the record whose lines are known unchanged, to take them from (not read again).
+        whole when ``scope`` is None (for rules and internal use). ``lines_of``: the record's
+        lines when they are known (a whole copy of the record, or no lines), to take them
+        from instead of reading them.
         """
         hidden = scope.hidden if scope is not None else frozenset()
         found = record_key(key)  # None: no record can have this key
@@ -477,9 +478,13 @@ class RecordsService:
                         action="create", entity=entity.name, record_id=record_id,
                         changes={k: (None, v) for k, v in prepared.values.items()
                                  if v is not None}, at=ctx.now)
-            self._save_lines(ctx, entity, record_id, prepared)
+            self._save_lines(ctx, entity, record_id, prepared, new=True)
             written(conn, loaded.registry, entity.name, record_id, titles=False)
-            whole = self._fetch(conn, loaded, entity, record_id, None, actor)
+            # A new record has the lines just written: none to read when none were given.
+            no_lines = {f.name: [] for f in entity.table_fields} \
+                if not any(prepared.lines.values()) else None
+            whole = self._fetch(conn, loaded, entity, record_id, None, actor,
+                                lines_of=no_lines)
             remember(conn, entity.name, whole)
             if self.events is not None:
                 fetched = write_mark(conn)
@@ -681,15 +686,16 @@ class RecordsService:
             raise
 
     def _save_lines(self, ctx: WriteContext, entity: EntitySpec, parent_id: int,
-                    prepared: Prepared) -> None:
-        """Make the stored lines of each given child table equal the given list, in order."""
+                    prepared: Prepared, new: bool = False) -> None:
+        """Make the stored lines of each given child table equal the given list, in order
+        (``new``: the parent was just inserted, so it has none yet)."""
         audit = ctx.schema.system["officina_audit"]
         for name, lines in prepared.lines.items():
             spec = entity.field(name)
             assert spec is not None
             child = ctx.registry.entity(spec.target or "")
             table = ctx.schema.table(child.name)
-            stored = stored_lines(ctx, child, parent_id)
+            stored = {} if new else stored_lines(ctx, child, parent_id)
             kept = {line.line_id for line in lines if line.line_id}
             self._delete_lines(ctx, child, [i for i in stored if i not in kept],
                                parent=(entity.name, parent_id))
@@ -711,7 +717,7 @@ class RecordsService:
                     write_audit(ctx.connection, audit, username=ctx.username, action=action,
                                 entity=child.name, record_id=line_id, changes=changes,
                                 at=ctx.now, parent=(entity.name, parent_id))
-                self._save_lines(ctx, child, line_id, line)
+                self._save_lines(ctx, child, line_id, line, new=action == "create")
 
     def _delete_children(self, ctx: WriteContext, entity: EntitySpec,
                          parent_ids: list[int]) -> None:
