@@ -65,7 +65,16 @@ from core.records.writing import (
     prepare,
     stored_lines,
 )
-from core.records.written import copied, recall, remember, row_of, watch, written
+from core.records.written import (
+    copied,
+    recall,
+    recall_lines,
+    remember,
+    remember_lines,
+    row_of,
+    watch,
+    written,
+)
 from core.rules.events import EventSink, RecordEvent
 from core.storage.database import Database
 from core.storage.registry_store import Loaded, RegistryStore
@@ -486,6 +495,8 @@ class RecordsService:
             whole = self._fetch(conn, loaded, entity, record_id, None, actor,
                                 lines_of=no_lines)
             remember(conn, entity.name, whole)
+            if no_lines is not None:
+                self._keep_lines(ctx, entity, record_id, known_empty=True)
             if self.events is not None:
                 fetched = write_mark(conn)
                 self.events.emit(conn, RecordEvent("created", entity.name, whole, actor,
@@ -538,6 +549,8 @@ class RecordsService:
             existing = self._current(conn, loaded, entity, actor, key, scope)
             before = recall(conn, entity.name, existing["id"], copy=False)
             ctx = self._context(loaded, conn, actor)
+            for child, rows in (recall_lines(conn, entity.name, existing["id"]) or {}).items():
+                ctx.stored_cache[(child, existing["id"])] = rows
             prepared = self._prepared(ctx, entity, data, existing, scope.access.locked)
             changes = changed_fields(existing, prepared.values)
             transition = None
@@ -561,6 +574,8 @@ class RecordsService:
             self._save_lines(ctx, entity, existing["id"], prepared)
             written(conn, loaded.registry, entity.name, existing["id"],
                     titles=entity.title_field in changes)
+            if not prepared.lines:  # the lines read for this write are still the stored ones
+                self._keep_lines(ctx, entity, existing["id"])
             # Lines not written are as the copy before the write holds them, if there is one.
             same_lines = before if before is not None and not prepared.lines and all(
                 f.name in before for f in entity.table_fields) else None
@@ -684,6 +699,22 @@ class RecordsService:
             if ctx.errors:
                 self._raise_errors(ctx, entity)
             raise
+
+    @staticmethod
+    def _keep_lines(ctx: WriteContext, entity: EntitySpec, record_id: int,
+                    known_empty: bool = False) -> None:
+        """Keep for the rest of the transaction the stored lines this write read of record
+        ``record_id`` (or, ``known_empty``, that it has none), while it holds the record:
+        they are what the next write of the record starts from (``core.records.written``).
+        """
+        lines = {}
+        for spec in entity.table_fields:
+            child = spec.target or ""
+            rows = {} if known_empty else ctx.stored_cache.get((child, record_id))
+            if rows is not None:
+                lines[child] = rows
+        if lines:
+            remember_lines(ctx.connection, entity.name, record_id, lines)
 
     def _save_lines(self, ctx: WriteContext, entity: EntitySpec, parent_id: int,
                     prepared: Prepared, new: bool = False) -> None:

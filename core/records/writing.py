@@ -142,14 +142,17 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
 
 
 def stored_lines(ctx: WriteContext, child: EntitySpec, parent_id: int) -> dict[int, dict]:
-    """The lines of ``child`` that record ``parent_id`` owns now, by id, in order."""
+    """The lines of ``child`` that record ``parent_id`` owns now, by id, in order (read
+    once per write: kept in ``ctx.stored_cache`` until the lines are saved)."""
     cached = ctx.stored_cache.get((child.name, parent_id))
     if cached is not None:
         return cached
     table = ctx.schema.table(child.name)
     rows = ctx.connection.execute(sa.select(table).where(table.c.parent_id == parent_id)
                                   .order_by(table.c.idx))
-    return {row.id: dict(row._mapping) for row in rows}
+    found = ctx.stored_cache[(child.name, parent_id)] = {row.id: dict(row._mapping)
+                                                         for row in rows}
+    return found
 
 
 def _read_ahead(ctx: WriteContext, entity: EntitySpec, parent_ids: list[int]) -> None:

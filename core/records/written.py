@@ -29,13 +29,15 @@ KEY = "officina_written_records"
 
 
 class _Held:
-    """The copies of one transaction, by (entity, id)."""
+    """The copies of one transaction, by (entity, id): records as read, and their lines as
+    stored (by child entity, the rows by id in order, as ``stored_lines`` gives them)."""
 
-    __slots__ = ("records", "transaction")
+    __slots__ = ("lines", "records", "transaction")
 
     def __init__(self, transaction: Any):
         self.transaction = transaction
         self.records: dict[tuple[str, int], dict[str, Any]] = {}
+        self.lines: dict[tuple[str, int], dict[str, dict[int, dict[str, Any]]]] = {}
 
 
 def _held(connection: Connection, create: bool = False) -> _Held | None:
@@ -78,6 +80,23 @@ def recall(connection: Connection, entity: str, record_id: Any,
     return copied(found) if copy else found
 
 
+def remember_lines(connection: Connection, entity: str, record_id: int,
+                   lines: Mapping[str, dict[int, dict[str, Any]]]) -> None:
+    """Keep the stored lines of record ``record_id`` (by child entity), read or written in
+    this transaction while it holds the record; the caller must not change them after."""
+    held = _held(connection, create=True)
+    if held is not None:
+        held.lines[(entity, record_id)] = dict(lines)
+
+
+def recall_lines(connection: Connection, entity: str,
+                 record_id: int) -> dict[str, dict[int, dict[str, Any]]] | None:
+    """The stored lines of record ``record_id`` kept by ``remember_lines``, if still exact
+    (shared: do not change them)."""
+    held = _held(connection)
+    return None if held is None else held.lines.get((entity, record_id))
+
+
 def written(connection: Connection, registry: Registry, entity: str, record_id: int,
             titles: bool = True) -> None:
     """Note a write to record ``record_id`` of ``entity``: the connection's write mark moves
@@ -85,7 +104,10 @@ def written(connection: Connection, registry: Registry, entity: str, record_id: 
     ``titles`` may have changed, every record of the entities showing them)."""
     mark_written(connection)
     held = _held(connection)
-    if held is None or not held.records:
+    if held is None:
+        return
+    held.lines.pop((entity, record_id), None)
+    if not held.records:
         return
     held.records.pop((entity, record_id), None)
     if titles:
