@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,10 +25,11 @@ from core.metadata.loader import folder_files, read_document
 from core.metadata.timeexpr import UNITS
 from core.metadata.yaml_source import SourceDocument
 from core.officina import Officina
+from core.password_hashing import PasswordHashing
 from core.records.actor import Actor
 from core.records.errors import RecordError
 from core.records.reading import ListQuery
-from core.users import create_user, user_exists
+from core.users import create_user, set_password_hash, user_exists
 
 RELATIVE = re.compile(r"^\$(today|now)((?:[+-](?:\d+[smhdw])+)*)$")
 RELATIVE_START = re.compile(r"^\$(today|now)\b")
@@ -95,14 +98,45 @@ def resolve(value: Any, keys: dict[str, int], clock: Clock) -> Any:
     return value
 
 
+class _DemoPasswords:
+    """The demo users' password hashed in a background thread while the records load.
+
+    argon2 at the instance's cost takes a good fraction of a second per user and releases
+    the GIL: each user gets a hash of their own (their own salt, the configured cost), made
+    while the main thread loads records; the users are created first without one (rules may
+    look them up) and given their hash at the end of the load, in the same transaction.
+    """
+
+    def __init__(self, password: str | None, hashing: PasswordHashing,
+                 documents: Sequence[SourceDocument]):
+        names = dict.fromkeys(user["username"] for document in documents
+                              for user in document.data.get("users") or [])
+        self._pool: ThreadPoolExecutor | None = None
+        self._hashes: dict[str, Future[str]] = {}
+        if password and names:
+            self._pool = ThreadPoolExecutor(max_workers=1,
+                                            thread_name_prefix="officina-demo-passwords")
+            self._hashes = {name: self._pool.submit(hashing.hash, password) for name in names}
+        self.created: list[str] = []
+
+    def store(self, connection: Connection) -> None:
+        """Give the users created by the load their password hash (waits for the hashes)."""
+        for username in self.created:
+            set_password_hash(connection, username, self._hashes[username].result())
+
+    def close(self) -> None:
+        """Stop hashing (the hashes not needed any more are dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 class _Loader:
     """Loads one file's records on one connection, naming file:line on failure."""
 
     def __init__(self, officina: Officina, actor: Actor, connection: Connection,
-                 clock: Clock, keys: dict[str, int], users_password: str | None = None):
+                 clock: Clock, keys: dict[str, int], passwords: _DemoPasswords):
         self.records = officina.records
-        self.users_password = users_password
-        self.hashing = officina.settings.passwords
+        self.passwords = passwords
         self.actor = actor
         self.connection = connection
         self.clock = clock
@@ -125,10 +159,10 @@ class _Loader:
     def load(self, document: SourceDocument) -> None:
         for user in document.data.get("users") or []:
             if not user_exists(self.connection, user["username"]):
-                create_user(self.connection, user["username"], self.users_password,
+                create_user(self.connection, user["username"], None,
                             roles=tuple(user["roles"]), language=user.get("language", "en"),
-                            full_name=user.get("full_name", ""), email=user.get("email", ""),
-                            hashing=self.hashing)
+                            full_name=user.get("full_name", ""), email=user.get("email", ""))
+                self.passwords.created.append(user["username"])
         for index, record in enumerate(document.data["records"]):
             at = ["records", index]
             entity = record["entity"]
@@ -222,15 +256,21 @@ def load_fixtures(officina: Officina, pack_name: str, actor: Actor,
     with officina.database.read() as connection:
         done = set(connection.execute(loaded_query).scalars())
     documents = _pending(Path(pack_spec.path) / "fixtures", done)
-    with officina.database.write() as connection:
-        done = set(connection.execute(loaded_query).scalars())  # another load may have run
-        loader = _Loader(officina, actor, connection, clock, keys, users_password)
-        for document in documents:
-            name = Path(document.file).name
-            if name in done:
-                continue
-            loader.load(document)
-            connection.execute(loads.insert().values(
-                pack=pack_name, file=name, loaded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
-            loaded_files.append(document.file)
+    passwords = _DemoPasswords(users_password, officina.settings.passwords, documents)
+    try:
+        with officina.database.write() as connection:
+            done = set(connection.execute(loaded_query).scalars())  # another load may have run
+            loader = _Loader(officina, actor, connection, clock, keys, passwords)
+            for document in documents:
+                name = Path(document.file).name
+                if name in done:
+                    continue
+                loader.load(document)
+                connection.execute(loads.insert().values(
+                    pack=pack_name, file=name,
+                    loaded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+                loaded_files.append(document.file)
+            passwords.store(connection)
+    finally:
+        passwords.close()
     return loaded_files

@@ -35,6 +35,13 @@ def create_user(connection: Connection, username: str, password: str | None,
         .returning(users.c.id)).scalar_one())
 
 
+def set_password_hash(connection: Connection, username: str, password_hash: str) -> None:
+    """Store an argon2 hash made already (``hash_password``) as ``username``'s password."""
+    users = _users()
+    connection.execute(users.update().where(users.c.username == username)
+                       .values(password_hash=password_hash))
+
+
 def usernames(connection: Connection) -> list[str]:
     """The names of every local user, sorted."""
     users = _users()

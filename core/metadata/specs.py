@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -138,12 +139,12 @@ class EntitySpec:
         """Whether ``name`` is one of this entity's fields."""
         return name in self._by_name
 
-    @property
+    @cached_property
     def stored_fields(self) -> tuple[FieldSpec, ...]:
-        """Fields that are columns of this entity's table."""
+        """Fields that are columns of this entity's table (found once: specs are frozen)."""
         return tuple(f for f in self.fields if f.stored)
 
-    @property
+    @cached_property
     def table_fields(self) -> tuple[FieldSpec, ...]:
         """Child-table fields (lines owned by this entity)."""
         return tuple(f for f in self.fields if f.type == "table")

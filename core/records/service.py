@@ -54,15 +54,26 @@ from core.records.reading import (
 )
 from core.records.scope import Scope, row_condition
 from core.records.statements import StatementCache
-from core.records.write_marks import mark_written, write_mark
+from core.records.write_marks import write_mark
 from core.records.writing import (
     LinkReach,
     Prepared,
     WriteContext,
     apply_computed,
     check_unique,
+    formulas_read,
     prepare,
     stored_lines,
+)
+from core.records.written import (
+    copied,
+    recall,
+    recall_lines,
+    remember,
+    remember_lines,
+    row_of,
+    watch,
+    written,
 )
 from core.rules.events import EventSink, RecordEvent
 from core.storage.database import Database
@@ -105,6 +116,7 @@ class RecordsService:
         self.clock: Callable[[], dt.datetime] = utcnow  # replaceable, e.g. by tests
         self.events: EventSink | None = None  # the rules engine, when one is attached
         self._statements = StatementCache()  # reads built once per registry version
+        watch(database.engine)  # copies of written records go when a savepoint rolls back
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -160,6 +172,19 @@ class RecordsService:
                                      entity=entity.label.lower(), key=key))
         return dict(row._mapping)
 
+    def _current(self, connection: Connection, loaded: Loaded, entity: EntitySpec,
+                 actor: Actor, key: int | str, scope: Scope) -> Mapping[str, Any]:
+        """The stored row ``key`` that a write starts from, locked: the copy of it this
+        transaction wrote last (``core.records.written``: it is locked already) when the
+        actor's rows are not limited, else read with ``FOR UPDATE``."""
+        if isinstance(key, int) and not isinstance(key, bool):
+            held = recall(connection, entity.name, key, copy=False)
+            if held is not None and scope.rows() is None:
+                row = row_of(entity, loaded.schema.table(entity.name).c.keys(), held)
+                if row is not None:
+                    return row
+        return self._find(connection, loaded, entity, actor, key, scope, lock=True)
+
     def _context(self, loaded: Loaded, connection: Connection, actor: Actor) -> WriteContext:
         now = self.clock()
         today = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(self.options.timezone)).date()
@@ -199,13 +224,22 @@ class RecordsService:
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         scope = Scope(self.policy, loaded, actor, entity, "read")
+        if connection is not None and actor.is_admin and actor.scopes is None:
+            # Administrators see whole records: the copy of one this transaction wrote serves.
+            held = recall(connection, entity.name, key)
+            if held is not None:
+                return held
         with self._reading(connection) as conn:
             return self._fetch(conn, loaded, entity, key, scope, actor)
 
     def _fetch(self, conn: Connection, loaded: Loaded, entity: EntitySpec, key: int | str,
-               scope: Scope | None, actor: Actor, rows: bool = True) -> dict[str, Any]:
+               scope: Scope | None, actor: Actor, rows: bool = True,
+               lines_of: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Record ``key`` as ``scope`` sees it (``rows``: only inside its row condition), or
-        whole when ``scope`` is None (for rules and internal use)."""
+        whole when ``scope`` is None (for rules and internal use). ``lines_of``: the record's
+        lines when they are known (a whole copy of the record, or no lines), to take them
+        from instead of reading them.
+        """
         hidden = scope.hidden if scope is not None else frozenset()
         found = record_key(key)  # None: no record can have this key
         by_id = found is not None and found[0] == "id"
@@ -218,6 +252,9 @@ class RecordsService:
             raise NotFound(Translator(actor.language).gettext(
                 _("No {entity} \"{key}\" exists."), entity=entity.label.lower(), key=key))
         record = present(entity, row, links)
+        if lines_of is not None:
+            record.update({f.name: copied(lines_of[f.name]) for f in entity.table_fields})
+            return record
         load_lines(conn, loaded.registry, loaded.schema, entity, [record],
                    scope.titles if scope is not None else None, hidden,
                    statements=self._statements, reader=reader)
@@ -458,16 +495,23 @@ class RecordsService:
                         action="create", entity=entity.name, record_id=record_id,
                         changes={k: (None, v) for k, v in prepared.values.items()
                                  if v is not None}, at=ctx.now)
-            self._save_lines(ctx, entity, record_id, prepared)
-            mark_written(conn)
-            whole = self._fetch(conn, loaded, entity, record_id, None, actor)
+            self._save_lines(ctx, entity, record_id, prepared, new=True)
+            written(conn, loaded.registry, entity.name, record_id, titles=False)
+            # A new record has the lines just written: none to read when none were given.
+            no_lines = {f.name: [] for f in entity.table_fields} \
+                if not any(prepared.lines.values()) else None
+            whole = self._fetch(conn, loaded, entity, record_id, None, actor,
+                                lines_of=no_lines)
+            remember(conn, entity.name, whole)
+            if no_lines is not None:
+                self._keep_lines(ctx, entity, record_id, known_empty=True)
             if self.events is not None:
                 fetched = write_mark(conn)
                 self.events.emit(conn, RecordEvent("created", entity.name, whole, actor,
                                                    changed=frozenset(prepared.values),
                                                    write_mark=fetched))
-                if write_mark(conn) != fetched:  # the rules wrote: read the record again
-                    whole = None
+                if write_mark(conn) != fetched:  # the rules wrote: as they left it, if known
+                    whole = recall(conn, entity.name, record_id)
             self._check_reach(conn, scope, record_id, "create")
             return self._result(conn, loaded, actor, entity, record_id, whole)
 
@@ -485,7 +529,7 @@ class RecordsService:
         with self._writing(connection) as conn:
             entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
             scope = Scope(self.policy, loaded, actor, entity, "update")
-            current = self._find(conn, loaded, entity, actor, key, scope, lock=True)
+            current = self._current(conn, loaded, entity, actor, key, scope)
             return self.update(actor, entity_name, current["id"], {machine.field: spec.target},
                                version=current["version"] if version is None else version,
                                connection=conn, _transition=name)
@@ -510,8 +554,11 @@ class RecordsService:
                                         {"version": [t.gettext(_("A value is required."))]})
         check_version(expected, t)
         with self._writing(connection) as conn:
-            existing = self._find(conn, loaded, entity, actor, key, scope, lock=True)
+            existing = self._current(conn, loaded, entity, actor, key, scope)
+            before = recall(conn, entity.name, existing["id"], copy=False)
             ctx = self._context(loaded, conn, actor)
+            for child, rows in (recall_lines(conn, entity.name, existing["id"]) or {}).items():
+                ctx.stored_cache[(child, existing["id"])] = rows
             prepared = self._prepared(ctx, entity, data, existing, scope.access.locked,
                                       scope.access.hidden)
             changes = changed_fields(existing, prepared.values)
@@ -525,7 +572,8 @@ class RecordsService:
                 if expected != existing["version"]:
                     raise self._stale(t, existing, expected)
                 # Nothing changes: no new version, no audit, no event.
-                return self._result(conn, loaded, actor, entity, existing["id"])
+                return self._result(conn, loaded, actor, entity, existing["id"],
+                                    recall(conn, entity.name, existing["id"]))
             result = self._update_row(ctx, entity, table, existing, expected, changes)
             if result.rowcount == 0:
                 raise self._stale(t, existing, expected)
@@ -533,9 +581,16 @@ class RecordsService:
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
             self._save_lines(ctx, entity, existing["id"], prepared)
-            mark_written(conn)
+            written(conn, loaded.registry, entity.name, existing["id"],
+                    titles=entity.title_field in changes)
+            if not prepared.lines:  # the lines read for this write are still the stored ones
+                self._keep_lines(ctx, entity, existing["id"])
+            # Lines not written are as the copy before the write holds them, if there is one.
+            same_lines = before if before is not None and not prepared.lines and all(
+                f.name in before for f in entity.table_fields) else None
             whole: dict[str, Any] | None = self._fetch(conn, loaded, entity, existing["id"],
-                                                       None, actor)
+                                                       None, actor, lines_of=same_lines)
+            remember(conn, entity.name, whole)
             if self.events is not None:
                 fetched = write_mark(conn)
                 self.events.emit(conn, RecordEvent("updated", entity.name, whole, actor,
@@ -546,8 +601,8 @@ class RecordsService:
                         "transition", entity.name, whole, actor, old=existing,
                         changed=frozenset(changes), transition=transition,
                         write_mark=fetched))
-                if write_mark(conn) != fetched:  # the rules wrote: read the record again
-                    whole = None
+                if write_mark(conn) != fetched:  # the rules wrote: as they left it, if known
+                    whole = recall(conn, entity.name, existing["id"])
             self._check_reach(conn, scope, existing["id"], "update")
             return self._result(conn, loaded, actor, entity, existing["id"], whole)
 
@@ -571,7 +626,7 @@ class RecordsService:
             self._delete_children(ctx, entity, [existing["id"]])
             table = loaded.schema.table(entity.name)
             conn.execute(table.delete().where(table.c.id == existing["id"]))
-            mark_written(conn)
+            written(conn, loaded.registry, entity.name, existing["id"])
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="delete", entity=entity.name, record_id=existing["id"],
                         changes={f.name: (existing[f.name], None) for f in entity.stored_fields
@@ -602,10 +657,10 @@ class RecordsService:
         prepared = prepare(ctx, entity, data, existing, locked=locked, hidden=hidden)
         if not ctx.errors:
             current: dict[str, Any] = {}
-            computed = any(f.computed for f in entity.stored_fields)
+            read = formulas_read(entity)
             for spec in entity.table_fields:
-                if spec.name in prepared.lines or not computed:
-                    continue  # stored lines matter only to the record's own formulas
+                if spec.name in prepared.lines or spec.name not in read:
+                    continue  # stored lines matter only to the formulas that read them
                 child = ctx.registry.entity(spec.target or "")
                 current[spec.name] = ([] if existing is None else
                                       list(stored_lines(ctx, child, existing["id"]).values()))
@@ -655,16 +710,33 @@ class RecordsService:
                 self._raise_errors(ctx, entity)
             raise
 
+    @staticmethod
+    def _keep_lines(ctx: WriteContext, entity: EntitySpec, record_id: int,
+                    known_empty: bool = False) -> None:
+        """Keep for the rest of the transaction the stored lines this write read of record
+        ``record_id`` (or, ``known_empty``, that it has none), while it holds the record:
+        they are what the next write of the record starts from (``core.records.written``).
+        """
+        lines = {}
+        for spec in entity.table_fields:
+            child = spec.target or ""
+            rows = {} if known_empty else ctx.stored_cache.get((child, record_id))
+            if rows is not None:
+                lines[child] = rows
+        if lines:
+            remember_lines(ctx.connection, entity.name, record_id, lines)
+
     def _save_lines(self, ctx: WriteContext, entity: EntitySpec, parent_id: int,
-                    prepared: Prepared) -> None:
-        """Make the stored lines of each given child table equal the given list, in order."""
+                    prepared: Prepared, new: bool = False) -> None:
+        """Make the stored lines of each given child table equal the given list, in order
+        (``new``: the parent was just inserted, so it has none yet)."""
         audit = ctx.schema.system["officina_audit"]
         for name, lines in prepared.lines.items():
             spec = entity.field(name)
             assert spec is not None
             child = ctx.registry.entity(spec.target or "")
             table = ctx.schema.table(child.name)
-            stored = stored_lines(ctx, child, parent_id)
+            stored = {} if new else stored_lines(ctx, child, parent_id)
             kept = {line.line_id for line in lines if line.line_id}
             self._delete_lines(ctx, child, [i for i in stored if i not in kept],
                                parent=(entity.name, parent_id))
@@ -686,7 +758,7 @@ class RecordsService:
                     write_audit(ctx.connection, audit, username=ctx.username, action=action,
                                 entity=child.name, record_id=line_id, changes=changes,
                                 at=ctx.now, parent=(entity.name, parent_id))
-                self._save_lines(ctx, child, line_id, line)
+                self._save_lines(ctx, child, line_id, line, new=action == "create")
 
     def _delete_children(self, ctx: WriteContext, entity: EntitySpec,
                          parent_ids: list[int]) -> None:

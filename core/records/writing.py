@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Connection
 from core.files import FileStore
 from core.i18n import Translator, _
 from core.i18n_metadata import MetadataTranslator
-from core.metadata.expressions import FormulaError, compile_formula
+from core.metadata.expressions import FormulaError, compile_formula, formula_names
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.formula_order import computed_in_order
 from core.metadata.names import line_names
@@ -144,14 +145,17 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
 
 
 def stored_lines(ctx: WriteContext, child: EntitySpec, parent_id: int) -> dict[int, dict]:
-    """The lines of ``child`` that record ``parent_id`` owns now, by id, in order."""
+    """The lines of ``child`` that record ``parent_id`` owns now, by id, in order (read
+    once per write: kept in ``ctx.stored_cache`` until the lines are saved)."""
     cached = ctx.stored_cache.get((child.name, parent_id))
     if cached is not None:
         return cached
     table = ctx.schema.table(child.name)
     rows = ctx.connection.execute(sa.select(table).where(table.c.parent_id == parent_id)
                                   .order_by(table.c.idx))
-    return {row.id: dict(row._mapping) for row in rows}
+    found = ctx.stored_cache[(child.name, parent_id)] = {row.id: dict(row._mapping)
+                                                         for row in rows}
+    return found
 
 
 def _read_ahead(ctx: WriteContext, entity: EntitySpec, parent_ids: list[int]) -> None:
@@ -219,14 +223,17 @@ def _as_stored(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
 
 def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any],
                    prefix: str, current: Mapping[str, Any]) -> None:
-    """Turn link refs into ids and check that linked records exist (one query per link);
-    an id the record already stores is kept as it is (it is not looked up again).
+    """Turn link refs into ids and check that linked records exist (one query for all the
+    links of the record); an id the record already stores is kept as it is (it is not
+    looked up again).
 
     With ``ctx.link_reach`` (untrusted actors), a changed link must point to a record the
     actor may read: one outside their rows is "No ... exists", as if missing; on an entity
     they may not read at all, any new value is "You may not read ..." (never looked up).
     """
     t = ctx.translator
+    checks: list[tuple[FieldSpec, EntitySpec, Any]] = []
+    columns: list[sa.ColumnElement[Any]] = []
     for spec in entity.stored_fields:
         if spec.type != "link" or values.get(spec.name) is None:
             continue
@@ -243,15 +250,21 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
             ctx.error(prefix + spec.name, t.gettext(_("You may not read {entity}."),
                                                     entity=target.plural.lower()))
             continue
-        statement = sa.select(table.c.id, sa.true() if rows is None else rows
-                              ).where(column == value)
-        found = ctx.connection.execute(statement).first()
-        unchanged = found is not None and found[0] == current.get(spec.name)
-        if found is None or not (unchanged or found[1]):
+        columns.append(sa.select(table.c.id).where(column == value).scalar_subquery())
+        columns.append(sa.true() if rows is None else
+                       sa.select(rows).where(column == value).scalar_subquery())
+        checks.append((spec, target, value))
+    if not checks:
+        return
+    row = ctx.connection.execute(sa.select(*columns)).one()
+    for index, (spec, target, value) in enumerate(checks):
+        found_id, readable = row[2 * index], row[2 * index + 1]
+        unchanged = found_id is not None and found_id == current.get(spec.name)
+        if found_id is None or not (unchanged or readable):
             ctx.error(prefix + spec.name, t.gettext(_("No {entity} \"{value}\" exists."),
                                                     entity=target.label.lower(), value=value))
         else:
-            values[spec.name] = found[0]
+            values[spec.name] = found_id
 
 
 def _keep_system_values(ctx: WriteContext, entity: EntitySpec, raw: dict[str, Any],
@@ -298,6 +311,20 @@ def _check_files(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
     """Attachments and images must name stored files the actor may attach
     (``core.records.file_keys``)."""
     check_file_keys(ctx, entity, prepared, prefix)
+
+
+@lru_cache(maxsize=4096)
+def _formula_names(expression: str) -> frozenset[str]:
+    return frozenset(formula_names(expression))
+
+
+def formulas_read(entity: EntitySpec) -> frozenset[str]:
+    """The names the formulas of ``entity``'s own computed fields read."""
+    names: frozenset[str] = frozenset()
+    for spec in entity.stored_fields:
+        if spec.computed:
+            names |= _formula_names(spec.computed)
+    return names
 
 
 def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,

@@ -28,6 +28,7 @@ from core.metadata.workflow_specs import ActionSpec
 from core.records.actor import Actor
 from core.records.errors import RecordError
 from core.records.write_marks import write_mark
+from core.records.written import recall, row_of
 from core.rules.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
 from core.rules.document_jobs import document_job_payload
 from core.rules.events import RecordEvent
@@ -86,11 +87,13 @@ class ActionContext:
             return held[1]
         table = self.schema.table(self.event.entity)
         event = self.event
+        entity = self.registry.entity(event.entity)
         columns = table.c.keys()
-        if event.write_mark == mark and _row_like(self.registry, event.entity) \
-                and all(name in event.record for name in columns):
-            current = {name: event.record[name] for name in columns}
-        else:
+        current = row_of(entity, columns, event.record) if event.write_mark == mark else None
+        if current is None:  # a copy of the record as this transaction last wrote it
+            held = recall(self.connection, event.entity, event.record["id"], copy=False)
+            current = row_of(entity, columns, held) if held is not None else None
+        if current is None:
             row = self.connection.execute(sa.select(table).where(
                 table.c.id == event.record["id"])).first()
             current = dict(row._mapping) if row is not None else dict(event.record)
@@ -174,12 +177,6 @@ class ActionContext:
         if isinstance(raw, list):
             return [self.value(v, context) for v in raw]
         return raw
-
-
-def _row_like(registry: Registry, entity: str) -> bool:
-    """Whether a record as the records service reads it holds its columns as stored
-    (multiselect values are read as lists)."""
-    return all(f.type != "multiselect" for f in registry.entity(entity).stored_fields)
 
 
 def working_amount(amount: Any) -> dt.timedelta:
@@ -480,11 +477,21 @@ def run_action(ctx: ActionContext, action: ActionSpec) -> None:
     ACTIONS[action.kind](ctx, action.params)
 
 
+_CALENDARS: dict[tuple[int, str], tuple[Registry, BusinessCalendar]] = {}
+
+
 def load_calendar(registry: Registry, name: str | None) -> BusinessCalendar:
-    """The named calendar of the registry, or the default one."""
+    """The named calendar of the registry, or the default one (built once per registry:
+    calendars are immutable)."""
     if not name or name not in registry.calendars:
         return DEFAULT_CALENDAR
-    return calendar_from_dict(registry.calendars[name].data)
+    found = _CALENDARS.get((id(registry), name))
+    if found is None or found[0] is not registry:
+        if len(_CALENDARS) > 256:
+            _CALENDARS.clear()
+        found = _CALENDARS[(id(registry), name)] = (
+            registry, calendar_from_dict(registry.calendars[name].data))
+    return found[1]
 
 
 def load_mail_template(registry: Registry, name: str) -> MailTemplate:

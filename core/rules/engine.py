@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from core.records.service import RecordsService
 
 _chain: ContextVar[tuple[str, ...]] = ContextVar("officina_rule_chain", default=())
+# The rule log rows of the outermost ``emit`` running on a connection (in its ``info``),
+# written in one statement when it ends; dropped with it when it fails.
+PENDING_LOG = "officina_rule_log_pending"
 
 
 class RuleLoopError(RecordError):
@@ -197,8 +200,24 @@ class RulesEngine:
     def emit(self, connection: Connection, event: RecordEvent) -> bool:
         """Run every rule ``event`` fires (and the state machine's actions) in ``connection``.
 
-        Returns whether any action ran (so the caller knows to read the record again).
+        Returns whether any action ran (so the caller knows to read the record again). The
+        firings are logged when the outermost ``emit`` on the connection ends, all at once.
         """
+        outermost = PENDING_LOG not in connection.info
+        if not outermost:
+            return self._emit(connection, event)
+        pending: list[dict[str, Any]] = []
+        connection.info[PENDING_LOG] = pending
+        log = self._loaded()[1].system["officina_rule_log"]
+        try:
+            ran = self._emit(connection, event)
+            if pending:
+                connection.execute(log.insert(), pending)
+        finally:
+            del connection.info[PENDING_LOG]
+        return ran
+
+    def _emit(self, connection: Connection, event: RecordEvent) -> bool:
         registry, schema = self._loaded()
         chain = _chain.get()
         if len(chain) >= self.max_depth:
@@ -260,8 +279,7 @@ class RulesEngine:
             raise RuleActionError(f"rule {name} failed: {exc}") from exc
         finally:
             _chain.reset(token)
-        log = schema.system["officina_rule_log"]
-        connection.execute(log.insert().values(
-            at=now, rule=name, event=event.kind, entity=event.entity,
-            record_id=event.record.get("id"), username=event.actor.username, result="done",
-            duration_ms=(time.perf_counter() - started) * 1000))
+        connection.info[PENDING_LOG].append({
+            "at": now, "rule": name, "event": event.kind, "entity": event.entity,
+            "record_id": event.record.get("id"), "username": event.actor.username,
+            "result": "done", "duration_ms": (time.perf_counter() - started) * 1000})

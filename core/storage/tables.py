@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 import sqlalchemy as sa
 
@@ -81,9 +81,9 @@ class Schema:
             self.aliases[key] = found
         return found
 
-    @property
+    @cached_property
     def system(self) -> dict[str, sa.Table]:
-        """The engine's own tables, by name."""
+        """The engine's own tables, by name (found once: a schema's tables do not change)."""
         return {name: table for name, table in self.metadata.tables.items()
                 if name.startswith("officina_")}
 
