@@ -11,7 +11,6 @@ already wait for each other on its naming series.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from core.rules.actions import RuleRefused
 from core.rules.engine import RulesEngine
 from core.rules.locks import creation_key
 from tests.conftest import Env, open_env
+from tests.support.races import run_racers
 
 ROUNDS = 50
 RACERS = 2
@@ -60,18 +60,7 @@ def _racer(url: str, packs_dir: str, entity: str, change: dict[str, Any], keys: 
 def _race(url: str, packs_dir: Path, entity: str, change: dict[str, Any],
           keys: list[list[int]]) -> list[list[str]]:
     """Racer ``n`` changes the records ``keys[n]``; the outcomes of each racer, in order."""
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(RACERS), context.Queue()
-    racers = [context.Process(target=_racer, args=(url, str(packs_dir), entity, change, mine,
-                                                   barrier, results, number))
-              for number, mine in enumerate(keys)]
-    for racer in racers:
-        racer.start()
-    reported = dict(results.get(timeout=300) for _ in racers)
-    for racer in racers:
-        racer.join(30)
-        assert racer.exitcode == 0
-    return [reported[number] for number in range(len(racers))]
+    return run_racers(_racer, [(url, str(packs_dir), entity, change, mine) for mine in keys])
 
 
 def _rows(env: Env, entity: str) -> list[dict[str, Any]]:

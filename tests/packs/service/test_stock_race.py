@@ -4,7 +4,6 @@ more, and the item is never booked below zero."""
 
 from __future__ import annotations
 
-import multiprocessing
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 from core.records.errors import RecordError
 from tests.packs.service.conftest import OFFICE, TECHNICIAN, ServiceEnv, attach_service
 from tests.packs.service.test_call_flow import _on_site_with
+from tests.support.races import run_racers
 
 ROUNDS = 6
 
@@ -42,17 +42,8 @@ def test_the_last_unit_is_never_reserved_twice(service: ServiceEnv) -> None:
         "code": f"CMP-{n}", "description": "Compressore", "kind": "spare_part",
         "sale_price": "790.00", "stock_on_hand": "1"}) for n in range(ROUNDS)]
     mine = [[_on_site_with(service, item, "1")["id"] for item in items] for _racer in "ab"]
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(2), context.Queue()
-    racers = [context.Process(target=_finish_each, args=(
-        service.officina.settings.database_url, service.clock.now, keys, barrier, results,
-        number)) for number, keys in enumerate(mine)]
-    for racer in racers:
-        racer.start()
-    reported = dict(results.get(timeout=300) for _ in racers)
-    for racer in racers:
-        racer.join(30)
-        assert racer.exitcode == 0
+    reported = run_racers(_finish_each, [
+        (service.officina.settings.database_url, service.clock.now, keys) for keys in mine])
     by_round = list(zip(reported[0], reported[1], strict=True))
     assert [round_.count("ok") for round_ in by_round] == [1] * ROUNDS
     refusals = {text for round_ in by_round for text in round_ if text != "ok"}
