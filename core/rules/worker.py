@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from croniter import croniter
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from core.records.actor import ADMIN_ROLE, Actor
 from core.rules.actions import load_calendar
@@ -207,7 +207,11 @@ class Worker:
             last = connection.execute(sa.select(schedule.c.last_run_at).where(
                 schedule.c.rule == rule)).scalar()
             if last is None:
-                connection.execute(schedule.insert().values(rule=rule, last_run_at=now))
+                try:  # another worker may start counting at the same moment: one row wins
+                    with connection.begin_nested():
+                        connection.execute(schedule.insert().values(rule=rule, last_run_at=now))
+                except IntegrityError:
+                    pass
                 return False  # starts counting now: no run for times before it existed
             local = last.replace(tzinfo=dt.UTC).astimezone(zone)
             following = croniter(cron, local).get_next(dt.datetime)
