@@ -334,12 +334,9 @@ def apply_migration(connection: Connection, registry: Registry,
     done = MigrationPlan()
     for _round in range(2):
         plan = plan_migration(connection, registry)
-        if plan.blocked or (plan.destructive and not allow_destructive):
-            reason = ("refused: these changes cannot be applied to the data present"
-                      if plan.blocked else
-                      "refused: these changes would lose data; run again with "
-                      "--allow-destructive to confirm")
-            raise MigrationRefused(plan, reason)
+        if dry_run:
+            plan = _whole_plan(connection, registry, plan)
+        _refuse_losses(plan, allow_destructive)
         if dry_run:
             return plan
         if plan.renames:
@@ -353,6 +350,30 @@ def apply_migration(connection: Connection, registry: Registry,
     _record_managed(connection, build_schema(registry))
     field_use.templates_follow_migration(connection, registry)
     return done
+
+
+def _refuse_losses(plan: MigrationPlan, allow_destructive: bool) -> None:
+    if plan.blocked or (plan.destructive and not allow_destructive):
+        reason = ("refused: these changes cannot be applied to the data present"
+                  if plan.blocked else
+                  "refused: these changes would lose data; run again with "
+                  "--allow-destructive to confirm")
+        raise MigrationRefused(plan, reason)
+
+
+def _whole_plan(connection: Connection, registry: Registry, plan: MigrationPlan) -> MigrationPlan:
+    """The dry run's plan: the renames and what would follow them, found by applying the
+    renames in a savepoint that is rolled back (the comparison needs them in place)."""
+    if not plan.renames:
+        return plan
+    savepoint = connection.begin_nested()
+    try:
+        _apply(connection, plan.renames, connection.dialect.name == "sqlite")
+        rest = plan_migration(connection, registry)
+    finally:
+        savepoint.rollback()
+    return MigrationPlan(renames=plan.renames + rest.renames, safe=rest.safe,
+                         destructive=rest.destructive, blocked=rest.blocked)
 
 
 def finish_migration(database: Database, plan: MigrationPlan) -> None:

@@ -205,6 +205,40 @@ def test_dry_run_changes_nothing(shop: Env, packs_dir: Path) -> None:
     assert "zone" not in columns(shop.database, "testshop_customer")
 
 
+def test_dry_run_shows_what_follows_a_rename_and_changes_nothing(
+        shop: Env, packs_dir: Path) -> None:
+    fill_customers(shop, 3)
+    edit(packs_dir, "customer", "  city: {type: string, length: 40}\n",
+         "  town: {type: string, length: 40, renamed_from: city}\n"
+         "  zone: {type: string, length: 10}\n")
+    edit(packs_dir, "customer", "search_fields: [company, city]", "search_fields: [company, town]")
+    edit(packs_dir, "customer", "columns: [company, city, kind]", "columns: [company, town, kind]")
+    plan = migrate(shop.database, registry_of(packs_dir), dry_run=True)
+    lines = plan.describe()
+    assert lines[0] == "rename: column testshop_customer.city -> town"
+    assert "apply: add column testshop_customer.zone" in lines[1:]
+    after = columns(shop.database, "testshop_customer")
+    assert "city" in after and "town" not in after and "zone" not in after
+    assert count_rows(shop.database, "testshop_customer", where="city") == 3
+    done = migrate(shop.database, registry_of(packs_dir))
+    assert done.describe() == plan.describe()
+
+
+def test_dry_run_refuses_a_loss_that_follows_a_rename(shop: Env, packs_dir: Path) -> None:
+    fill_customers(shop, 4)
+    edit(packs_dir, "customer", "  city: {type: string, length: 40}\n",
+         "  town: {type: string, length: 3, renamed_from: city}\n")
+    edit(packs_dir, "customer", "search_fields: [company, city]", "search_fields: [company, town]")
+    edit(packs_dir, "customer", "columns: [company, city, kind]", "columns: [company, town, kind]")
+    with pytest.raises(MigrationRefused) as refused:
+        migrate(shop.database, registry_of(packs_dir), dry_run=True)
+    lines = refused.value.plan.describe()
+    assert lines[0] == "rename: column testshop_customer.city -> town"
+    assert [line for line in lines[1:] if "testshop_customer.town" in line
+            and ("DESTRUCTIVE" in line or "REFUSED" in line)], lines
+    assert "city" in columns(shop.database, "testshop_customer")
+
+
 def test_migrating_a_fresh_database_twice_in_other_processes_is_idempotent(
         database_url: str, packs_dir: Path) -> None:
     first = open_env(database_url, ["testshop"], [packs_dir])
