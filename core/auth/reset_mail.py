@@ -10,7 +10,6 @@ directory login have none, their password is the directory's.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from core.auth.errors import AuthError
 from core.auth.reset import TOKEN_LIFETIME, issue_reset_token
 from core.auth.tables import PASSWORD_RESET, RESET_REQUEST, auth_tables
 from core.i18n import Translator, _
+from core.storage.outbox import enqueue
 from core.storage.tables import system_tables
 
 MAX_REQUESTS_PER_ADDRESS = 5
@@ -90,12 +90,8 @@ def _tokens_last_hour(connection: Connection, username: str, now: dt.datetime) -
 def queue_mail(connection: Connection, to: list[str], subject: str, text: str,
                now: dt.datetime | None = None) -> None:
     """Put a mail in the outbox; the worker sends it (with retries)."""
-    now = naive_utc(now)
-    outbox = system_tables().system["officina_outbox"]
-    connection.execute(outbox.insert().values(
-        kind="mail", payload=json.dumps({"to": to, "subject": subject, "text": text,
-                                         "html": None}),
-        status="pending", attempts=0, next_attempt_at=now, created_at=now))
+    enqueue(connection, "mail", {"to": to, "subject": subject, "text": text, "html": None},
+            naive_utc(now))
 
 
 def reset_mail(recipient: ResetRecipient, link: str) -> tuple[str, str]:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
-from decimal import Decimal
 from typing import Any, NoReturn
 
 import click
 
-
-def json_default(value: Any) -> Any:
-    """JSON for dates, datetimes and decimals (decimals as strings, keeping their digits)."""
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    raise TypeError(f"cannot print {type(value).__name__} as JSON")
+from core.json_encoding import to_json
 
 
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON."""
-    click.echo(json.dumps(value, default=json_default, indent=2, ensure_ascii=False))
+    click.echo(to_json(value, indent=2, ensure_ascii=False))
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

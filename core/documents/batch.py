@@ -10,15 +10,14 @@ record's attachment field and marks the job done.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from core.cli.output import json_default
 from core.documents.errors import DocumentError
 from core.i18n import Translator, _
 from core.records.actor import Actor
 from core.records.reading import ListQuery
 from core.rules.document_jobs import document_job_payload
+from core.storage.outbox import enqueue
 
 if TYPE_CHECKING:
     from core.officina import Officina
@@ -53,15 +52,11 @@ def queue_batch(officina: Officina, actor: Actor, entity: str, template: str, *,
         if len(page.rows) < PAGE:
             break
 
-    outbox = officina.registry.current().schema.system["officina_outbox"]
     now = officina.rules.clock()  # the worker's clock: due at once
     with officina.database.write() as connection:
         for record_id in ids:
             payload = document_job_payload(entity, record_id, info.name, language=lang,
                                            format=format, attach_to=attach_to,
                                            render_as=render_as)
-            connection.execute(outbox.insert().values(
-                kind="document", payload=json.dumps(payload, default=json_default),
-                entity=entity, record_id=record_id, rule=None, status="pending", attempts=0,
-                next_attempt_at=now, created_at=now))
+            enqueue(connection, "document", payload, now, entity=entity, record_id=record_id)
     return len(ids)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -20,7 +19,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from core.cli.output import json_default
 from core.metadata.expressions import FormulaError, compile_formula
 from core.metadata.specs import Registry
 from core.metadata.timeexpr import parse_duration, parse_relative
@@ -36,6 +34,7 @@ from core.rules.locks import lock_row, serialise_creation
 from core.rules.lookups import PURE_FUNCTIONS, record_functions
 from core.rules.mail import MailTemplate, render_mail
 from core.sandbox import BoundedSandbox, new_sandbox
+from core.storage.outbox import enqueue
 from core.storage.tables import Schema
 
 if TYPE_CHECKING:
@@ -359,11 +358,8 @@ def _field_value(ctx: ActionContext, record: dict[str, Any], path: str) -> Any:
 
 
 def _enqueue(ctx: ActionContext, kind: str, payload: dict[str, Any]) -> None:
-    outbox = ctx.schema.system["officina_outbox"]
-    ctx.connection.execute(outbox.insert().values(
-        kind=kind, payload=json.dumps(payload, default=json_default), entity=ctx.event.entity,
-        record_id=ctx.event.record.get("id"), rule=ctx.rule, status="pending", attempts=0,
-        next_attempt_at=ctx.now, created_at=ctx.now))
+    enqueue(ctx.connection, kind, payload, ctx.now, entity=ctx.event.entity,
+            record_id=ctx.event.record.get("id"), rule=ctx.rule)
 
 
 def rendered_mails(ctx: ActionContext, template_name: str, to: list[str]

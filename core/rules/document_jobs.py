@@ -12,15 +12,14 @@ conversion that failed (LibreOffice busy or crashed) is retried with the worker'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
-from core.cli.output import json_default
 from core.documents.pdf import PdfError
 from core.records.errors import Conflict, RecordError
+from core.storage.outbox import enqueue
 from core.users import actor_for
 
 if TYPE_CHECKING:
@@ -76,8 +75,6 @@ def run_document_job(worker: Worker, payload: dict[str, Any],
         raise DocumentJobError(f"document {what}: no file store configured", permanent=True)
     key = files.put(document.data, document.filename)
     attachment = {"key": key, "name": document.filename, "content_type": document.content_type}
-    schema = worker.records.registry.current().schema
-    outbox = schema.system["officina_outbox"]
     now = worker.clock()
     try:
         with worker.database.write() as connection:
@@ -88,11 +85,8 @@ def run_document_job(worker: Worker, payload: dict[str, Any],
                                       {payload["attach_to"]: key},
                                       version=record["version"], connection=connection)
             for mail in payload.get("mails") or ():
-                connection.execute(outbox.insert().values(
-                    kind="mail", payload=json.dumps({**mail, "attachments": [attachment]},
-                                                    default=json_default),
-                    entity=entity, record_id=record_id, rule=payload.get("rule"),
-                    status="pending", attempts=0, next_attempt_at=now, created_at=now))
+                enqueue(connection, "mail", {**mail, "attachments": [attachment]}, now,
+                        entity=entity, record_id=record_id, rule=payload.get("rule"))
             finish(connection)
     except RecordError as exc:  # a concurrent change of the record: try again later
         raise DocumentJobError(f"document {what}: {exc.describe()}",

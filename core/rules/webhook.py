@@ -5,16 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
-import json
 import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-from uuid import UUID
+
+from core.json_encoding import to_json
 
 SIGNATURE_HEADER = "X-Officina-Signature"
 USER_AGENT = "Officina"
@@ -41,16 +39,6 @@ def sign(body: bytes, secret: str) -> str:
     """The signature header value for ``body``: ``sha256=<hex HMAC-SHA256>``."""
     digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal | UUID):
-        return str(value)
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=str)
-    raise TypeError(f"webhook payload: {type(value).__name__} is not JSON serialisable")
 
 
 def _display(url: str) -> str:
@@ -103,8 +91,7 @@ def call_webhook(url: str, payload: Mapping[str, Any], *, secret: str | None = N
     _check_url(url)
     if timeout <= 0:
         raise ValueError("webhook timeout must be positive")
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"),
-                      default=_json_default).encode("utf-8")
+    body = to_json(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310 (checked)
     for name, value in (headers or {}).items():
         if any(ch in f"{name}{value}" for ch in "\r\n"):

@@ -24,8 +24,8 @@ from sqlalchemy.engine import Connection
 from core.auth.api_tokens import PREFIX_LENGTH, authenticate_token, needs_use_noted, note_use
 from core.auth.errors import LoginThrottled
 from core.auth.throttle import check_throttle, record_attempt
-from core.cli.output import json_default
 from core.i18n import _
+from core.json_encoding import to_json
 from core.records.actor import Actor
 from core.records.errors import (
     Conflict,
@@ -75,7 +75,7 @@ api.record_once(_exempt_from_csrf)
 
 
 def _json(value: Any, status: int = 200) -> Response:
-    return Response(json.dumps(value, default=json_default, ensure_ascii=False), status=status,
+    return Response(to_json(value, ensure_ascii=False), status=status,
                     mimetype="application/json")
 
 
