@@ -42,7 +42,8 @@ from alembic.operations import Operations, ops
 from core.metadata.registry import load_registry
 from core.metadata.specs import Registry
 from core.storage.database import Database
-from core.storage.ddl_locks import MigrationLocks, TableBusy
+from core.storage.ddl_locks import TableBusy
+from core.storage.lock_settings import MigrationLocks
 from core.storage.migrate import migrate, plan_migration
 from core.storage.online_ddl import BuildIndex, ValidateForeignKey
 from tests.support.pg_server import start_postgres

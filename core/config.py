@@ -11,7 +11,7 @@ from pathlib import Path
 from core.metadata.loader import BUILTIN_PACKS
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.sandbox import DEFAULT_LIMITS, SandboxLimits
-from core.storage.ddl_locks import DEFAULT_LOCKS, MigrationLocks
+from core.storage.lock_settings import DEFAULT_LOCKS, MigrationLocks
 
 CONFIG_FILE = "officina.toml"
 DEFAULT_PACKS = ("service",)

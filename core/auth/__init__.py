@@ -1,4 +1,2 @@
-"""Authentication: local passwords with throttling and reset tokens, and LDAP directories.
-
-Kept free of imports so ``core.storage.system_tables`` can import ``core.auth.tables``.
-"""
+"""Authentication: local passwords with throttling and reset tokens, sessions, API tokens,
+and LDAP directories. Its tables are defined in ``core.storage.auth_tables``."""

@@ -27,41 +27,16 @@ from core.i18n import Translator, _
 from core.records.actor import Actor
 from core.records.errors import NotFound, RecordValidationError
 from core.records.token_scopes import EVERY_ENTITY, TokenScopes
+from core.storage.auth_tables import API_TOKEN, TOKEN_NAME_LENGTH, auth_tables
 
-API_TOKEN = "officina_api_token"  # noqa: S105 - a table name
 TOKEN_START = "ofc_"  # noqa: S105 - how every token starts, so scanners recognise one
 PREFIX_LENGTH = len(TOKEN_START) + 8
-NAME_LENGTH = 100
+NAME_LENGTH = TOKEN_NAME_LENGTH
 LAST_USE_PRECISION = dt.timedelta(minutes=1)  # last_used_at is written at most this often
-
-# The same as core.storage.system_tables.ID_TYPE; not imported, since that module imports this.
-_ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def add_token_table(metadata: sa.MetaData) -> None:
-    """Define the API token table in ``metadata``."""
-    sa.Table(
-        API_TOKEN, metadata,
-        sa.Column("id", _ID_TYPE, primary_key=True, autoincrement=True),
-        sa.Column("username", sa.String(140), nullable=False, index=True),
-        sa.Column("name", sa.String(NAME_LENGTH), nullable=False),
-        sa.Column("prefix", sa.String(16), nullable=False),
-        sa.Column("token_hash", sa.String(64), nullable=False, unique=True, index=True),
-        sa.Column("scopes", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("created_by", sa.String(140), nullable=False),
-        sa.Column("last_used_at", sa.DateTime()),
-        sa.Column("expires_at", sa.DateTime()),
-        sa.Column("revoked_at", sa.DateTime()),
-        sa.Column("revoked_by", sa.String(140)),
-    )
-
 
 @cache
 def _tokens() -> sa.Table:
-    metadata = sa.MetaData()
-    add_token_table(metadata)
-    return metadata.tables[API_TOKEN]
+    return auth_tables()[API_TOKEN]
 
 
 @cache

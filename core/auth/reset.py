@@ -12,9 +12,9 @@ from sqlalchemy.engine import Connection
 from core.auth.clock import naive_utc
 from core.auth.errors import ResetTokenInvalid
 from core.auth.passwords import check_policy, store_password
-from core.auth.tables import PASSWORD_RESET, auth_tables
 from core.i18n import _
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
+from core.storage.auth_tables import PASSWORD_RESET, auth_tables
 from core.storage.tables import system_tables
 
 TOKEN_LIFETIME = dt.timedelta(hours=1)

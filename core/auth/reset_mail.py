@@ -19,8 +19,8 @@ from sqlalchemy.engine import Connection
 from core.auth.clock import naive_utc
 from core.auth.errors import AuthError
 from core.auth.reset import TOKEN_LIFETIME, issue_reset_token
-from core.auth.tables import PASSWORD_RESET, RESET_REQUEST, auth_tables
 from core.i18n import Translator, _
+from core.storage.auth_tables import PASSWORD_RESET, RESET_REQUEST, auth_tables
 from core.storage.outbox import enqueue
 from core.storage.tables import system_tables
 

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.auth.clock import naive_utc
-from core.auth.tables import WEB_SESSION, auth_tables
 from core.records.actor import Actor
+from core.storage.auth_tables import WEB_SESSION, auth_tables
 from core.storage.tables import system_tables
 
 DEFAULT_IDLE_MINUTES = 120

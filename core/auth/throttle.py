@@ -26,9 +26,9 @@ from sqlalchemy.engine import Connection
 
 from core.auth.clock import naive_utc
 from core.auth.errors import LoginThrottled
-from core.auth.tables import LOGIN_ATTEMPT, auth_tables
 from core.i18n import _
 from core.records.errors import printable
+from core.storage.auth_tables import LOGIN_ATTEMPT, auth_tables
 
 MAX_FAILURES = 5
 WINDOW = dt.timedelta(minutes=15)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from core.storage.ddl_locks import DEFAULT_LOCKS, MigrationLocks
+from core.storage.lock_settings import DEFAULT_LOCKS, MigrationLocks
 
 SQLITE_BEGIN = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
 

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+from core.storage.auth_tables import add_auth_tables
+from core.storage.conventions import ID_TYPE
 
 
 def add_system_tables(metadata: sa.MetaData) -> None:
     """Define the engine's own tables in ``metadata``."""
-    from core.auth.api_tokens import add_token_table  # personal API tokens
-    from core.auth.tables import add_auth_tables  # login attempts and reset tokens
-
-    add_auth_tables(metadata)
-    add_token_table(metadata)
+    add_auth_tables(metadata)  # sessions, login attempts, reset tokens, API tokens
     sa.Table(
         "officina_user", metadata,
         sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),

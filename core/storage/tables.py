@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.specs import EntitySpec, FieldSpec, Registry
-from core.storage.system_tables import ID_TYPE, NAMING_CONVENTION, add_system_tables
+from core.storage.conventions import ID_TYPE, NAMING_CONVENTION
+from core.storage.system_tables import add_system_tables
 
 
 def _field_column(spec: FieldSpec, registry: Registry) -> sa.Column:

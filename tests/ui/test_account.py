@@ -16,10 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.auth.reset_mail import BODY, MAX_REQUESTS_PER_ADDRESS, SUBJECT
-from core.auth.tables import PASSWORD_RESET, auth_tables
 from core.i18n import Translator
 from core.rules.mail import MailSettings
 from core.rules.worker import Worker
+from core.storage.auth_tables import PASSWORD_RESET, auth_tables
 from core.storage.tables import system_tables
 from core.ui.app import create_app
 from tests.core.rules.test_worker import smtp  # noqa: F401 - the SMTP server fixture

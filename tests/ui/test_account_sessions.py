@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core.auth.tables import WEB_SESSION, auth_tables
+from core.storage.auth_tables import WEB_SESSION, auth_tables
 from tests.ui.conftest import csrf_token, sign_in
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

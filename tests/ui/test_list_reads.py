@@ -14,8 +14,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from core.auth.tables import WEB_SESSION, auth_tables
 from core.config import Settings
+from core.storage.auth_tables import WEB_SESSION, auth_tables
 from tests.ui.conftest import sign_in
 
 

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.auth.clock import naive_utc
-from core.auth.tables import WEB_SESSION, auth_tables
+from core.storage.auth_tables import WEB_SESSION, auth_tables
 from core.ui.app import create_app
 from tests.ui.conftest import csrf_token, sign_in
 

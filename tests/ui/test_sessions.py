@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from core.auth.passwords import store_password
 from core.auth.reset import issue_reset_token
-from core.auth.tables import WEB_SESSION, auth_tables
+from core.storage.auth_tables import WEB_SESSION, auth_tables
 from core.storage.tables import system_tables
 from core.ui.app import create_app
 from tests.ui.conftest import PASSWORDS, csrf_token, sign_in

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core.auth.tables import add_auth_tables
+from core.storage.auth_tables import add_auth_tables
 from core.storage.database import Database
 from tests.conftest import FIXTURE_PACKS, open_env
 from tests.support.slapd import SlapdServer, start_slapd

@@ -25,8 +25,8 @@ from core.auth.sessions import (
     token_hash,
     touch_session,
 )
-from core.auth.tables import WEB_SESSION, auth_tables
 from core.auth.throttle import check_throttle, record_attempt
+from core.storage.auth_tables import WEB_SESSION, auth_tables
 from core.storage.database import Database
 from core.storage.tables import system_tables
 from core.users import create_user

@@ -21,7 +21,8 @@ from core.officina import Officina
 from core.records.actor import SYSTEM
 from core.records.errors import RecordValidationError
 from core.storage.database import Database
-from core.storage.ddl_locks import MigrationLocks, TableBusy, run_ddl
+from core.storage.ddl_locks import TableBusy, run_ddl
+from core.storage.lock_settings import MigrationLocks
 from core.storage.migrate import apply_migration, migrate
 from core.storage.online_ddl import SchemaChangeUnfinished
 from core.ui.app import create_app

@@ -1,5 +1,5 @@
 """The tables authentication keeps: sessions, login attempts, password reset tokens and
-requests."""
+requests, and personal API tokens."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from functools import cache
 
 import sqlalchemy as sa
 
-# The same as core.storage.system_tables.ID_TYPE; not imported, since that module imports this.
-_ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+from core.storage.conventions import ID_TYPE as _ID_TYPE
 
 LOGIN_ATTEMPT = "officina_login_attempt"
 PASSWORD_RESET = "officina_password_reset"  # noqa: S105 - a table name
 RESET_REQUEST = "officina_reset_request"
 WEB_SESSION = "officina_session"
+API_TOKEN = "officina_api_token"  # noqa: S105 - a table name
+TOKEN_NAME_LENGTH = 100
 
 
 def add_auth_tables(metadata: sa.MetaData) -> None:
@@ -52,6 +53,21 @@ def add_auth_tables(metadata: sa.MetaData) -> None:
         sa.Column("address", sa.String(64)),
         sa.Column("user_agent", sa.String(255)),
         sa.Column("revoked_at", sa.DateTime()),
+    )
+    sa.Table(
+        API_TOKEN, metadata,
+        sa.Column("id", _ID_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("username", sa.String(140), nullable=False, index=True),
+        sa.Column("name", sa.String(TOKEN_NAME_LENGTH), nullable=False),
+        sa.Column("prefix", sa.String(16), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True, index=True),
+        sa.Column("scopes", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(140), nullable=False),
+        sa.Column("last_used_at", sa.DateTime()),
+        sa.Column("expires_at", sa.DateTime()),
+        sa.Column("revoked_at", sa.DateTime()),
+        sa.Column("revoked_by", sa.String(140)),
     )
 
 
