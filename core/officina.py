@@ -59,7 +59,7 @@ class Officina:
         """Word templates of the instance's entities, rendered for its users."""
         from core.documents.service import DocumentService
 
-        return DocumentService(self)
+        return DocumentService(self.records, self.database, self.settings.timezone)
 
     def close(self) -> None:
         """Release database connections."""

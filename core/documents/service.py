@@ -33,7 +33,8 @@ from core.records.actor import Actor
 from core.records.errors import NotFound, PermissionDenied
 
 if TYPE_CHECKING:
-    from core.officina import Officina
+    from core.records.service import RecordsService
+    from core.storage.database import Database
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
@@ -65,17 +66,24 @@ class RenderedDocument:
 
 
 class DocumentService:
-    """Documents of one instance; every call carries the acting user."""
+    """Documents of one instance; every call carries the acting user.
 
-    def __init__(self, officina: Officina, limits: Limits | None = None):
-        self.officina = officina
+    It reads records through ``records`` (with their permissions), keeps templates in
+    ``database``, and shows dates in ``timezone``.
+    """
+
+    def __init__(self, records: RecordsService, database: Database, timezone: str,
+                 limits: Limits | None = None):
+        self.records = records
+        self.database = database
+        self.timezone = timezone
         self.limits = limits or Limits()
 
     # -- helpers ---------------------------------------------------------------------------
 
     @property
     def _registry(self) -> Registry:
-        return self.officina.registry.current().registry
+        return self.records.registry.current().registry
 
     def _entity(self, t: Translator, entity: str) -> EntitySpec:
         spec = self._registry.entities.get(entity)
@@ -98,12 +106,12 @@ class DocumentService:
         """The templates the actor may print records of ``entity`` with, by name."""
         t = Translator(actor.language)
         self._entity(t, entity)
-        self.officina.records.require(actor, entity, "read")
+        self.records.require(actor, entity, "read")
         found: dict[str, dict[str, Any]] = {}
         for spec in self._registry.templates_of(entity):
             found[spec.name] = {"label": spec.label, "languages": set(spec.files),
                                 "source": "pack", "version": 0}
-        with self.officina.database.read() as connection:
+        with self.database.read() as connection:
             uploads = store.active_uploads(connection, entity)
         for upload in uploads:
             info = found.setdefault(upload.name, {"label": upload.label or
@@ -136,7 +144,7 @@ class DocumentService:
         return info.languages[0]
 
     def _template_bytes(self, entity: str, name: str, language: str) -> bytes:
-        with self.officina.database.read() as connection:
+        with self.database.read() as connection:
             uploaded = store.active_content(connection, entity, name, language)
         if uploaded is not None:
             return bytes(uploaded)
@@ -168,7 +176,7 @@ class DocumentService:
         t = Translator(actor.language)
         spec, info, lang = self.choose(actor, entity, template, language=language,
                                        format=format)
-        record = self.officina.records.get(actor, entity, key)
+        record = self.records.get(actor, entity, key)
         data = self._render_record(actor, spec, record, info.name, lang, t)
         reference = record.get("ref") or f"{entity}-{record['id']}"
         stem = safe_file_name(f"{reference}-{info.name}.{lang}")
@@ -183,14 +191,14 @@ class DocumentService:
                        template: str, language: str, t: Translator) -> bytes:
         registry = self._registry
         translator = MetadataTranslator.for_registry(registry, language)
-        reader = LinkReader(self.officina.records, actor, registry, translator)
-        timezone = self.officina.settings.timezone
+        reader = LinkReader(self.records, actor, registry, translator)
+        timezone = self.timezone
         formatter = Formatter(language, timezone)
         now = dt.datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
         context = {"record": RecordView(entity, record, reader),
                    "label": translator.gettext, "language": language,
                    "today": now.date(), "now": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
-        files = self.officina.records.files
+        files = self.records.files
 
         def read_file(key: str) -> bytes:
             if files is None:
@@ -242,7 +250,7 @@ class DocumentService:
         self._require_admin(actor, t)
         self._check_names(t, entity, name, language)
         self._refuse_problems(t, name, language, self.validate(entity, data))
-        with self.officina.database.write() as connection:
+        with self.database.write() as connection:
             return store.add_version(connection, entity, name, language, data,
                                      username=actor.username, now=self._now(),
                                      label=label)
@@ -255,11 +263,11 @@ class DocumentService:
                                           template=f"{name}.{language}"), problems)
 
     def _now(self) -> dt.datetime:
-        return self.officina.records.clock()
+        return self.records.clock()
 
     def _withdraw_from_removed_entity(self, t: Translator, entity: str, name: str,
                                       language: str) -> int:
-        with self.officina.database.write() as connection:
+        with self.database.write() as connection:
             if store.active_content(connection, entity, name, language) is None:
                 raise NotFound(t.gettext(_("Unknown entity \"{entity}\"."), entity=entity))
             store.deactivate(connection, entity, name, language)
@@ -271,7 +279,7 @@ class DocumentService:
         t = Translator(actor.language)
         self._require_admin(actor, t)
         self._entity(t, entity)
-        with self.officina.database.read() as connection:
+        with self.database.read() as connection:
             return store.versions(connection, entity, name, language)
 
     def restore(self, actor: Actor, entity: str, name: str, language: str,
@@ -288,7 +296,7 @@ class DocumentService:
         if version == 0 and entity not in self._registry.entities:
             return self._withdraw_from_removed_entity(t, entity, name, language)
         self._check_names(t, entity, name, language)
-        with self.officina.database.write() as connection:
+        with self.database.write() as connection:
             if version == 0:
                 pack = self._pack_template(entity, name)
                 in_use = store.active_content(connection, entity, name, language) is not None
