@@ -13,11 +13,11 @@ import datetime as dt
 from core.auth.errors import LdapUnavailable
 from core.auth.ldap import authenticate_ldap, sync_ldap_user
 from core.auth.ldap_settings import LdapSettings
-from core.auth.throttle import check_throttle, record_attempt
+from core.auth.throttle import check_throttle, prune_attempts, record_attempt
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.records.actor import Actor
 from core.storage.database import Database
-from core.users import verify_password
+from core.users import check_password
 
 
 def login(database: Database, username: str, password: str, *,
@@ -44,10 +44,11 @@ def login(database: Database, username: str, password: str, *,
             actor = sync_ldap_user(connection, ldap_user, now)
         username = ldap_user.username
     if actor is None:
-        with database.read() as connection:
-            actor = verify_password(connection, username, password, hashing)
+        actor = check_password(database, username, password, hashing)
     if actor is None and unavailable is not None:
         raise unavailable
     with database.write() as connection:
         record_attempt(connection, username, address, actor is not None, now)
+        if actor is not None:  # now and then, so the table keeps only recent attempts
+            prune_attempts(connection, now)
     return actor

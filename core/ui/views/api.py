@@ -39,7 +39,7 @@ from core.records.permissions import ACTION_NAMES
 from core.records.reading import ListQuery
 from core.ui.access import API, access
 from core.ui.context import gettext, officina, translator
-from core.users import verify_password
+from core.users import check_password
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -122,8 +122,8 @@ def _basic_actor() -> Actor:
         raise Unauthenticated(gettext(_("Sign in with an API token or your Officina user.")))
     with officina().database.read() as connection:
         check_throttle(connection, auth.username, request.remote_addr)
-        actor = verify_password(connection, auth.username, auth.password or "",
-                                officina().settings.passwords)
+    actor = check_password(officina().database, auth.username, auth.password or "",
+                           officina().settings.passwords)
     if actor is None:  # only failures are written: a right password costs no write
         with officina().database.write() as connection:
             record_attempt(connection, auth.username, request.remote_addr, success=False)

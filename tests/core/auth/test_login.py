@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from core.auth.errors import LdapUnavailable, LoginThrottled
 from core.auth.ldap_settings import LdapSettings
 from core.auth.login import login
+from core.storage.auth_tables import LOGIN_ATTEMPT, auth_tables
 from core.storage.database import Database
 from core.users import create_user
 from tests.support.slapd import ADMIN_DN, ADMIN_PASSWORD, GROUPS, PASSWORDS, PEOPLE, SlapdServer
@@ -100,3 +101,17 @@ def test_a_slow_directory_holds_no_transaction(database: Database) -> None:
     finally:
         hung.close()
     assert [type(exc) for exc in outcome] == [LdapUnavailable]
+
+
+def test_a_sign_in_forgets_attempts_too_old_to_count(database: Database) -> None:
+    with database.write() as connection:
+        create_user(connection, "root", "local admin pw", roles=("admin",), hashing=FAST_HASHING)
+    assert login(database, "root", "wrong", address="10.0.0.9", now=T0,
+                 hashing=FAST_HASHING) is None
+    week_later = T0 + dt.timedelta(days=7)
+    assert login(database, "root", "local admin pw", address="10.0.0.9", now=week_later,
+                 hashing=FAST_HASHING) is not None
+    attempts = auth_tables()[LOGIN_ATTEMPT]
+    with database.read() as connection:
+        left = connection.execute(sa.select(attempts.c.at, attempts.c.success)).all()
+    assert left == [(week_later, True)]
