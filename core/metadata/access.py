@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from core.errors import QueryError
 from core.i18n import Translator
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_names, formula_words
+from core.metadata.filter_grammar import FilterParser
 from core.metadata.overlay import EntityDraft
 from core.metadata.specs import EntitySpec, RolePermission
-from core.records.errors import QueryError
-from core.records.filters import FilterParser
 
 USER = "$user"
 GROUP_KEYS = ("and", "or", "not")

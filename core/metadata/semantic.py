@@ -14,6 +14,7 @@ from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_names, formula_syntax_error
 from core.metadata.field_checks import find_check
 from core.metadata.field_types import FIELD_TYPES
+from core.metadata.filter_grammar import STANDARD_FIELDS
 from core.metadata.formula_order import formula_cycle_problems
 from core.metadata.limits import limit_problems
 from core.metadata.loader import PackSource
@@ -27,7 +28,6 @@ from core.metadata.names import (
 )
 from core.metadata.overlay import EntityDraft
 from core.metadata.value_limits import DEFAULT_LENGTHS, MAX_INDEXED_LENGTH
-from core.records.filters import STANDARD_FIELDS
 
 DYNAMIC_DEFAULTS = {"$today": ("date",), "$now": ("datetime",), "$user": ("string", "text")}
 NUMERIC = ("integer", "decimal", "money", "duration")

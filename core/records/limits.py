@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from core.i18n import Translator, _
+from core.metadata.filter_grammar import DEFAULT_FILTER_LIMITS
 from core.metadata.value_limits import BIGINT_MAX, BIGINT_MIN, in_bigint_range, storable_problem
 from core.records.errors import QueryError, RecordValidationError
 
@@ -23,9 +24,9 @@ class Limits:
     """Tunable limits of the records service (``[limits]`` in officina.toml)."""
 
     max_lines: int = 1_000  # lines of one child table in one record
-    max_filter_depth: int = 8  # groups inside groups
-    max_filter_items: int = 500  # values of an in-list, filters of one and/or group
-    max_filter_conditions: int = 200  # conditions in one filter, all groups together
+    max_filter_depth: int = DEFAULT_FILTER_LIMITS.max_filter_depth
+    max_filter_items: int = DEFAULT_FILTER_LIMITS.max_filter_items
+    max_filter_conditions: int = DEFAULT_FILTER_LIMITS.max_filter_conditions
     max_image_pixels: int = 40_000_000  # width x height of an uploaded image or signature
 
     @classmethod

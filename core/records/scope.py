@@ -12,9 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from core.i18n import Translator
+from core.metadata.filter_grammar import FilterParser
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.actor import Actor
-from core.records.filters import FilterParser, Targets, compile_filter
+from core.records.filters import Targets, compile_filter
 from core.records.limits import Limits
 from core.records.permissions import Access, PermissionPolicy, require
 from core.records.reading import title_column

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 
 from core.i18n import Translator, _
 from core.metadata.field_types import FIELD_TYPES
+from core.metadata.filter_grammar import filter_field
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.actor import Actor
 from core.records.errors import NotFound, PermissionDenied, QueryError
-from core.records.filters import filter_field
 from core.records.reading import TitleSource
 from core.records.scope import Scope
 from core.records.service import RecordsService

@@ -31,9 +31,9 @@ from werkzeug.datastructures import MultiDict
 
 from core.i18n import _
 from core.metadata.field_types import FIELD_TYPES
+from core.metadata.filter_grammar import STANDARD_FIELDS
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import QueryError
-from core.records.filters import STANDARD_FIELDS
 from core.ui.formatting import parse_decimal_input
 
 PAGE_SIZES = (20, 50, 100, 200)

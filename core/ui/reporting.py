@@ -28,9 +28,9 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from core.i18n import _
+from core.metadata.filter_grammar import filter_field
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import NotFound, QueryError, RecordError
-from core.records.filters import filter_field
 from core.records.reading import ListQuery
 from core.reports import ReportResult, ReportSpec, load_reports, run_report
 from core.reports.engine import LABEL_SUFFIX

@@ -27,9 +27,9 @@ from werkzeug.routing import BuildError
 
 from core.i18n import _
 from core.metadata.field_types import FIELD_TYPES
+from core.metadata.filter_grammar import STANDARD_FIELDS
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import PermissionDenied, QueryError, RecordError
-from core.records.filters import STANDARD_FIELDS
 from core.records.reading import ListQuery, Page
 from core.ui import exports
 from core.ui.access import USER, access
