@@ -57,10 +57,10 @@ import core.rules.facts as facts_module
 from core.metadata.loader import BUILTIN_PACKS
 from core.metadata.registry import load_registry
 from core.records.actor import SYSTEM, Actor
+from core.records.events import RecordEvent
 from core.records.service import RecordsService
 from core.rules.compiler import compile_entity
 from core.rules.engine import RulesEngine
-from core.rules.events import RecordEvent
 from core.rules.facts import build_fact
 from core.rules.host import RulesHost
 from core.storage.database import Database

@@ -496,7 +496,7 @@ def rules_remove(name: str, instance: str | None, database_url: str | None) -> N
 def rules_event(entity: str, key: str, name: str, instance: str | None,
                 database_url: str | None, username: str | None) -> None:
     """Post the named event NAME on a record (fires rules with ``on: event``)."""
-    from core.rules.events import RecordEvent
+    from core.records.events import RecordEvent
 
     officina = _open(instance, database_url)
     actor = _actor(officina, username)

@@ -23,6 +23,7 @@ from core.metadata.specs import ACTIONS, EntitySpec
 from core.records.actor import Actor
 from core.records.audit import changed_fields, write_audit
 from core.records.errors import Conflict, NotFound, RecordValidationError
+from core.records.events import EventSink, RecordEvent
 from core.records.history import HistoryEntry, read_history
 from core.records.limits import (
     DEFAULT_LIMITS,
@@ -75,7 +76,6 @@ from core.records.written import (
     watch,
     written,
 )
-from core.rules.events import EventSink, RecordEvent
 from core.storage.database import Database
 from core.storage.registry_store import Loaded, RegistryStore
 

@@ -25,11 +25,11 @@ from core.metadata.timeexpr import parse_duration, parse_relative
 from core.metadata.workflow_specs import ActionSpec
 from core.records.actor import Actor
 from core.records.errors import RecordError
+from core.records.events import RecordEvent
 from core.records.write_marks import write_mark
 from core.records.written import recall, row_of
 from core.rules.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
 from core.rules.document_jobs import document_job_payload
-from core.rules.events import RecordEvent
 from core.rules.locks import lock_row, serialise_creation
 from core.rules.lookups import PURE_FUNCTIONS, record_functions
 from core.rules.mail import MailTemplate, render_mail

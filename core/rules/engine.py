@@ -23,6 +23,7 @@ from core.metadata.specs import Registry
 from core.metadata.workflow_specs import ActionSpec, StateMachineSpec, TransitionSpec
 from core.records.actor import ADMIN_ROLE, Actor
 from core.records.errors import PermissionDenied, RecordError, RecordValidationError
+from core.records.events import RecordEvent
 from core.rules.actions import (
     ActionContext,
     RuleActionError,
@@ -31,7 +32,6 @@ from core.rules.actions import (
     run_action,
 )
 from core.rules.compiler import GUARD_PREFIX, CompiledEntity, compile_entity
-from core.rules.events import RecordEvent
 from core.rules.facts import build_fact
 from core.rules.host import RulesHost
 from core.rules.mail import MailTemplate

@@ -15,8 +15,8 @@ from core.metadata.registry import build_registry
 from core.metadata.workflow_specs import ActionSpec, Changed, Comparison, Condition, Group
 from core.metadata.yaml_source import read_yaml
 from core.records.actor import SYSTEM
+from core.records.events import RecordEvent
 from core.rules.compiler import compile_entity
-from core.rules.events import RecordEvent
 from core.rules.facts import build_fact
 from core.rules.host import RulesHost
 from core.storage.tables import build_schema

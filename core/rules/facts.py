@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.metadata.specs import Registry
+from core.records.events import RecordEvent
 from core.rules.conditions import FactPlan, fact_value, key_of
-from core.rules.events import RecordEvent
 from core.storage.tables import Schema
 
 

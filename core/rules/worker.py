@@ -29,10 +29,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from core.records.actor import ADMIN_ROLE, Actor
+from core.records.events import RecordEvent
 from core.rules.actions import load_calendar
 from core.rules.document_jobs import run_document_job
 from core.rules.engine import RulesEngine
-from core.rules.events import RecordEvent
 from core.rules.mail import MailError, MailSettings, RenderedMail, send_mail
 from core.rules.mail_files import store_mail
 from core.rules.webhook import call_webhook

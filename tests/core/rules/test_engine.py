@@ -139,7 +139,7 @@ def test_new_records_start_in_the_initial_state(helpdesk: RulesEnv) -> None:
 
 
 def test_named_event_triggers_a_transition(helpdesk: RulesEnv) -> None:
-    from core.rules.events import RecordEvent
+    from core.records.events import RecordEvent
 
     ticket = new_ticket(helpdesk, assignee="aldo")
     for name in ("assign", "start", "wait"):
@@ -161,7 +161,7 @@ def test_deleted_rule_writes_to_the_outbox_in_the_same_transaction(helpdesk: Rul
 
 
 def test_explain_lists_the_rules_an_event_would_fire(helpdesk: RulesEnv) -> None:
-    from core.rules.events import RecordEvent
+    from core.records.events import RecordEvent
 
     ticket = new_ticket(helpdesk)
     with helpdesk.database.read() as connection:

@@ -1,4 +1,6 @@
-"""Record events: what happened to a record, posted to the rules engine."""
+"""Record events: what happened to a record, reported by the records service to its event
+sink (the rules engine) inside the transaction. Owned by records: the rules implement
+``EventSink``; records never import the rules."""
 
 from __future__ import annotations
 
