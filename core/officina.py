@@ -7,16 +7,24 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from core.config import Settings
+from core.documents.field_use import TemplateGuard
 from core.files import FileStore
 from core.records.limits import Limits
 from core.records.service import RecordsService, ServiceOptions
 from core.rules.engine import RulesEngine
 from core.sandbox import use_limits
 from core.storage.database import Database
+from core.storage.lock_settings import MigrationLocks
 from core.storage.registry_store import RegistryStore
 
 if TYPE_CHECKING:
     from core.documents.service import DocumentService
+
+
+def instance_database(url: str, locks: MigrationLocks | None = None) -> Database:
+    """The database of an instance at ``url``, with the guards every migration of an instance
+    runs (document templates keep the fields they read)."""
+    return Database(url, locks=locks, guards=(TemplateGuard(),))
 
 
 @dataclass
@@ -39,8 +47,7 @@ class Officina:
         """
         use_limits(settings.sandbox)  # one sandbox policy per process: [sandbox] settings
         database = database or (registry.database if registry else
-                                Database(settings.database_url,
-                                         locks=settings.migrations))
+                                instance_database(settings.database_url, settings.migrations))
         registry = registry or RegistryStore(database, settings.packs, settings.pack_paths,
                                              settings.registry_check_interval)
         records = RecordsService(database, registry,

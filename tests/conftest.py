@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.metadata.loader import BUILTIN_PACKS
-from core.officina import Officina
+from core.officina import Officina, instance_database
 from core.records.service import RecordsService
 from core.storage.database import Database
 from core.storage.migrate import migrate
@@ -78,7 +78,7 @@ class Env:
 
 def _migrate_for(packs: list[str], search: list[Path]) -> Callable[[str], None]:
     def build(url: str) -> None:
-        database = Database(url)
+        database = instance_database(url)
         try:
             migrate(database, RegistryStore(database, packs, search, check_interval=0)
                     .current().registry)
@@ -106,7 +106,7 @@ def open_env(url: str, packs: list[str], search: list[Path]) -> Env:
     """Migrate ``url`` for ``packs`` and return the service over it."""
     paths = [*search, BUILTIN_PACKS]
     copied = copy_migrated(url, packs, paths)
-    database = Database(url)
+    database = instance_database(url)
     store = RegistryStore(database, packs, paths, check_interval=0)
     if not copied:
         migrate(database, store.current().registry)

@@ -108,3 +108,15 @@ def templates_follow_migration(connection: Connection, registry: Registry) -> No
         if entity.renamed_from and entity.renamed_from not in registry.entities:
             store.move_entity(connection, entity.renamed_from, entity.name)
     record_fields(connection, registry)
+
+
+class TemplateGuard:
+    """The migration guard of document templates (``core.storage.migration_guards``)."""
+
+    def before(self, connection: Connection, registry: Registry) -> None:
+        """Refuse a migration that removes what a template reads."""
+        refuse_fields_used_by_templates(connection, registry)
+
+    def after(self, connection: Connection, registry: Registry) -> None:
+        """Move renamed entities' uploads; record the fields the database holds."""
+        templates_follow_migration(connection, registry)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from core.storage.lock_settings import DEFAULT_LOCKS, MigrationLocks
+from core.storage.migration_guards import MigrationGuard
 
 SQLITE_BEGIN = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
 
@@ -44,12 +45,15 @@ class Database:
     On SQLite a write transaction starts with ``BEGIN IMMEDIATE``, so two processes never
     deadlock upgrading a read lock, and migrations run with foreign keys off (batch mode
     recreates tables, which must not cascade into child lines). ``locks`` bounds how long a
-    migration on PostgreSQL waits for a table (see ``core.storage.ddl_locks``).
+    migration on PostgreSQL waits for a table (see ``core.storage.ddl_locks``); ``guards``
+    run around every migration (see ``core.storage.migration_guards``).
     """
 
-    def __init__(self, url: str, *, locks: MigrationLocks | None = None, **engine_options: Any):
+    def __init__(self, url: str, *, locks: MigrationLocks | None = None,
+                 guards: Sequence[MigrationGuard] = (), **engine_options: Any):
         self.url = normalise_url(url)
         self.locks = locks or DEFAULT_LOCKS
+        self.migration_guards = tuple(guards)
         options: dict[str, Any] = {"future": True}
         if self.url.startswith("sqlite"):
             options["connect_args"] = {"timeout": 30, "check_same_thread": False}

@@ -15,7 +15,7 @@ indexes on existing tables built ``CONCURRENTLY`` and foreign keys validated
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from core.metadata.specs import Registry
 from core.storage import online_ddl
 from core.storage.database import Database
 from core.storage.ddl_locks import busy_table, run_ddl
+from core.storage.migration_guards import MigrationGuard
 from core.storage.tables import Schema, build_schema
 
 MANAGED_TABLES_KEY = "managed_tables"
@@ -320,17 +321,18 @@ def _apply(connection: Connection, steps: list[Step], batch: bool) -> None:
 
 
 def apply_migration(connection: Connection, registry: Registry,
-                    allow_destructive: bool = False, dry_run: bool = False) -> MigrationPlan:
+                    allow_destructive: bool = False, dry_run: bool = False,
+                    guards: Sequence[MigrationGuard] = ()) -> MigrationPlan:
     """Bring the database behind ``connection`` in step with ``registry``; return what was done.
 
     Raises ``MigrationRefused`` (changing nothing, once the caller rolls back) when a step
     would lose data and ``allow_destructive`` is false, or cannot be applied to the data.
     Steps marked ``after_commit`` are left to ``finish_migration``, which the caller runs
-    once its transaction has committed.
+    once its transaction has committed. Each of ``guards`` may refuse first, and follows
+    the change after.
     """
-    from core.documents import field_use  # documents need storage
-
-    field_use.refuse_fields_used_by_templates(connection, registry)
+    for guard in guards:
+        guard.before(connection, registry)
     done = MigrationPlan()
     for _round in range(2):
         plan = plan_migration(connection, registry)
@@ -348,7 +350,8 @@ def apply_migration(connection: Connection, registry: Registry,
         done.destructive += plan.destructive
         break
     _record_managed(connection, build_schema(registry))
-    field_use.templates_follow_migration(connection, registry)
+    for guard in guards:
+        guard.after(connection, registry)
     return done
 
 
@@ -388,7 +391,7 @@ def migrate(database: Database, registry: Registry, allow_destructive: bool = Fa
     """Migrate in one transaction of its own (see ``apply_migration``), waiting a bounded
     time for locks and trying again (``TableBusy`` if the tables stay busy); then finish."""
     plan = run_ddl(database, lambda connection: apply_migration(
-        connection, registry, allow_destructive, dry_run))
+        connection, registry, allow_destructive, dry_run, database.migration_guards))
     if not dry_run:
         finish_migration(database, plan)
     return plan

@@ -139,7 +139,8 @@ class RegistryStore:
         _put(overlays, entity, body)
         version = self.stored_version(connection) + 1
         loaded = self.build(overlays, version, self.workflows(connection))
-        plan = apply_migration(connection, loaded.registry, allow_destructive)
+        plan = apply_migration(connection, loaded.registry, allow_destructive,
+                               guards=self.database.migration_guards)
         _store(connection, overlay, overlay.c.entity, entity, body, username)
         self._bump(connection, version)
         return loaded, plan
