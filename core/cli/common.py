@@ -14,6 +14,8 @@ instance_option = click.option("--instance", type=click.Path(file_okay=False),
 db_option = click.option("--db", "database_url",
                          help="Database URL (default: $OFFICINA_DATABASE_URL, else SQLite in "
                               "the instance folder).")
+as_option = click.option("--as", "username", help="Act as this user (default: the system "
+                                                  "user, with administrator rights).")
 
 
 def open_instance(instance: str | None, database_url: str | None) -> Officina:

@@ -11,14 +11,12 @@ from pathlib import Path
 
 import click
 
-from core.cli.common import acting_user, db_option, instance_option, open_instance
+from core.cli.common import acting_user, as_option, db_option, instance_option, open_instance
 from core.cli.output import fail, parse_json_argument, print_json
 from core.documents.service import DocumentService
 from core.i18n import SUPPORTED_LANGUAGES, Translator, _
 from core.officina import Officina
 
-as_option = click.option("--as", "username", help="Act as this user (default: the system "
-                                                  "user, with administrator rights).")
 LANGUAGE = click.Choice(list(SUPPORTED_LANGUAGES))
 FORMAT = click.Choice(["docx", "pdf"])
 

@@ -20,20 +20,16 @@ a lifeline pipe closes, which the kernel does when the converter's process or th
 exits in any way, SIGKILL included. A timeout, a stop and the process's exit kill the group
 too.
 
-Settings from the environment: ``OFFICINA_SOFFICE`` (the soffice program, default ``soffice``
-or ``libreoffice`` on the PATH), ``OFFICINA_UNO_PYTHON`` (the Python with ``uno``, default
-``/usr/bin/python3``), ``OFFICINA_PDF_WARM=0`` (always convert cold),
-``OFFICINA_PDF_TIMEOUT`` (seconds a document may take, default 30).
+The settings it reads from the environment (``OFFICINA_SOFFICE``, ``OFFICINA_UNO_PYTHON``,
+``OFFICINA_PDF_WARM``, ``OFFICINA_PDF_TIMEOUT``) are in ``pdf_settings``; the warm pair of
+processes in ``pdf_bridge``.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import io
 import logging
 import os
-import selectors
 import shutil
 import subprocess
 import sys
@@ -41,73 +37,29 @@ import tempfile
 import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.documents.errors import DocumentError
-from core.documents.soffice_processes import Guarded, close_lifeline, kill_group, lifeline_pipe
+from core.documents.pdf_bridge import Bridge
+from core.documents.pdf_settings import (
+    DEFAULT_UNO_PYTHON,
+    SOFFICE_ENV,
+    UNO_PYTHON_ENV,
+    PdfError,
+    _check_docx,
+    _warm_enabled,
+    find_soffice,
+    pdf_timeout,
+)
+from core.documents.soffice_processes import Guarded, close_lifeline, lifeline_pipe
 from core.i18n import Translator, _
 
 log = logging.getLogger(__name__)
 
-SOFFICE_ENV = "OFFICINA_SOFFICE"
-UNO_PYTHON_ENV = "OFFICINA_UNO_PYTHON"
-WARM_ENV = "OFFICINA_PDF_WARM"
-TIMEOUT_ENV = "OFFICINA_PDF_TIMEOUT"
-DEFAULT_TIMEOUT = 30.0  # seconds per document: a report takes one or two, warm
-DEFAULT_UNO_PYTHON = "/usr/bin/python3"
 BRIDGE = Path(__file__).with_name("uno_bridge.py")
 START_TIMEOUT = 60.0  # a first start creates the profile: a few seconds, more on a busy host
-STOP_TIMEOUT = 5.0
 RETRY_WARM_AFTER = 60.0  # seconds before trying the warm converter again after it failed
 WORD_FILTER = "MS Word 2007 XML"
-
-
-class PdfError(DocumentError):
-    """A document could not be converted to PDF; the message says why, in the user's language."""
-
-    code = "document"
-
-
-def find_soffice() -> str | None:
-    """The LibreOffice program to run: ``OFFICINA_SOFFICE`` if set, else one on the PATH."""
-    configured = os.environ.get(SOFFICE_ENV)
-    if configured:
-        return shutil.which(configured)
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def _warm_enabled() -> bool:
-    return os.environ.get(WARM_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
-
-
-def pdf_timeout() -> float:
-    """Seconds one document may take: ``OFFICINA_PDF_TIMEOUT``, else ``DEFAULT_TIMEOUT``."""
-    raw = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds < 86400:
-        log.warning("%s=%r is not a number of seconds: using %g", TIMEOUT_ENV, raw,
-                    DEFAULT_TIMEOUT)
-        return DEFAULT_TIMEOUT
-    return seconds
-
-
-def _check_docx(docx: bytes, t: Translator) -> None:
-    """Refuse what is not a Word document before LibreOffice guesses what it might be."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(docx)) as archive:
-            if "word/document.xml" in archive.namelist():
-                return
-    except (zipfile.BadZipFile, ValueError):
-        pass
-    raise PdfError(t.gettext(_("The document is not a Word (.docx) file, so it cannot be "
-                               "converted to PDF.")))
 
 
 def _remove_abandoned(base: Path) -> None:
@@ -124,54 +76,6 @@ def _remove_abandoned(base: Path) -> None:
             pass
 
 
-class _Bridge:
-    """The warm pair: a listening soffice (under its guard) and the UNO bridge that drives it."""
-
-    def __init__(self, soffice: Guarded, bridge: subprocess.Popen):
-        self.soffice = soffice
-        self.bridge = bridge
-        self._buffer = b""
-
-    def alive(self) -> bool:
-        return self.soffice.process.poll() is None and self.bridge.poll() is None
-
-    def send(self, line: str) -> None:
-        assert self.bridge.stdin is not None
-        self.bridge.stdin.write(line.encode() + b"\n")
-        self.bridge.stdin.flush()
-
-    def read_line(self, deadline: float) -> str | None:
-        """The bridge's next line; ``None`` if it closed stdout; ``TimeoutError`` at deadline."""
-        assert self.bridge.stdout is not None
-        fd = self.bridge.stdout.fileno()
-        with selectors.DefaultSelector() as selector:
-            selector.register(fd, selectors.EVENT_READ)
-            while b"\n" not in self._buffer:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(remaining):
-                    raise TimeoutError
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    return None
-                self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line.decode(errors="replace")
-
-    def stop(self, *, politely: bool = True) -> None:
-        """Ask LibreOffice to quit (unless not ``politely``: a stuck one is killed at once),
-        then make sure every process of both is gone."""
-        if politely and self.alive():
-            with contextlib.suppress(OSError, ValueError):
-                self.send("quit")
-                self.bridge.stdin.close()  # type: ignore[union-attr]
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.soffice.process.wait(timeout=STOP_TIMEOUT)
-        self.soffice.kill()
-        kill_group(self.bridge)
-        for stream in (self.bridge.stdin, self.bridge.stdout):
-            with contextlib.suppress(OSError, ValueError, AttributeError):
-                stream.close()  # type: ignore[union-attr]
-
 
 class PdfConverter:
     """Converts .docx to PDF with one LibreOffice of its own, kept running between calls."""
@@ -187,7 +91,7 @@ class PdfConverter:
         self._workdir = workdir
         self._own_workdir = workdir is None
         self._lock = threading.Lock()
-        self._bridge: _Bridge | None = None
+        self._bridge: Bridge | None = None
         self._warm_failed_at: float | None = None
         self._counter = 0
         atexit.register(self.shutdown)
@@ -272,7 +176,7 @@ class PdfConverter:
         self._warm_failed_at = None
         return True
 
-    def _start_warm(self, binary: str) -> _Bridge:
+    def _start_warm(self, binary: str) -> Bridge:
         pipe = f"officina-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         # The bridge holds a second lifeline of the guard: if it dies, LibreOffice goes too.
         bridge_end, bridge_hold = lifeline_pipe()
@@ -292,7 +196,7 @@ class PdfConverter:
         finally:
             os.close(bridge_end)
             close_lifeline(bridge_hold)
-        bridge = _Bridge(soffice, process)
+        bridge = Bridge(soffice, process)
         try:
             answer = bridge.read_line(time.monotonic() + START_TIMEOUT)
         except TimeoutError:

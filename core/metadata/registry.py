@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from core.metadata.access import permission_problems
 from core.metadata.build import build_entity
 from core.metadata.diagnostics import Diagnostic, MetadataError
 from core.metadata.document_templates import build_document_templates
+from core.metadata.kind_checks import calendar_documents, kind_problems
 from core.metadata.loader import PackSource, read_packs, schema_errors
 from core.metadata.overlay import EntityDraft, merge_overlay
 from core.metadata.semantic import check_entities, check_pack_documents, check_packs
@@ -117,10 +118,8 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
     entities = {name: build_entity(draft) for name, draft in drafts.items()}
     for name, draft in drafts.items():
         problems += permission_problems(draft, entities[name], entities)
-    calendars = {doc.data["name"]: doc for pack in packs
-                 for doc in pack.documents.get("calendar", [])}
-    problems += _calendar_problems(calendars.values())
-    problems += _mail_template_problems(packs)
+    calendars = calendar_documents(packs)
+    problems += kind_problems(packs)
     documents, stored_problems = _stored_workflows(packs, workflows or {})
     specs, workflow_problems = build_workflows(documents, entities, mail_template_names(packs),
                                                frozenset(calendars))
@@ -134,41 +133,6 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
                     content_hash=_content_hash(packs, drafts), version=version,
                     workflows=specs, calendars=calendars, document_templates=templates,
                     system_fields=system_fields(entities, specs))
-
-
-def _calendar_problems(documents: Iterable[SourceDocument]) -> list[Diagnostic]:
-    """Calendars that do not build (bad hours, timezone, country), at their key's line."""
-    from core.rules.calendar import calendar_from_dict  # the rules layer owns calendars
-
-    problems = []
-    for document in documents:
-        try:
-            calendar_from_dict(document.data)
-        except ValueError as exc:
-            text = str(exc)
-            key = text.split(":", 1)[0] if ":" in text else ""
-            path = [p for p in key.replace("[", ".").replace("]", "").split(".") if p]
-            path = [int(p) if p.isdigit() else p for p in path]
-            problems.append(document.diagnostic(path, text.split(": ", 1)[-1]
-                                                if path else text))
-    return problems
-
-
-def _mail_template_problems(packs: Sequence[PackSource]) -> list[Diagnostic]:
-    """Mail templates that do not parse or compile, with file and line."""
-    from core.rules.mail import MailTemplate, MailTemplateError, check_template
-
-    problems: list[Diagnostic] = []
-    for pack in packs:
-        for path in sorted((pack.path / "templates" / "mail").glob("*.yaml")):
-            name = str(path)
-            try:
-                template = MailTemplate.from_yaml(path.read_text(encoding="utf-8"), name)
-            except MailTemplateError as exc:
-                problems.append(Diagnostic(name, 1, "(document)", str(exc)))
-                continue
-            problems += check_template(template)
-    return problems
 
 
 def mail_template_names(packs: Sequence[PackSource]) -> frozenset[str]:

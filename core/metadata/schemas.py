@@ -1,8 +1,9 @@
 """JSON Schemas (Draft 2020-12) for every kind of metadata file.
 
-The entity schema is built from the field-type registry, so a new field type is described in
-one place. ``write_schema_files`` refreshes the copies in ``core/metadata/schemas/`` that
-editors use; a test keeps them in step.
+The entity schema (``entity_schemas``) is built from the field-type registry, so a new field
+type is described in one place; the workflow schema is in ``workflow_schema``.
+``write_schema_files`` refreshes the copies in ``core/metadata/schemas/`` that editors use; a
+test keeps them in step.
 """
 
 from __future__ import annotations
@@ -12,126 +13,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.entity_schemas import entity_schema, overlay_schema
+from core.metadata.schema_fragments import DIALECT, LABEL, NAME, NAMES, SORT
+from core.metadata.workflow_schema import workflow_schema
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-DIALECT = "https://json-schema.org/draft/2020-12/schema"
-NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "maxLength": 63,
-        "description": "a lowercase snake_case name of at most 63 characters"}
-NAMES = {"type": "array", "items": NAME, "uniqueItems": True}
-FIELD_PATH = {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$",
-              "maxLength": 200,
-              "description": "a field name, or table.field for a field of a child table's "
-                             "lines"}
-FIELD_PATHS = {"type": "array", "items": FIELD_PATH, "uniqueItems": True}
-LABEL = {"type": "string", "minLength": 1, "maxLength": 200}
-ACTION_LIST = {"type": "array", "uniqueItems": True,
-               "items": {"enum": ["read", "create", "update", "delete", "export"]}}
-ROLE_ACCESS = {  # a list of actions, or a mapping with actions and restrictions
-    "if": {"type": "array"}, "then": ACTION_LIST,
-    "else": {"type": "object", "additionalProperties": False, "required": ["actions"],
-             "properties": {
-                 "actions": ACTION_LIST,
-                 "where": {"type": ["object", "array"], "minProperties": 1, "minItems": 1,
-                           "description": "a row condition: {field: value} or list filters; "
-                                          "$user is the acting username"},
-                 "read_only": FIELD_PATHS,
-                 "hidden": FIELD_PATHS}}}
-PERMISSIONS = {"type": "object",
-               "propertyNames": {"type": "string", "pattern": r"^(\*|[a-z][a-z0-9_]*)$"},
-               "additionalProperties": ROLE_ACCESS}
-SORT = {"type": "string", "pattern": "^-?[a-z][a-z0-9_]*$"}
-
-COMMON_FIELD_KEYS: dict[str, Any] = {
-    "type": {"enum": sorted(FIELD_TYPES)},
-    "label": LABEL,
-    "help": {"type": "string"},
-    "required": {"type": "boolean"},
-    "unique": {"type": "boolean"},
-    "default": {},
-    "read_only": {"type": "boolean"},
-    "user_editable": {"type": "boolean"},
-    "index": {"type": "boolean"},
-    "computed": {"type": "string", "minLength": 1},
-    "renamed_from": NAME,
-}
-
-
-def field_schema() -> dict[str, Any]:
-    """Schema of one field: common keys plus the keys of its type."""
-    branches = [
-        {"if": {"properties": {"type": {"const": name}}},
-         "then": {"properties": field_type.schema,
-                  **({"required": ["target"]} if "target" in field_type.schema else {}),
-                  **({"required": ["options"]} if "options" in field_type.schema else {})}}
-        for name, field_type in FIELD_TYPES.items()
-    ]
-    return {"type": "object", "required": ["type"], "properties": COMMON_FIELD_KEYS,
-            "allOf": branches, "unevaluatedProperties": False}
-
-
-def _layout_schema() -> dict[str, Any]:
-    section = {"type": "object", "additionalProperties": False, "required": ["columns"],
-               "properties": {"label": LABEL,
-                              "columns": {"type": "array", "minItems": 1,
-                                          "items": {"type": "array", "items": NAME}}}}
-    tab = {"type": "object", "additionalProperties": False, "required": ["label", "sections"],
-           "properties": {"label": LABEL,
-                          "sections": {"type": "array", "minItems": 1, "items": section}}}
-    return {"type": "object", "additionalProperties": False,
-            "properties": {"tabs": {"type": "array", "minItems": 1, "items": tab},
-                           "sections": {"type": "array", "minItems": 1, "items": section}}}
-
-
-def _list_schema() -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False,
-            "properties": {"columns": NAMES, "filters": NAMES, "sort": SORT}}
-
-
-def _planner_schema() -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "required": ["start", "resource"],
-            "description": "a week board of the records, one row per linked resource",
-            "properties": {"start": NAME, "duration": NAME, "resource": NAME,
-                           "filters": NAMES}}
-
-
-def entity_schema() -> dict[str, Any]:
-    """Schema of ``entities/*.yaml``."""
-    return {
-        "$schema": DIALECT,
-        "$id": "https://officina.dev/schemas/entity.schema.json",
-        "title": "Officina entity",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["name", "label", "fields"],
-        "properties": {
-            "name": NAME,
-            "label": LABEL,
-            "plural": LABEL,
-            "description": {"type": "string"},
-            "child": {"type": "boolean"},
-            "naming": {"type": "string", "pattern": r"\{#+\}"},
-            "title_field": NAME,
-            "search_fields": NAMES,
-            "renamed_from": NAME,
-            "fields": {"type": "object", "minProperties": 1,
-                       "propertyNames": NAME,
-                       "additionalProperties": field_schema()},
-            "list": _list_schema(),
-            "layout": _layout_schema(),
-            "indexes": {"type": "array",
-                        "description": "composite indexes, each a list of fields in order",
-                        "items": {"type": "array", "items": NAME, "minItems": 2,
-                                  "uniqueItems": True}},
-            "unique": {"type": "array",
-                       "description": "groups of fields whose values together no two records "
-                                      "share, e.g. [[item, serial_number]]",
-                       "items": {"type": "array", "items": NAME, "minItems": 2,
-                                 "uniqueItems": True}},
-            "permissions": PERMISSIONS,
-            "planner": _planner_schema(),
-        },
-    }
 
 
 def pack_schema() -> dict[str, Any]:
@@ -189,143 +75,6 @@ def report_schema() -> dict[str, Any]:
                               "order": {"type": "integer"},
                               "rows": {"type": "integer", "minimum": 1, "maximum": 50}}},
         },
-    }
-
-
-OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "matches", "before",
-             "after", "is")
-DURATION = {"type": "string", "pattern": r"^\s*\d+\s*[smhdw](\s*\d+\s*[smhdw])*\s*$"}
-EXPRESSION = {"type": "string", "pattern": "^=",
-              "description": "an expression: '=' then Jinja2 expression syntax"}
-RELATIVE_TIME = {"type": "string", "minLength": 1,
-                 "description": "now, a date field, or either plus/minus a duration: "
-                                "'now + 2h', 'due_at - 30m'"}
-MESSAGE = {"anyOf": [{"type": "string"},
-                     {"type": "object", "additionalProperties": {"type": "string"},
-                      "propertyNames": {"pattern": "^[a-z]{2}$"}}]}
-RECIPIENTS = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
-
-
-def _condition_schema() -> dict[str, Any]:
-    comparison = {"type": "object", "additionalProperties": False,
-                  "minProperties": 2, "maxProperties": 2,
-                  "properties": {"field": {"type": "string"}, "old": {"type": "string"},
-                                 "user": {"enum": ["username", "role"]},
-                                 **{op: {} for op in OPERATORS}}}
-    changed = {"type": "object", "additionalProperties": False, "required": ["changed"],
-               "properties": {"changed": NAME}}
-    group = {"type": "object", "additionalProperties": False, "minProperties": 1,
-             "maxProperties": 1,
-             "properties": {"all": {"type": "array", "minItems": 1,
-                                    "items": {"$ref": "#/$defs/condition"}},
-                            "any": {"type": "array", "minItems": 1,
-                                    "items": {"$ref": "#/$defs/condition"}},
-                            "not": {"$ref": "#/$defs/condition"}}}
-    is_group = {"anyOf": [{"required": ["all"]}, {"required": ["any"]}, {"required": ["not"]}]}
-    return {"type": "object", "if": is_group, "then": group,
-            "else": {"if": {"required": ["changed"]}, "then": changed, "else": comparison}}
-
-
-def _action_schema() -> dict[str, Any]:
-    actions = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/action"}}
-    one = {
-        "set": {"type": "object", "minProperties": 1, "propertyNames": NAME},
-        "create": {"type": "object", "additionalProperties": False,
-                   "required": ["entity", "values"],
-                   "properties": {"entity": NAME, "values": {"type": "object"},
-                                  "unless_exists": {**NAMES, "minItems": 1}}},
-        "update": {"type": "object", "additionalProperties": False,
-                   "required": ["entity", "id", "values"],
-                   "properties": {"entity": NAME, "id": {"type": ["string", "integer"]},
-                                  "values": {"type": "object", "minProperties": 1}}},
-        "for_each": {"type": "object", "additionalProperties": False,
-                     "required": ["in", "as", "do"],
-                     "properties": {"in": EXPRESSION, "as": NAME, "do": actions}},
-        "lock": {"type": "object", "additionalProperties": False,
-                 "required": ["entity", "id", "as", "do"],
-                 "properties": {"entity": NAME, "id": {"type": ["string", "integer"]},
-                                "as": NAME, "do": actions}},
-        "if": {"type": "object", "additionalProperties": False, "required": ["test", "do"],
-               "properties": {"test": EXPRESSION, "do": actions, "else": actions}},
-        "transition": NAME,
-        "start_timer": {"type": "object", "additionalProperties": False,
-                        "required": ["name", "at"],
-                        "properties": {"name": NAME, "at": RELATIVE_TIME,
-                                       "business_hours": {"type": "boolean"}}},
-        "cancel_timer": NAME,
-        "send_mail": {"type": "object", "additionalProperties": False,
-                      "required": ["template", "to"],
-                      "properties": {"template": NAME, "to": RECIPIENTS}},
-        "notify": {"type": "object", "additionalProperties": False,
-                   "required": ["to", "message"],
-                   "properties": {"to": RECIPIENTS, "message": MESSAGE}},
-        "webhook": {"type": "object", "additionalProperties": False, "required": ["url"],
-                    "properties": {"url": {"type": "string", "pattern": "^https?://"},
-                                   "secret": {"type": "string"},
-                                   "payload": {"type": "object"}}},
-        "call": {"type": "object", "additionalProperties": False, "required": ["action"],
-                 "properties": {"action": {"type": "string",
-                                           "pattern": "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_.]*$"},
-                                "args": {"type": "object"}}},
-        "refuse": MESSAGE,
-        "render_document": {
-            "type": "object", "additionalProperties": False, "required": ["template"],
-            "anyOf": [{"required": ["attach_to"]}, {"required": ["mail"]}],
-            "properties": {"template": NAME, "language": {"type": "string", "minLength": 2},
-                           "format": {"enum": ["pdf", "docx"]}, "attach_to": NAME,
-                           "mail": {"type": "object", "additionalProperties": False,
-                                    "required": ["template", "to"],
-                                    "properties": {"template": NAME, "to": RECIPIENTS}}}},
-    }
-    return {"type": "object", "minProperties": 1, "maxProperties": 1,
-            "additionalProperties": False, "properties": one}
-
-
-def workflow_schema() -> dict[str, Any]:
-    """Schema of ``workflows/*.yaml``: a state machine and event-condition-action rules."""
-    actions = {"type": "array", "items": {"$ref": "#/$defs/action"}}
-    transition = {"type": "object", "additionalProperties": False,
-                  "required": ["name", "from", "to"],
-                  "properties": {"name": NAME, "label": LABEL,
-                                 "from": {"type": "array", "minItems": 1, "items": NAME},
-                                 "to": NAME, "roles": NAMES,
-                                 "when": {"$ref": "#/$defs/condition"}, "do": actions}}
-    machine = {"type": "object", "additionalProperties": False,
-               "required": ["field", "states", "transitions"],
-               "properties": {"field": NAME, "initial": NAME,
-                              "states": {"type": "array", "minItems": 2, "items": NAME,
-                                         "uniqueItems": True},
-                              "transitions": {"type": "array", "minItems": 1,
-                                              "items": transition},
-                              "on_enter": {"type": "object", "propertyNames": NAME,
-                                           "additionalProperties": actions},
-                              "on_leave": {"type": "object", "propertyNames": NAME,
-                                           "additionalProperties": actions}}}
-    rule = {"type": "object", "additionalProperties": False, "required": ["name", "on", "do"],
-            "properties": {"name": NAME, "label": LABEL, "description": {"type": "string"},
-                           "on": {"enum": ["created", "updated", "deleted", "transition",
-                                           "timer", "schedule", "event"]},
-                           "fields": NAMES, "transition": NAME, "timer": NAME,
-                           "event": NAME, "cron": {"type": "string", "minLength": 9},
-                           "enabled": {"type": "boolean"},
-                           "when": {"$ref": "#/$defs/condition"}, "do": actions}}
-    return {
-        "$schema": DIALECT,
-        "$id": "https://officina.dev/schemas/workflow.schema.json",
-        "title": "Officina workflow",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["name", "entity"],
-        "properties": {
-            "name": NAME,
-            "label": LABEL,
-            "description": {"type": "string"},
-            "entity": NAME,
-            "calendar": NAME,
-            "state_machine": machine,
-            "rules": {"type": "array", "items": rule},
-        },
-        "$defs": {"condition": _condition_schema(), "action": _action_schema()},
     }
 
 
@@ -410,37 +159,6 @@ def document_template_schema() -> dict[str, Any]:
         },
     }
 
-
-def overlay_schema() -> dict[str, Any]:
-    """Schema of an administrator's customisation of one entity (stored in the database)."""
-    override = {"type": "object", "additionalProperties": False,
-                "properties": {"label": LABEL, "help": {"type": "string"},
-                               "required": {"type": "boolean"},
-                               "read_only": {"type": "boolean"},
-                               "user_editable": {"type": "boolean"}, "default": {},
-                               "options": {"type": "array", "items": {"type": "string"}}}}
-    return {
-        "$schema": DIALECT,
-        "$id": "https://officina.dev/schemas/overlay.schema.json",
-        "title": "Officina customisation of one entity",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "label": LABEL,
-            "plural": LABEL,
-            "custom_fields": {"type": "object",
-                              "propertyNames": {
-                                  "type": "string", "pattern": "^x_[a-z0-9_]+$", "maxLength": 63,
-                                  "description": "x_ followed by lowercase letters, digits "
-                                                 "or underscores"},
-                              "additionalProperties": field_schema()},
-            "fields": {"type": "object", "propertyNames": NAME,
-                       "additionalProperties": override},
-            "list": _list_schema(),
-            "layout": _layout_schema(),
-            "permissions": PERMISSIONS,
-        },
-    }
 
 
 BUILDERS = {

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
-from core.documents.pdf import PdfError
+from core.documents.pdf_settings import PdfError
 from core.records.errors import Conflict, RecordError
 from core.storage.outbox import enqueue
 from core.users import actor_for

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-import core.cli.main
+import core.cli.instance
 from tests.support.cli import new_instance, officina, officina_script
 
 
@@ -56,7 +56,7 @@ def test_an_unexpected_error_is_one_line_with_exit_code_70(
     def broken(*_args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(core.cli.main, "_open", broken)
+    monkeypatch.setattr(core.cli.instance, "_open", broken)
     failed = officina("migrate", check=False)
     assert (failed.returncode, failed.stdout) == (70, "")
     assert failed.stderr == ("Internal error: RuntimeError: boom (set OFFICINA_DEBUG=1 for "

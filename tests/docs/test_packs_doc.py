@@ -31,7 +31,7 @@ from core.metadata.loader import BUILTIN_PACKS
 from core.metadata.names import RESERVED_FIELD_NAMES
 from core.metadata.registry import load_registry
 from core.metadata.schemas import BUILDERS, schema_for
-from core.metadata.semantic import DYNAMIC_DEFAULTS
+from core.metadata.semantic_fields import DYNAMIC_DEFAULTS
 from core.records.actor import SYSTEM, Actor
 from core.records.errors import PermissionDenied, RecordValidationError
 from core.records.naming import DATE_TOKENS

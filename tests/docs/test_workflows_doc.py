@@ -31,7 +31,7 @@ from core.metadata.diagnostics import MetadataError
 from core.metadata.loader import BUILTIN_PACKS
 from core.metadata.registry import load_registry
 from core.metadata.schemas import schema_for
-from core.metadata.workflows import OPERATORS
+from core.metadata.workflow_conditions import OPERATORS
 from core.records.actor import SYSTEM, Actor
 from core.records.errors import PermissionDenied, RecordValidationError
 from core.rules.actions import ACTIONS, RuleRefused

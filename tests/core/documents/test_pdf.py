@@ -14,13 +14,12 @@ import pytest
 
 from core.documents.errors import DocumentError
 from core.documents.pdf import (
-    SOFFICE_ENV,
     PdfConverter,
-    PdfError,
     convert_many,
     convert_to_pdf,
     default_converter,
 )
+from core.documents.pdf_settings import SOFFICE_ENV, PdfError
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from core.documents.pdf import DEFAULT_TIMEOUT, TIMEOUT_ENV, PdfConverter, PdfError, pdf_timeout
+from core.documents.pdf import PdfConverter
+from core.documents.pdf_settings import DEFAULT_TIMEOUT, TIMEOUT_ENV, PdfError, pdf_timeout
 from tests.core.documents.test_pdf import make_docx, pdf_text
 
 pytestmark = pytest.mark.slow

@@ -5,13 +5,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.rules import calendar as calendar_module
-from core.rules.calendar import (
+from core.calendar import (
     DEFAULT_CALENDAR,
     BusinessCalendar,
     SlaClock,
     calendar_from_dict,
 )
+from core.calendar import hours as calendar_module
 
 ROME = ZoneInfo("Europe/Rome")
 H = timedelta(hours=1)

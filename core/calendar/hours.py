@@ -1,4 +1,4 @@
-"""Business calendars for SLA clocks.
+"""Business calendars: weekly working hours, a time zone and public holidays.
 
 A :class:`BusinessCalendar` knows the weekly working hours of an organisation, its time zone
 and its public holidays (from the ``holidays`` package, plus extra closures). It answers
@@ -17,26 +17,13 @@ Conventions:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from itertools import pairwise
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-
-__all__ = [
-    "DEFAULT_CALENDAR",
-    "WEEKDAY_KEYS",
-    "BusinessCalendar",
-    "Interval",
-    "Pause",
-    "SlaClock",
-    "calendar_from_dict",
-]
 
 Interval = tuple[time, time]
 Pause = tuple[datetime, datetime | None]
@@ -48,7 +35,6 @@ _ZERO = timedelta(0)
 # Give up when this many consecutive days have no working time (e.g. every working day is a
 # holiday); far longer than any real closure, short enough to fail fast instead of hanging.
 _MAX_CLOSED_DAYS = 3660
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 @lru_cache(maxsize=1)
@@ -284,197 +270,3 @@ class BusinessCalendar:
             day += _ONE_DAY
         return total
 
-
-def _merge_pauses(
-    start: datetime, pauses: Iterable[Pause]
-) -> list[tuple[datetime, datetime | None]]:
-    """Sort pauses, clip them to begin at ``start`` and merge overlaps (None = still open)."""
-    merged: list[tuple[datetime, datetime | None]] = []
-    for begin, end in sorted(pauses, key=lambda pause: pause[0]):
-        _check_naive(begin, "pause start")
-        if end is not None:
-            _check_naive(end, "pause end")
-            if end < begin:
-                raise ValueError(f"pause ends before it starts: {begin} - {end}")
-            if end <= start:
-                continue
-        begin = max(begin, start)
-        if merged and (merged[-1][1] is None or begin <= merged[-1][1]):
-            last_begin, last_end = merged[-1]
-            if last_end is None or end is None:
-                merged[-1] = (last_begin, None)
-            else:
-                merged[-1] = (last_begin, max(last_end, end))
-        else:
-            merged.append((begin, end))
-    return merged
-
-
-@dataclass(frozen=True)
-class SlaClock:
-    """An SLA clock on a business calendar that stops while the case is paused.
-
-    Pauses are ``(start, end)`` pairs of naive UTC datetimes; ``end=None`` means the pause is
-    still running. Pauses may be unsorted or overlap; working time inside them does not count.
-    """
-
-    calendar: BusinessCalendar
-
-    def deadline(
-        self, start: datetime, target: timedelta, pauses: Iterable[Pause], now: datetime
-    ) -> datetime | None:
-        """When ``target`` working time will have counted since ``start``.
-
-        Returns None while the clock is paused at ``now`` (an open pause), unless the target
-        was already reached before that pause began, in which case that deadline is returned.
-        """
-        _check_naive(now, "now")
-        merged = _merge_pauses(start, pauses)
-        for begin, end in merged:
-            if end is None and begin > now:
-                raise ValueError(f"open pause starts after now: {begin} > {now}")
-        moment, remaining = start, target
-        for begin, end in merged:
-            candidate = self.calendar.add_working_time(moment, remaining)
-            if candidate <= begin:
-                return candidate
-            if end is None:
-                return None
-            remaining -= self.calendar.working_time_between(moment, begin)
-            moment = end
-        return self.calendar.add_working_time(moment, remaining)
-
-    def elapsed(self, start: datetime, pauses: Iterable[Pause], now: datetime) -> timedelta:
-        """Working time that counted between ``start`` and ``now``, excluding pauses."""
-        _check_naive(now, "now")
-        total = self.calendar.working_time_between(start, now)
-        for begin, end in _merge_pauses(start, pauses):
-            stop = now if end is None else min(end, now)
-            total -= self.calendar.working_time_between(begin, stop)
-        return total
-
-
-# -- metadata -----------------------------------------------------------------------------
-
-_CALENDAR_KEYS = {"name", "label", "timezone", "country", "subdivision", "hours", "holidays"}
-
-
-def _parse_clock(text: str, *, is_end: bool) -> time | None:
-    match = _TIME_RE.fullmatch(text.strip())
-    if not match:
-        return None
-    hour, minute = int(match[1]), int(match[2])
-    if is_end and (hour, minute) == (24, 0):
-        return _MIDNIGHT
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
-
-
-def _parse_interval(where: str, value: Any) -> Interval:
-    if not isinstance(value, str) or value.count("-") != 1:
-        raise ValueError(f"{where}: {value!r} is not an interval like '08:00-12:00'")
-    first, second = value.split("-")
-    start = _parse_clock(first, is_end=False)
-    end = _parse_clock(second, is_end=True)
-    if start is None or end is None:
-        raise ValueError(f"{where}: {value!r} is not an interval like '08:00-12:00'")
-    if _end_minutes((start, end)) <= _start_minutes((start, end)):
-        raise ValueError(f"{where}: {value!r} ends before it starts")
-    return start, end
-
-
-def _parse_day(key: str, values: Any) -> tuple[Interval, ...]:
-    if values is None:
-        return ()
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        raise ValueError(f"hours.{key}: expected a list of intervals, got {values!r}")
-    parsed = [
-        (_parse_interval(f"hours.{key}[{i}]", value), i, value) for i, value in enumerate(values)
-    ]
-    parsed.sort(key=lambda item: _start_minutes(item[0]))
-    for (prev, prev_i, prev_text), (cur, cur_i, cur_text) in pairwise(parsed):
-        if _start_minutes(cur) < _end_minutes(prev):
-            raise ValueError(
-                f"hours.{key}[{cur_i}]: {cur_text!r} overlaps hours.{key}[{prev_i}]: {prev_text!r}"
-            )
-    return tuple(interval for interval, _, _ in parsed)
-
-
-def _parse_holiday(where: str, value: Any) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value  # YAML loaders turn unquoted 2026-08-14 into a date
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: {value!r} is not a date like '2026-08-14'") from None
-
-
-def _optional_str(data: Mapping[str, Any], key: str, default: str | None) -> str | None:
-    value = data.get(key, default)
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValueError(f"{key}: expected a non-empty string, got {value!r}")
-    return value
-
-
-def calendar_from_dict(data: Mapping[str, Any]) -> BusinessCalendar:
-    """Build a calendar from metadata (see module docstring); ValueError names the bad key.
-
-    Keys: ``name`` (required), ``label``, ``timezone`` (default Europe/Rome), ``country``
-    (default IT, null for no public holidays), ``subdivision``, ``hours`` (required; ``mon``
-    … ``sun``, each a list of ``"HH:MM-HH:MM"``, ``"24:00"`` allowed as an end; missing days
-    are closed) and ``holidays`` (extra closures as ISO strings or dates).
-    """
-    if not isinstance(data, Mapping):
-        raise ValueError(f"calendar: expected a mapping, got {type(data).__name__}")
-    unknown = sorted(str(key) for key in set(data) - _CALENDAR_KEYS)
-    if unknown:
-        raise ValueError(f"calendar: unknown key {unknown[0]!r}")
-    name = _optional_str(data, "name", None)
-    if name is None:
-        raise ValueError("name: required")
-    label = _optional_str(data, "label", None)
-    timezone = _optional_str(data, "timezone", "Europe/Rome")
-    if timezone is None:
-        raise ValueError("timezone: expected a time zone name like 'Europe/Rome', got None")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"timezone: unknown time zone {timezone!r}") from None
-    country = _optional_str(data, "country", "IT")
-    subdivision = _optional_str(data, "subdivision", None)
-    _check_region(country, subdivision)
-
-    hours_data = data.get("hours")
-    if not isinstance(hours_data, Mapping):
-        raise ValueError(f"hours: expected a mapping of weekdays, got {hours_data!r}")
-    week: list[tuple[Interval, ...]] = [()] * 7
-    for key, values in hours_data.items():
-        if key not in WEEKDAY_KEYS:
-            raise ValueError(f"hours: unknown weekday {key!r} (use {', '.join(WEEKDAY_KEYS)})")
-        week[WEEKDAY_KEYS.index(key)] = _parse_day(key, values)
-    if not any(week):
-        raise ValueError("hours: no working hours on any day")
-
-    extra = data.get("holidays") or []
-    if isinstance(extra, str) or not isinstance(extra, Sequence):
-        raise ValueError(f"holidays: expected a list of dates, got {extra!r}")
-    closures = frozenset(_parse_holiday(f"holidays[{i}]", value) for i, value in enumerate(extra))
-    return BusinessCalendar(
-        name=name,
-        hours=tuple(week),
-        timezone=timezone,
-        country=country,
-        subdivision=subdivision,
-        extra_holidays=closures,
-        label=label,
-    )
-
-
-_DEFAULT_DAY = ((time(8, 30), time(12, 30)), (time(14, 0), time(18, 0)))
-DEFAULT_CALENDAR = BusinessCalendar(
-    name="default",
-    hours=(_DEFAULT_DAY,) * 5 + ((), ()),
-    timezone="Europe/Rome",
-    country="IT",
-)

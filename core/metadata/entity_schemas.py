@@ -1,0 +1,140 @@
+"""JSON Schemas of an entity and of its customisation, built from the field-type registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.metadata.field_types import FIELD_TYPES
+from core.metadata.schema_fragments import (
+    DIALECT,
+    LABEL,
+    NAME,
+    NAMES,
+    PERMISSIONS,
+    SORT,
+)
+
+COMMON_FIELD_KEYS: dict[str, Any] = {
+    "type": {"enum": sorted(FIELD_TYPES)},
+    "label": LABEL,
+    "help": {"type": "string"},
+    "required": {"type": "boolean"},
+    "unique": {"type": "boolean"},
+    "default": {},
+    "read_only": {"type": "boolean"},
+    "user_editable": {"type": "boolean"},
+    "index": {"type": "boolean"},
+    "computed": {"type": "string", "minLength": 1},
+    "renamed_from": NAME,
+}
+
+
+def field_schema() -> dict[str, Any]:
+    """Schema of one field: common keys plus the keys of its type."""
+    branches = [
+        {"if": {"properties": {"type": {"const": name}}},
+         "then": {"properties": field_type.schema,
+                  **({"required": ["target"]} if "target" in field_type.schema else {}),
+                  **({"required": ["options"]} if "options" in field_type.schema else {})}}
+        for name, field_type in FIELD_TYPES.items()
+    ]
+    return {"type": "object", "required": ["type"], "properties": COMMON_FIELD_KEYS,
+            "allOf": branches, "unevaluatedProperties": False}
+
+
+def _layout_schema() -> dict[str, Any]:
+    section = {"type": "object", "additionalProperties": False, "required": ["columns"],
+               "properties": {"label": LABEL,
+                              "columns": {"type": "array", "minItems": 1,
+                                          "items": {"type": "array", "items": NAME}}}}
+    tab = {"type": "object", "additionalProperties": False, "required": ["label", "sections"],
+           "properties": {"label": LABEL,
+                          "sections": {"type": "array", "minItems": 1, "items": section}}}
+    return {"type": "object", "additionalProperties": False,
+            "properties": {"tabs": {"type": "array", "minItems": 1, "items": tab},
+                           "sections": {"type": "array", "minItems": 1, "items": section}}}
+
+
+def _list_schema() -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False,
+            "properties": {"columns": NAMES, "filters": NAMES, "sort": SORT}}
+
+
+def _planner_schema() -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "required": ["start", "resource"],
+            "description": "a week board of the records, one row per linked resource",
+            "properties": {"start": NAME, "duration": NAME, "resource": NAME,
+                           "filters": NAMES}}
+
+
+def entity_schema() -> dict[str, Any]:
+    """Schema of ``entities/*.yaml``."""
+    return {
+        "$schema": DIALECT,
+        "$id": "https://officina.dev/schemas/entity.schema.json",
+        "title": "Officina entity",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "label", "fields"],
+        "properties": {
+            "name": NAME,
+            "label": LABEL,
+            "plural": LABEL,
+            "description": {"type": "string"},
+            "child": {"type": "boolean"},
+            "naming": {"type": "string", "pattern": r"\{#+\}"},
+            "title_field": NAME,
+            "search_fields": NAMES,
+            "renamed_from": NAME,
+            "fields": {"type": "object", "minProperties": 1,
+                       "propertyNames": NAME,
+                       "additionalProperties": field_schema()},
+            "list": _list_schema(),
+            "layout": _layout_schema(),
+            "indexes": {"type": "array",
+                        "description": "composite indexes, each a list of fields in order",
+                        "items": {"type": "array", "items": NAME, "minItems": 2,
+                                  "uniqueItems": True}},
+            "unique": {"type": "array",
+                       "description": "groups of fields whose values together no two records "
+                                      "share, e.g. [[item, serial_number]]",
+                       "items": {"type": "array", "items": NAME, "minItems": 2,
+                                 "uniqueItems": True}},
+            "permissions": PERMISSIONS,
+            "planner": _planner_schema(),
+        },
+    }
+
+
+
+def overlay_schema() -> dict[str, Any]:
+    """Schema of an administrator's customisation of one entity (stored in the database)."""
+    override = {"type": "object", "additionalProperties": False,
+                "properties": {"label": LABEL, "help": {"type": "string"},
+                               "required": {"type": "boolean"},
+                               "read_only": {"type": "boolean"},
+                               "user_editable": {"type": "boolean"}, "default": {},
+                               "options": {"type": "array", "items": {"type": "string"}}}}
+    return {
+        "$schema": DIALECT,
+        "$id": "https://officina.dev/schemas/overlay.schema.json",
+        "title": "Officina customisation of one entity",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "label": LABEL,
+            "plural": LABEL,
+            "custom_fields": {"type": "object",
+                              "propertyNames": {
+                                  "type": "string", "pattern": "^x_[a-z0-9_]+$", "maxLength": 63,
+                                  "description": "x_ followed by lowercase letters, digits "
+                                                 "or underscores"},
+                              "additionalProperties": field_schema()},
+            "fields": {"type": "object", "propertyNames": NAME,
+                       "additionalProperties": override},
+            "list": _list_schema(),
+            "layout": _layout_schema(),
+            "permissions": PERMISSIONS,
+        },
+    }
+

@@ -1,0 +1,142 @@
+"""Checks of one field's definition: its name, target, limits, formula, index and default."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import ValidationError
+
+from core.i18n import Translator
+from core.metadata.build import build_field
+from core.metadata.diagnostics import Diagnostic
+from core.metadata.expressions import formula_names, formula_syntax_error
+from core.metadata.field_checks import find_check
+from core.metadata.field_types import FIELD_TYPES
+from core.metadata.names import (
+    CHILD_COLUMNS,
+    RESERVED_FIELD_NAMES,
+    SQL_RESERVED_WORDS,
+    STANDARD_COLUMNS,
+)
+from core.metadata.overlay import EntityDraft
+from core.metadata.value_limits import DEFAULT_LENGTHS, MAX_INDEXED_LENGTH
+
+DYNAMIC_DEFAULTS = {"$today": ("date",), "$now": ("datetime",), "$user": ("string", "text")}
+NOT_UNIQUE = ("table", "text", "multiselect")
+RESERVED_IN_ORDER = tuple(dict.fromkeys((*STANDARD_COLUMNS, *CHILD_COLUMNS,
+                                         *sorted(RESERVED_FIELD_NAMES))))
+
+
+def _a(kind: str) -> str:
+    """``kind`` with its indefinite article: ``a string``, ``an integer``."""
+    return f"{'an' if kind[:1] in 'aeio' else 'a'} {kind}"
+
+
+def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
+                 entities: dict[str, EntityDraft]) -> list[Diagnostic]:
+    at = ["fields", name]
+    problems = []
+    kind = spec["type"]
+    if name in RESERVED_FIELD_NAMES:
+        problems.append(draft.diagnostic(at, f"'{name}' is a standard column's name: "
+                                         f"choose another ({', '.join(RESERVED_IN_ORDER)} "
+                                         "are reserved)"))
+    elif name in SQL_RESERVED_WORDS:
+        problems.append(draft.diagnostic(at, f"'{name}' is an SQL reserved word: choose another"))
+    target = spec.get("target")
+    if kind == "link" and target:
+        if target not in entities:
+            problems.append(draft.diagnostic([*at, "target"],
+                                             f"link to unknown entity '{target}'"))
+        elif entities[target].data.get("child"):
+            problems.append(draft.diagnostic([*at, "target"], f"'{target}' is a child entity: "
+                                             "link to the record that owns its lines"))
+    if kind == "table" and target:
+        if target not in entities:
+            problems.append(draft.diagnostic([*at, "target"],
+                                             f"child table of unknown entity '{target}'"))
+        elif not entities[target].data.get("child"):
+            problems.append(draft.diagnostic([*at, "target"], f"'{target}' is not a child "
+                                             "entity: declare it with 'child: true'"))
+    renamed = spec.get("renamed_from")
+    if renamed and renamed in draft.data["fields"]:
+        problems.append(draft.diagnostic([*at, "renamed_from"], f"'{renamed}' is still a field "
+                                         "of this entity: a rename needs the old name gone"))
+    if spec.get("scale", 0) > spec.get("precision", 18):
+        problems.append(draft.diagnostic([*at, "scale"], "scale cannot exceed precision"))
+    if spec.get("min") is not None and spec.get("max") is not None and spec["min"] > spec["max"]:
+        problems.append(draft.diagnostic([*at, "min"], "min is greater than max"))
+    if spec.get("pattern"):
+        try:
+            re.compile(spec["pattern"])
+        except re.error as exc:
+            problems.append(draft.diagnostic([*at, "pattern"],
+                                             f"invalid regular expression: {exc}"))
+    if spec.get("computed"):
+        error = formula_syntax_error(spec["computed"])
+        if error:
+            problems.append(draft.diagnostic([*at, "computed"], error))
+        problems += _check_formula_names(draft, [*at, "computed"], spec["computed"])
+    if spec.get("unique") and kind in NOT_UNIQUE:
+        problems.append(draft.diagnostic([*at, "unique"], f"{_a(kind)} field cannot be unique"))
+    problems += _check_indexed_length(draft, at, spec)
+    if spec.get("check") and find_check(spec["check"]) is None:
+        problems.append(draft.diagnostic([*at, "check"], f"unknown check '{spec['check']}': "
+                                         "name a python-stdnum module that has validate(), "
+                                         "e.g. it.iva, eu.vat, it.codicefiscale, iban"))
+    elif "default" in spec and spec["default"] is not None:
+        problems += _check_default(draft, at, spec)
+    return problems
+
+
+def _indexed_length(spec: dict[str, Any]) -> int:
+    """The characters an index on a field of ``spec`` may have to hold (0: not a string)."""
+    if spec.get("type") not in ("string", "email", "url"):
+        return 0
+    return int(spec.get("length") or DEFAULT_LENGTHS[spec["type"]])
+
+
+def _check_indexed_length(draft: EntityDraft, at: list, spec: dict[str, Any]
+                          ) -> list[Diagnostic]:
+    """A unique or indexed string must fit PostgreSQL's btree entry (2704 bytes, up to 4 a
+    character in UTF-8); a longer one would fail on the first long value."""
+    length = _indexed_length(spec)
+    for key in ("unique", "index"):
+        if spec.get(key) and length > MAX_INDEXED_LENGTH:
+            return [draft.diagnostic([*at, key], f"a {key} {spec['type']} field may hold "
+                                     f"{length} characters, more than an index entry fits "
+                                     f"(at most {MAX_INDEXED_LENGTH}): give it a length of "
+                                     f"{MAX_INDEXED_LENGTH} or less")]
+    return []
+
+
+def _check_formula_names(draft: EntityDraft, path: list, expression: str) -> list[Diagnostic]:
+    """Every name a formula reads is a field of its entity (a formula sees nothing else)."""
+    fields = draft.data["fields"]
+    return [draft.diagnostic(path, f"unknown name '{name}' in formula: fields of "
+                                   f"'{draft.name}' are {', '.join(fields)}")
+            for name in sorted(formula_names(expression)) if name not in fields]
+
+
+def _check_default(draft: EntityDraft, at: list, spec: dict[str, Any]) -> list[Diagnostic]:
+    default = spec["default"]
+    if isinstance(default, str) and default.startswith("$"):
+        allowed = DYNAMIC_DEFAULTS.get(default)
+        if allowed is None:
+            return [draft.diagnostic([*at, "default"], f"unknown dynamic default '{default}': "
+                                     f"use one of {', '.join(DYNAMIC_DEFAULTS)}")]
+        if spec["type"] not in allowed:
+            return [draft.diagnostic([*at, "default"], f"'{default}' is not a default for "
+                                     f"{_a(spec['type'])} field")]
+        return []
+    if spec["type"] in ("table", "link"):
+        return [draft.diagnostic([*at, "default"], f"{_a(spec['type'])} field takes no "
+                                 "default")]
+    loader = FIELD_TYPES[spec["type"]].loader(build_field(at[-1], spec), Translator())
+    try:
+        loader.deserialize(default)
+    except ValidationError as exc:
+        return [draft.diagnostic([*at, "default"], f"invalid default: {exc.messages[0]}")]
+    return []
+
