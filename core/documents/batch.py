@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.documents.errors import DocumentError
+from core.documents.jobs import document_job_payload
 from core.i18n import Translator, _
 from core.records.actor import Actor
 from core.records.reading import ListQuery
-from core.rules.document_jobs import document_job_payload
 from core.storage.outbox import enqueue
 
 if TYPE_CHECKING:

@@ -27,3 +27,4 @@ class Actor:
 
 
 SYSTEM = Actor(username="system", roles=frozenset({ADMIN_ROLE}))
+WORKER_ACTOR = Actor("worker", frozenset({ADMIN_ROLE}), trusted=True)  # timers, schedules, jobs

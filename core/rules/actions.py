@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
+from core.documents.jobs import document_job_payload
 from core.metadata.expressions import FormulaError, compile_formula
 from core.metadata.specs import Registry
 from core.metadata.timeexpr import parse_duration, parse_relative
@@ -29,7 +30,6 @@ from core.records.errors import RecordError
 from core.records.events import RecordEvent
 from core.records.write_marks import write_mark
 from core.records.written import recall, row_of
-from core.rules.document_jobs import document_job_payload
 from core.rules.locks import lock_row, serialise_creation
 from core.rules.lookups import PURE_FUNCTIONS, record_functions
 from core.rules.mail import MailTemplate, render_mail

@@ -18,27 +18,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from core.documents.pdf_settings import PdfError
+from core.records.actor import WORKER_ACTOR
 from core.records.errors import Conflict, RecordError
 from core.storage.outbox import enqueue
 from core.users import actor_for
 
 if TYPE_CHECKING:
     from core.rules.worker import Worker
-
-
-def document_job_payload(entity: str, record_id: int, template: str, *, language: str,
-                         format: str = "pdf", attach_to: str | None = None,
-                         mails: list[dict[str, Any]] | None = None, rule: str | None = None,
-                         render_as: str | None = None) -> dict[str, Any]:
-    """The outbox payload of one ``document`` job, as the ``render_document`` rule action and
-    ``officina documents batch`` queue it. ``render_as`` names the user the record is read
-    as when rendering (hidden fields print empty); without it the worker reads it."""
-    payload: dict[str, Any] = {
-        "entity": entity, "record_id": record_id, "template": template, "language": language,
-        "format": format, "attach_to": attach_to, "mails": list(mails or ()), "rule": rule}
-    if render_as:
-        payload["render_as"] = render_as
-    return payload
 
 
 class DocumentJobError(Exception):
@@ -52,8 +38,6 @@ class DocumentJobError(Exception):
 def run_document_job(worker: Worker, payload: dict[str, Any],
                      finish: Callable[[Connection], None]) -> None:
     """Render, attach and mail one queued document; ``finish`` marks the job done."""
-    from core.rules.worker import WORKER_ACTOR
-
     entity, record_id = payload["entity"], payload["record_id"]
     what = f"{payload['template']} of {entity} {record_id}"
     if worker.documents is None:

@@ -28,7 +28,7 @@ from croniter import croniter
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from core.records.actor import ADMIN_ROLE, Actor
+from core.records.actor import WORKER_ACTOR
 from core.records.events import RecordEvent
 from core.rules.actions import load_calendar
 from core.rules.document_jobs import run_document_job
@@ -38,7 +38,6 @@ from core.rules.mail_files import store_mail
 from core.rules.webhook import call_webhook
 
 log = logging.getLogger(__name__)
-WORKER_ACTOR = Actor("worker", frozenset({ADMIN_ROLE}), trusted=True)
 PAGE = 200
 KINDS_LOGGED = 3  # distinct errors a pass's log line spells out
 KIND_LENGTH = 300  # characters of each

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from core.config import Settings
 from core.documents.batch import queue_batch
 from core.documents.errors import DocumentError
+from core.documents.jobs import document_job_payload
 from core.metadata.loader import BUILTIN_PACKS
 from core.officina import Officina
 from core.records.actor import SYSTEM
 from core.records.errors import NotFound
-from core.rules.document_jobs import document_job_payload
 from core.rules.worker import Worker, WorkerOptions
 from core.users import actor_for, create_user
 from tests.conftest import migrate_instance
