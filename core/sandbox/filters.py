@@ -40,6 +40,11 @@ class BabelFilters:
 
     def local_day(self, value: Any) -> Any:
         """The day of ``value``: a datetime's day in the time zone, a date as it is."""
+        if isinstance(value, str) and len(value) > 10:
+            try:
+                value = dt.datetime.fromisoformat(value)  # a stored datetime as text
+            except ValueError:
+                return value
         if isinstance(value, dt.datetime):
             moment = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
             return moment.astimezone(ZoneInfo(self.timezone)).date()
