@@ -87,6 +87,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         self._limits = limits
         self.fixed_budget = budget
         self._compiled: dict[str, Template] = {}
+        self._default_budget = (policy.time_setting, policy.output_setting) == (
+            "time_limit", "max_output")
         self.filters[LOOP_FILTER] = self._bounded_iteration
         self.filters[CONCAT_FILTER] = self._bounded_concat
         self.filters[BOUNDED_FILTER] = self._bounded_value
@@ -110,6 +112,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def new_budget(self) -> Budget:
         """A fresh budget for one render under this sandbox's limits and policy."""
+        if self._default_budget:  # the hot path of formulas: as few steps as possible
+            return Budget(limits=self._limits or current_limits())
         return self.policy.budget(self.limits)
 
     @property
