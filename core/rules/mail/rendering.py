@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -116,6 +117,7 @@ class MailTemplate:
         return self.languages[0]
 
 
+@cache
 def _formatting_language(language: str) -> str | None:
     """``language`` when Babel knows it (its dates and numbers), else None (English)."""
     try:
