@@ -6,15 +6,22 @@ import io
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError
 
 from core.documents.context import RecordView
-from core.documents.sandbox import Budget, DocumentSandbox, LimitExceeded, document_budget
 from core.documents.values import FileRef, Formatter
+from core.sandbox import (
+    DOCUMENT,
+    Budget,
+    LimitExceeded,
+    WhitelistedSandbox,
+    build_sandbox,
+    current_limits,
+)
 
 MAX_OUTPUT_BYTES = 20 * 1024 * 1024  # a rendered .docx
 MAX_IMAGE_MM = 500
@@ -76,13 +83,16 @@ def image_helper(tpl: DocxTemplate, read_file: Callable[[str], bytes]) -> Callab
     return image
 
 
-def new_sandbox(formatter: Formatter, budget: Budget | None = None) -> DocumentSandbox:
-    """The sandbox documents render in, with the formatting filters of one language."""
-    env = DocumentSandbox(budget, views=(RecordView,), finalize=formatter.show)
-    env.filters.update(date=formatter.date, datetime=formatter.datetime,
-                       money=formatter.money, number=formatter.number,
-                       duration=formatter.duration, recurrence=formatter.recurrence)
-    return env
+def document_budget(time_limit: float | None = None) -> Budget:
+    """The budget of one document: the document limits of the ``[sandbox]`` settings."""
+    return DOCUMENT.budget(current_limits(), time_limit)
+
+
+def new_sandbox(formatter: Formatter, budget: Budget | None = None) -> WhitelistedSandbox:
+    """The sandbox of the document policy, with the formatting filters of one language."""
+    return cast(WhitelistedSandbox, build_sandbox(
+        DOCUMENT, formatting=formatter, budget=budget, finalize=formatter.show,
+        views=(RecordView,)))
 
 
 def _template_line(exc: BaseException) -> int | None:
@@ -96,7 +106,7 @@ def _template_line(exc: BaseException) -> int | None:
     return lineno
 
 
-def _where(exc: BaseException, tpl: DocxTemplate, env: DocumentSandbox) -> str:
+def _where(exc: BaseException, tpl: DocxTemplate, env: WhitelistedSandbox) -> str:
     """``word/document.xml, paragraph 12: «text»``: where an error happened."""
     part = str(getattr(getattr(tpl, "current_rendering_part", None), "partname", "")
                or "/word/document.xml").lstrip("/")

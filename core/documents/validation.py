@@ -20,10 +20,10 @@ from jinja2.exceptions import TemplateSyntaxError
 
 from core.documents.context import LINE_FIELDS, STANDARD_FIELDS
 from core.documents.render import new_sandbox
-from core.documents.sandbox import LOOP_FILTER
 from core.documents.template_parts import TemplatePart, doctype_problems, template_parts
 from core.documents.values import Formatter
 from core.metadata.specs import EntitySpec, Registry
+from core.sandbox import LOOP_FILTER
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024

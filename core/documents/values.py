@@ -13,17 +13,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from babel import Locale, dates
-
 from core.documents.recurrence import describe
-from core.ui.formatting import (
-    format_boolean,
-    format_date,
-    format_datetime,
-    format_duration,
-    format_number,
-    format_value,
-)
+from core.sandbox.filters import BabelFilters
+from core.ui.formatting import format_boolean, format_duration, format_number
 
 
 class Money(Decimal):
@@ -69,53 +61,13 @@ class FileRef(str):
         return self.split("/", 1)[-1]
 
 
-class Formatter:
-    """Babel formatting for one language and time zone: the filters templates use."""
+class Formatter(BabelFilters):
+    """The Babel filters of one language and time zone (``core.sandbox.filters``), with
+    ``recurrence`` and how a printed value appears (``show``)."""
 
-    def __init__(self, language: str, timezone: str = "Europe/Rome"):
-        self.language = language
-        self.locale = Locale.parse(language.replace("-", "_"))
-        self.timezone = timezone
-
-    def date(self, value: Any, format: str | None = None) -> str:
-        """A date (or the date of a datetime); ``format`` is short/medium/long/full or a
-        CLDR pattern such as ``d MMMM y``; the default is how the language writes dates."""
-        if value is None or value == "":
-            return ""
-        if format is None:
-            return format_date(value, self.locale)
-        day = value.date() if isinstance(value, dt.datetime) else value
-        if isinstance(day, str):
-            day = dt.date.fromisoformat(day[:10])
-        return dates.format_date(day, format, locale=self.locale)
-
-    def datetime(self, value: Any) -> str:
-        """A stored datetime in the instance's time zone."""
-        if value is None or value == "":
-            return ""
-        return format_datetime(value, self.locale, self.timezone)
-
-    def money(self, value: Any, currency: str | None = None) -> str:
-        """An amount with its currency (the field's, unless ``currency`` is given)."""
-        if value is None or value == "":
-            return ""
-        code = currency or getattr(value, "currency", None) or "EUR"
-        return format_value(Decimal(value), "money", self.locale, currency=code)
-
-    def number(self, value: Any, digits: int | None = None) -> str:
-        """A number with the language's separators; ``digits`` fixes the decimal places."""
-        if value is None or value == "":
-            return ""
-        number = Decimal(value) if not isinstance(value, Decimal) else value
-        if digits is not None:
-            number = number.quantize(Decimal(1).scaleb(-int(digits)))
-        return format_number(number, self.locale)
-
-    def duration(self, value: Any) -> str:
-        """Seconds (a duration field, or a sum of them) as ``H:MM h``."""
-        if value is None or value == "":
-            return ""
-        return format_duration(value)
+    def as_filters(self) -> dict[str, Any]:
+        """The filters by name, ``recurrence`` included."""
+        return {**super().as_filters(), "recurrence": self.recurrence}
 
     def recurrence(self, value: Any) -> str:
         """An RFC 5545 rule (``FREQ=MONTHLY;INTERVAL=6``) in words: "every 6 months"."""

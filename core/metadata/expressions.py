@@ -10,7 +10,7 @@ from jinja2 import TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.sandbox import SecurityError
 
 from core.i18n import Translator, _
-from core.sandbox import BOUNDED_FILTER, BoundedSandbox, LimitExceeded, new_sandbox
+from core.sandbox import BOUNDED_FILTER, FORMULA, BoundedSandbox, LimitExceeded, sandbox_for
 
 
 class FormulaError(Exception):
@@ -30,8 +30,8 @@ class FormulaError(Exception):
 
 @cache
 def _environment() -> BoundedSandbox:
-    """The one sandbox policy (``core.sandbox``), shared by every formula and expression."""
-    return new_sandbox()
+    """The sandbox of the formula policy, shared by every formula and rule expression."""
+    return sandbox_for(FORMULA)
 
 
 @cache

@@ -33,7 +33,7 @@ from core.records.written import recall, row_of
 from core.rules.locks import lock_row, serialise_creation
 from core.rules.lookups import PURE_FUNCTIONS, record_functions
 from core.rules.mail import MailTemplate, render_mail
-from core.sandbox import BoundedSandbox, new_sandbox
+from core.sandbox import NOTIFY_TEXT, BoundedSandbox, sandbox_for
 from core.storage.outbox import enqueue
 from core.storage.tables import Schema
 
@@ -377,7 +377,8 @@ def rendered_mails(ctx: ActionContext, template_name: str, to: list[str]
     mails = []
     for language, addresses in sorted(by_language.items()):
         try:
-            rendered = render_mail(template, context, language)
+            rendered = render_mail(template, context, language,
+                                   timezone=ctx.engine.records.options.timezone)
         except Exception as exc:
             raise RuleActionError(f"rule {ctx.rule}: mail template {template_name}: "
                                   f"{exc}") from None
@@ -422,8 +423,8 @@ def _notify(ctx: ActionContext, params: dict[str, Any]) -> None:
 
 @cache
 def _text_environment() -> BoundedSandbox:
-    """The one sandbox policy (``core.sandbox``) for notify and refuse texts."""
-    return new_sandbox()
+    """The sandbox of the notify-text policy, for notify and refuse texts."""
+    return sandbox_for(NOTIFY_TEXT)
 
 
 def render_text(text: str, context: Mapping[str, Any]) -> str:

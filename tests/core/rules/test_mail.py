@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import socket
 import ssl
 import time
+from decimal import Decimal
 from email.message import EmailMessage
 from email.policy import default as default_policy
 
@@ -182,6 +184,20 @@ def test_render_picks_language_with_fallback():
     german = render_mail(template, CONTEXT, "de")
     assert german.language == "en"
     assert german.subject == "Service call SC-42 is late"
+
+
+def test_dates_and_amounts_are_formatted_for_the_language_and_time_zone():
+    template = MailTemplate(name="t", subject={"en": "Due {{ due | date }}", "it": "Entro il"
+                                               " {{ due | date('d MMM y') }}"},
+                            body={"en": "{{ amount | money('EUR') }} by {{ due | datetime }}",
+                                  "it": "{{ amount | money('EUR') }} entro {{ due | datetime }}"})
+    context = {"due": dt.datetime(2026, 12, 3, 2, 30), "amount": Decimal("1234.5")}  # UTC
+    italian = render_mail(template, context, "it", timezone="Europe/Rome")
+    assert italian.subject == "Entro il 3 dic 2026"
+    assert " ".join(italian.text.split()) == "1.234,50 € entro 03/12/2026, 03:30"
+    english = render_mail(template, context, "en", timezone="America/New_York")
+    assert english.subject == "Due Dec 2, 2026"  # still 2 December in New York
+    assert " ".join(english.text.split()) == "€1,234.50 by Dec 2, 2026, 9:30 PM"
 
 
 def test_html_is_autoescaped_text_is_not():

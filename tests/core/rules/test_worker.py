@@ -90,6 +90,24 @@ def test_a_timer_fires_only_when_due_and_runs_its_rule(helpdesk: RulesEnv, smtp)
     assert len(late_log) == 1 and late_log[0]["username"] == "worker"
 
 
+def test_a_mail_shows_dates_in_each_recipients_language_and_the_instance_time_zone(
+        helpdesk: RulesEnv, smtp) -> None:
+    controller, inbox = smtp
+    helpdesk.clock.now = dt.datetime(2026, 12, 2, 23, 30)  # 3 December, 00:30 in Rome
+    helpdesk.service.create(AGENT, "ticket", {"subject": "Printer jam",
+                                              "customer_email": "client@example.org"})
+    helpdesk.clock.now = dt.datetime(2026, 12, 4, 8, 0)  # long past the deadline
+    worker(helpdesk, mail_settings(controller)).run_once()
+    bodies = {}
+    for envelope in inbox.messages:
+        message = email.message_from_bytes(envelope.content, policy=default)
+        text = message.get_body(("plain",)).get_content()
+        bodies[str(message["To"])] = " ".join(text.split())  # Babel puts a narrow space before AM
+    # cora is an Italian user; the customer's address gets the language of the worker (en).
+    assert "Aperto il 3 dic 2026 alle 03/12/2026, 00:30." in bodies["cora@example.com"]
+    assert "Opened on 3 Dec 2026 at Dec 3, 2026, 12:30 AM." in bodies["client@example.org"]
+
+
 def test_the_file_backend_stores_the_mail_in_the_instance(helpdesk: RulesEnv,
                                                           tmp_path: Path) -> None:
     helpdesk.service.create(AGENT, "ticket", {"subject": "Printer jam",

@@ -1,13 +1,11 @@
-"""The one sandbox policy for admin and pack content: formulas, rule expressions, notify,
-refuse and mail texts, and (through ``core.documents.sandbox``) Word templates.
+"""``BoundedSandbox``: Jinja's immutable sandbox with bounds on the work a template does.
 
-Everything an administrator or a pack writes in Jinja2 is compiled by a ``BoundedSandbox``
-(Jinja's immutable sandbox) made by ``new_sandbox``. On top of Jinja's own checks it
+On top of Jinja's own checks it
 
 - refuses ``*``, ``**``, ``+``, ``%`` and ``~`` that would build huge values, and caps
   ``range()``, ``join`` and ``replace`` (``max_value_size``, ``max_range``);
 - wraps every filter (``guard_filter``): width-like arguments (``center``, ``indent``,
-  ``format``...; sizes estimated by ``core.sandbox_sizes``) are refused before the call,
+  ``format``...; sizes estimated by ``core.sandbox.sizes``) are refused before the call,
   results are weighed, an iterator's items are weighed as it yields them; ``str.format``
   and wide string methods (``ljust``, ``join``...) are refused before they build;
 - counts loop iterations and calls (``max_iterations``) and checks a wall-clock deadline
@@ -15,165 +13,48 @@ Everything an administrator or a pack writes in Jinja2 is compiled by a ``Bounde
   thread, without signals;
 - bounds the text a template produces (``max_output``).
 
-The work a render or evaluation may do is a ``Budget``, started when it begins (each
-``Template.new_context``); a ``Budget`` given to the sandbox instead spans every render
-it does (a Word document's parts). Limits break with ``LimitExceeded``, whose message
-says which limit the template exceeded and can be translated (``LimitExceeded.localised``).
-The limits are the ``[sandbox]`` settings of officina.toml (``SandboxLimits.from_dict``),
-installed once per process by ``use_limits``.
+A fresh ``Budget`` starts with each render or evaluation (each ``Template.new_context``);
+a ``Budget`` given to the sandbox instead spans every render it does (a Word document's
+parts). Sandboxes are made by ``core.sandbox.factory`` from a named policy.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, fields, replace
 from functools import update_wrapper, wraps
 from types import BuiltinMethodType, MethodType
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, nodes
-from jinja2.exceptions import SecurityError
 from jinja2.filters import make_attrgetter
 from jinja2.sandbox import (
     ImmutableSandboxedEnvironment,
     SandboxedEscapeFormatter,
     SandboxedFormatter,
 )
-from jinja2.utils import Namespace
 from markupsafe import Markup, escape
 
-from core.i18n import Translator, _
-from core.sandbox_sizes import filter_size, printf_size, spec_size, string_method_size
+from core.i18n import _
+from core.sandbox.limits import (
+    Budget,
+    LimitExceeded,
+    SandboxLimits,
+    current_limits,
+    too_big_error,
+    weight,
+)
+from core.sandbox.policies import FORMULA, SandboxPolicy
+from core.sandbox.sizes import filter_size, printf_size, spec_size, string_method_size
+from core.sandbox.tree import (
+    BOUNDED_FILTER,
+    CONCAT_FILTER,
+    INTERNAL_FILTERS,
+    LOOP_FILTER,
+    bound_tree,
+)
 
-LOOP_FILTER = "officina_loop"
-CONCAT_FILTER = "officina_concat"
-BOUNDED_FILTER = "officina_bounded"
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """How much work one render of admin content may do (the ``[sandbox]`` settings)."""
-
-    time_limit: float = 5.0  # seconds per formula, expression or text
-    document_time_limit: float = 10.0  # seconds per Word document, all its parts together
-    max_iterations: int = 1_000_000  # loop iterations and calls of one render together
-    max_value_size: int = 1_000_000  # characters/items a value may hold (int: bits)
-    max_range: int = 100_000  # items one range() may count
-    max_output: int = 1_000_000  # characters a formula, expression or text may produce
-    max_document_output: int = 50_000_000  # characters of XML one document part may produce
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> SandboxLimits:
-        """Limits from a ``[sandbox]`` table; ``ValueError`` names a wrong key or value."""
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ValueError(f"[sandbox]: unknown key(s) {', '.join(unknown)}; expected some "
-                             f"of {', '.join(known)}")
-        for key, value in values.items():
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            whole = key != "time_limit" and not key.endswith("time_limit")
-            if not number or value <= 0 or (whole and not isinstance(value, int)):
-                kind = "a whole number" if whole else "a number of seconds"
-                raise ValueError(f"[sandbox]: {key} must be {kind} above 0, not {value!r}")
-        return replace(cls(), **values)
-
-
-DEFAULT_LIMITS = SandboxLimits()
-_limits: list[SandboxLimits] = [DEFAULT_LIMITS]  # the process's limits (see ``use_limits``)
-
-
-def use_limits(limits: SandboxLimits) -> None:
-    """Make ``limits`` the process's sandbox limits (read from officina.toml at start-up)."""
-    _limits[0] = limits
-
-
-def current_limits() -> SandboxLimits:
-    """The sandbox limits in force in this process."""
-    return _limits[0]
-
-
-class LimitExceeded(SecurityError):
-    """A template took too long, looped too much or produced too much.
-
-    ``str()`` is the English message; ``localised(translator)`` the user's language.
-    """
-
-    def __init__(self, message: str, **values: Any):
-        self.message_id = message
-        self.values = values
-        super().__init__(Translator().gettext(message, **values))
-
-    def localised(self, translator: Translator) -> str:
-        """The message in ``translator``'s language."""
-        return translator.gettext(self.message_id, **self.values)
-
-
-def _too_big_error(limit: int) -> LimitExceeded:
-    return LimitExceeded(_("A value in the template grew too large: more than {size} "
-                           "characters or items."), size=f"{limit:,}")
-
-
-class Budget:
-    """The work one render may do: a deadline, iterations and output characters."""
-
-    def __init__(self, time_limit: float | None = None, max_iterations: int | None = None,
-                 max_output: int | None = None, clock: Callable[[], float] = time.monotonic,
-                 limits: SandboxLimits | None = None):
-        limits = limits or current_limits()
-        self.clock = clock
-        self.time_limit = time_limit if time_limit is not None else limits.time_limit
-        self.deadline = clock() + self.time_limit
-        self.max_iterations = max_iterations or limits.max_iterations
-        self.max_output = max_output or limits.max_output
-        self.iterations = 0
-
-    def tick(self) -> None:
-        """Count one step; raise ``LimitExceeded`` past the iterations or the deadline."""
-        self.iterations += 1
-        if self.iterations > self.max_iterations:
-            raise LimitExceeded(_("The template repeats more than {count} times (loops and "
-                                  "calls together)."), count=f"{self.max_iterations:,}")
-        if self.iterations % 256 == 0:
-            self.check_time()
-
-    def check_time(self) -> None:
-        """Raise ``LimitExceeded`` once the deadline has passed."""
-        if self.clock() > self.deadline:
-            raise LimitExceeded(_("The template exceeded its time limit: it ran longer than "
-                                  "{seconds} seconds."), seconds=f"{self.time_limit:g}")
-
-
-def weight(value: Any, limit: int | None = None) -> int:
-    """Characters and items ``value`` holds (shared parts counted each time they appear),
-    counted up to just past ``limit``; a container that holds itself weighs too much."""
-    limit = limit if limit is not None else current_limits().max_value_size
-    total = 0
-    stack: list[tuple[Any, tuple[int, ...]]] = [(value, ())]
-    while stack:
-        item, trail = stack.pop()
-        if isinstance(item, str | bytes):
-            total += len(item)
-        elif isinstance(item, list | tuple | dict | Namespace):
-            if id(item) in trail:
-                return limit + 1
-            inner = (*trail, id(item))
-            total += 1
-            if isinstance(item, dict):
-                values: Iterable[Any] = [*item.keys(), *item.values()]
-            elif isinstance(item, Namespace):
-                values = list(object.__getattribute__(item, "_Namespace__attrs").values())
-            else:
-                values = item
-            stack.extend((v, inner) for v in values)
-        else:
-            total += 1
-        if total > limit:
-            return total
-    return total
-
+MAX_CACHED_TEMPLATES = 1024  # texts compiled and kept by one sandbox
 
 _ACTIVE: ContextVar[Budget | None] = ContextVar("officina_sandbox_budget", default=None)
 
@@ -196,13 +77,18 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%"})
     template_class = BoundedTemplate
 
-    def __init__(self, *, limits: SandboxLimits | None = None, budget: Budget | None = None,
-                 **options: Any):
+    def __init__(self, *, policy: SandboxPolicy = FORMULA, limits: SandboxLimits | None = None,
+                 budget: Budget | None = None, **options: Any):
         options.setdefault("undefined", StrictUndefined)
-        options.setdefault("autoescape", False)
+        options.setdefault("autoescape", policy.autoescape)
+        options.setdefault("keep_trailing_newline", policy.keep_trailing_newline)
         super().__init__(**options)
+        self.policy = policy
         self._limits = limits
         self.fixed_budget = budget
+        self._compiled: dict[str, Template] = {}
+        self._default_budget = (policy.time_setting, policy.output_setting) == (
+            "time_limit", "max_output")
         self.filters[LOOP_FILTER] = self._bounded_iteration
         self.filters[CONCAT_FILTER] = self._bounded_concat
         self.filters[BOUNDED_FILTER] = self._bounded_value
@@ -225,8 +111,10 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return self._limits or current_limits()
 
     def new_budget(self) -> Budget:
-        """A fresh budget for one render under this sandbox's limits."""
-        return Budget(limits=self.limits)
+        """A fresh budget for one render under this sandbox's limits and policy."""
+        if self._default_budget:  # the hot path of formulas: as few steps as possible
+            return Budget(limits=self._limits or current_limits())
+        return self.policy.budget(self.limits)
 
     @property
     def budget(self) -> Budget:
@@ -245,7 +133,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def _check_size(self, value: Any) -> Any:
         if self.too_big(value):
-            raise _too_big_error(self.limits.max_value_size)
+            raise too_big_error(self.limits.max_value_size)
         return value
 
     # -- work bounds ------------------------------------------------------------------------
@@ -274,13 +162,13 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def _refuse_above(self, size: float) -> None:
         if size > self.limits.max_value_size:
-            raise _too_big_error(self.limits.max_value_size)
+            raise too_big_error(self.limits.max_value_size)
 
     def guard_filter(self, name: str, func: Any) -> Any:
         """``func`` refusing arguments that would build a huge value, and results too big
         (an iterator's items are weighed as it yields them)."""
         if (not callable(func) or getattr(func, "officina_guarded", False)
-                or name in (LOOP_FILTER, CONCAT_FILTER, BOUNDED_FILTER)):
+                or name in INTERNAL_FILTERS):
             return func  # a loop's items already exist; the other two bound themselves
         skip = 1 if hasattr(func, "jinja_pass_arg") else 0
 
@@ -301,7 +189,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         for item in items:
             total += weight(item, limit)
             if total > limit:
-                raise _too_big_error(limit)
+                raise too_big_error(limit)
             yield item
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -333,14 +221,14 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         size = self.limits.max_value_size
         if (operator == "**" and isinstance(left, int) and isinstance(right, int)
                 and right > 0 and left.bit_length() * right > size):
-            raise _too_big_error(size)
+            raise too_big_error(size)
         if operator == "*":
             for seq, count in ((left, right), (right, left)):
                 if (isinstance(seq, str | bytes | list | tuple) and isinstance(count, int)
                         and weight(seq, size) * count > size):
-                    raise _too_big_error(size)
+                    raise too_big_error(size)
         if operator == "+" and weight(left, size) + weight(right, size) > size:
-            raise _too_big_error(size)
+            raise too_big_error(size)
         if operator == "%" and isinstance(left, str):
             self._refuse_above(printf_size(left) + weight(right, size))
         return super().call_binop(context, operator, left, right)
@@ -373,7 +261,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         for item in value:  # weighed while consuming, so nothing huge is ever held
             total += weight(item, limit) + separator
             if total > limit:
-                raise _too_big_error(limit)
+                raise too_big_error(limit)
             items.append(item)
         if getter is not None:
             items = [getter(item) for item in items]
@@ -386,7 +274,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         text = str(value)
         grows = text.count(str(old)) * max(len(str(new)) - len(str(old)), 0)
         if len(text) + grows > self.limits.max_value_size:
-            raise _too_big_error(self.limits.max_value_size)
+            raise too_big_error(self.limits.max_value_size)
         return text.replace(str(old), str(new), -1 if count is None else count)
 
     def output_limit(self) -> int:
@@ -408,6 +296,19 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return "".join(out)
 
     # -- compilation ------------------------------------------------------------------------
+
+    def from_string(self, source: Any, globals: Any = None,
+                    template_class: type[Template] | None = None) -> Template:
+        """The template of ``source``, compiled once (when the policy keeps templates)."""
+        if not (self.policy.cache_templates and isinstance(source, str) and globals is None
+                and template_class is None):
+            return super().from_string(source, globals, template_class)
+        template = self._compiled.get(source)
+        if template is None:
+            if len(self._compiled) >= MAX_CACHED_TEMPLATES:
+                self._compiled.clear()
+            template = self._compiled[source] = super().from_string(source)
+        return template
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """Parse, then bound every loop, ``~`` and literal (see ``bound_tree``)."""
@@ -458,11 +359,11 @@ class _FormatBound:
     def format_field(self, value: Any, format_spec: str) -> Any:
         limit = self._env.limits.max_value_size
         if self.produced + spec_size(format_spec) > limit:
-            raise _too_big_error(limit)
+            raise too_big_error(limit)
         text = super().format_field(value, format_spec)  # type: ignore[misc]
         self.produced += len(text)
         if self.produced > limit:
-            raise _too_big_error(limit)
+            raise too_big_error(limit)
         return text
 
 
@@ -474,45 +375,4 @@ class _BoundedEscapeFormatter(_FormatBound, SandboxedEscapeFormatter):
     pass
 
 
-def _bounded(node: nodes.Node) -> nodes.Node:
-    """A list, dict or tuple literal wrapped in the filter that bounds its weight."""
-    if isinstance(node, nodes.List | nodes.Dict) or (
-            isinstance(node, nodes.Tuple) and node.ctx == "load"):
-        return nodes.Filter(node, BOUNDED_FILTER, [], [], None, None, lineno=node.lineno)
-    return node
-
-
-def bound_tree(tree: nodes.Template) -> nodes.Template:
-    """``tree`` with every loop counted, every ``~`` and literal bounded (in place)."""
-    for loop in tree.find_all(nodes.For):
-        if not (isinstance(loop.iter, nodes.Filter) and loop.iter.name == LOOP_FILTER):
-            loop.iter = nodes.Filter(loop.iter, LOOP_FILTER, [], [], None, None,
-                                     lineno=loop.lineno)
-    for parent in [tree, *tree.find_all(nodes.Node)]:
-        if isinstance(parent, nodes.Filter) and parent.name == BOUNDED_FILTER:
-            continue
-        for name in parent.fields:
-            value = getattr(parent, name, None)
-            if isinstance(value, nodes.Node):
-                setattr(parent, name, _bounded(value))
-            elif isinstance(value, list):
-                setattr(parent, name, [_bounded(v) if isinstance(v, nodes.Node) else v
-                                       for v in value])
-    for concat in tree.find_all(nodes.Concat):
-        if not (len(concat.nodes) == 1 and isinstance(concat.nodes[0], nodes.Filter)
-                and concat.nodes[0].name == CONCAT_FILTER):
-            concat.nodes = [nodes.Filter(nodes.List(concat.nodes, lineno=concat.lineno),
-                                         CONCAT_FILTER, [], [], None, None,
-                                         lineno=concat.lineno)]
-    return tree
-
-
-def new_sandbox(*, html: bool = False, keep_trailing_newline: bool = False,
-                limits: SandboxLimits | None = None) -> BoundedSandbox:
-    """The sandbox for formulas, rule expressions and texts (``html``: autoescaped)."""
-    return BoundedSandbox(limits=limits, autoescape=html,
-                          keep_trailing_newline=keep_trailing_newline)
-
-
-__all__ = ["DEFAULT_LIMITS", "BoundedSandbox", "Budget", "LimitExceeded", "SandboxLimits",
-           "current_limits", "new_sandbox", "use_limits", "weight"]
+__all__ = ["BoundedSandbox", "BoundedTemplate"]
