@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from core.calendar import calendar_from_dict
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.loader import PackSource
+from core.metadata.mail_templates import MailTemplate, MailTemplateError, check_template
 from core.metadata.yaml_source import SourceDocument
 
 KindCheck = Callable[[Sequence[PackSource]], list[Diagnostic]]
@@ -42,8 +43,6 @@ def calendar_problems(packs: Sequence[PackSource]) -> list[Diagnostic]:
 
 def mail_template_problems(packs: Sequence[PackSource]) -> list[Diagnostic]:
     """Mail templates that do not parse or compile, with file and line."""
-    from core.rules.mail import MailTemplate, MailTemplateError, check_template
-
     problems: list[Diagnostic] = []
     for pack in packs:
         for path in sorted((pack.path / "templates" / "mail").glob("*.yaml")):

@@ -1,12 +1,12 @@
 """Outgoing mail, in three parts: ``settings`` (the ``[mail]`` table), ``rendering``
-(multilingual templates through the mail sandbox policies, in the recipient's language and
+(multilingual templates, parsed, checked and rendered in ``core.metadata.mail_templates``,
+through the mail sandbox policies, in the recipient's language and
 time zone) and ``delivery`` (the message and one SMTP attempt; the file backend is
 ``core.rules.mail_files``, the outbox is delivered by ``core.rules.worker``)."""
 
 from __future__ import annotations
 
-from core.rules.mail.delivery import MailError, build_message, send_mail
-from core.rules.mail.rendering import (
+from core.metadata.mail_templates import (
     DEFAULT_LANGUAGE,
     TEMPLATE_PARTS,
     MailTemplate,
@@ -15,6 +15,7 @@ from core.rules.mail.rendering import (
     check_template,
     render_mail,
 )
+from core.rules.mail.delivery import MailError, build_message, send_mail
 from core.rules.mail.settings import (
     BACKENDS,
     DEFAULT_FOLDER,

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from core.rules.mail.rendering import RenderedMail
+from core.metadata.mail_templates import RenderedMail
 from core.rules.mail.settings import MailSettings, has_newline
 
 
