@@ -110,8 +110,8 @@ def label_of(connection: Connection, entity: str, name: str, language: str,
 def move_entity(connection: Connection, old: str, new: str) -> None:
     """File the uploads of entity ``old`` under ``new`` (the entity was renamed), each
     template and language whose name ``new`` has no upload of its own."""
-    taken = set(connection.execute(sa.select(TABLE.c.name, TABLE.c.language).distinct()
-                                   .where(TABLE.c.entity == new)).tuples())
+    taken = {(row.name, row.language) for row in connection.execute(
+        sa.select(TABLE.c.name, TABLE.c.language).distinct().where(TABLE.c.entity == new))}
     for name, language in connection.execute(sa.select(TABLE.c.name, TABLE.c.language)
                                              .distinct().where(TABLE.c.entity == old)).all():
         if (name, language) not in taken:
