@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core.i18n import SUPPORTED_LANGUAGES
 from core.metadata.field_types import FIELD_TYPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -374,7 +375,7 @@ def fixtures_schema() -> dict[str, Any]:
             "properties": {"username": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$",
                                         "maxLength": 150},
                            "roles": {**NAMES, "minItems": 1},
-                           "language": {"enum": ["en", "it"]},
+                           "language": {"enum": list(SUPPORTED_LANGUAGES)},
                            "full_name": {"type": "string"}, "email": {"type": "string"}}}
     return {
         "$schema": DIALECT,

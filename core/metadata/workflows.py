@@ -12,7 +12,7 @@ from typing import Any
 from croniter import croniter
 from marshmallow import ValidationError
 
-from core.i18n import DEFAULT_LANGUAGE, Translator
+from core.i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, Translator
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_syntax_error
 from core.metadata.field_types import FIELD_TYPES
@@ -368,9 +368,9 @@ class WorkflowChecker:
             error = formula_syntax_error(language[1:].strip())
             if error:
                 self.error([*at, "language"], error)
-        elif language is not None and language not in ("en", "it"):
-            self.error([*at, "language"], f"unknown language '{language}': en, it or an "
-                       "expression")
+        elif language is not None and language not in SUPPORTED_LANGUAGES:
+            self.error([*at, "language"], f"unknown language '{language}': "
+                       f"{', '.join(SUPPORTED_LANGUAGES)} or an expression")
         if "mail" in params:
             self._check_send_mail(params["mail"], [*at, "mail"])
 
