@@ -175,8 +175,12 @@ class Translator:
         return text.format(**{"count": count, **values})
 
 
+def plain_messages(catalog: Translations) -> dict[str, str]:
+    """msgid -> translation of the messages of ``catalog`` without a context or a plural."""
+    return {key: value for key, value in catalog._catalog.items()
+            if isinstance(key, str) and key and "\x04" not in key}
+
+
 def catalog_messages(language: str) -> dict[str, str]:
     """Every translated message of ``language`` without a context (for tests and tooling)."""
-    catalog = translations(language)._catalog
-    return {key: value for key, value in catalog.items()
-            if isinstance(key, str) and key and "\x04" not in key}
+    return plain_messages(translations(language))

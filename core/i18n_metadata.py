@@ -18,7 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from core.i18n import PackDomain, catalog_path, clear_cache, domain_translations, translations
+from core.i18n import (
+    PackDomain,
+    catalog_path,
+    clear_cache,
+    domain_translations,
+    plain_messages,
+    translations,
+)
 from core.metadata.names import default_label
 from core.metadata.specs import EntitySpec, FieldSpec, PackSpec, Registry
 
@@ -40,10 +47,7 @@ class PackTranslations(PackDomain):
         """msgid -> translation for ``language`` (fuzzy and empty entries, and messages with
         a context, left out)."""
         catalog = domain_translations(self.path, self.name, language)
-        if catalog is None:
-            return {}
-        return {key: value for key, value in catalog._catalog.items()
-                if isinstance(key, str) and key and "\x04" not in key}
+        return {} if catalog is None else plain_messages(catalog)
 
     def languages(self) -> list[str]:
         """The languages this pack has a catalog for."""
