@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.i18n import SUPPORTED_LANGUAGES
 from core.metadata.loader import BUILTIN_PACKS
 from core.password_hashing import PRODUCTION_HASHING, PasswordHashing
 from core.sandbox import DEFAULT_LIMITS, SandboxLimits
@@ -36,6 +37,7 @@ class Settings:
     passwords: PasswordHashing = PRODUCTION_HASHING
     sandbox: SandboxLimits = DEFAULT_LIMITS
     migrations: MigrationLocks = DEFAULT_LOCKS
+    languages: tuple[str, ...] = SUPPORTED_LANGUAGES  # [i18n] languages: what users may pick
 
 
 def default_database_url(instance: Path) -> str:
@@ -72,7 +74,25 @@ def load_settings(instance: str | Path | None = None, database_url: str | None =
         passwords=PasswordHashing.from_dict(values.get("passwords") or {}),
         sandbox=SandboxLimits.from_dict(values.get("sandbox") or {}),
         migrations=MigrationLocks.from_dict(values.get("migrations") or {}),
+        languages=offered_languages((values.get("i18n") or {}).get("languages")),
     )
+
+
+def offered_languages(configured: object) -> tuple[str, ...]:
+    """The languages an instance offers, from ``[i18n] languages`` (default: every language
+    Officina has catalogs for). The first is the language of a browser that asks for none of
+    them. ``ValueError`` for an empty list or a language without catalogs."""
+    if configured is None:
+        return SUPPORTED_LANGUAGES
+    if not isinstance(configured, list) or not configured or not all(
+            isinstance(code, str) for code in configured):
+        raise ValueError("[i18n] languages must be a non-empty list of language codes, "
+                         f"such as {list(SUPPORTED_LANGUAGES)}")
+    unknown = [code for code in configured if code not in SUPPORTED_LANGUAGES]
+    if unknown:
+        raise ValueError(f"[i18n] languages: no catalogs for {', '.join(unknown)} "
+                         f"(Officina speaks {', '.join(SUPPORTED_LANGUAGES)})")
+    return tuple(dict.fromkeys(configured))
 
 
 def _mail_section(backend: str) -> str:
@@ -140,6 +160,8 @@ def write_default_config(folder: Path, packs: tuple[str, ...] = DEFAULT_PACKS,
             "# behind it meanwhile), and how often it tries again:\n"
             "# [migrations]\n# lock_timeout = 0.5   # seconds\n# lock_attempts = 5\n"
             "# retry_pause = 1.0   # seconds, doubling after each attempt\n"
+            "\n# The languages users may choose (the first for browsers asking for none):\n"
+            f"# [i18n]\n# languages = {json.dumps(list(SUPPORTED_LANGUAGES))}\n"
             "\n# Sign-in through a directory (LDAP); see README:\n"
             "# [ldap]\n# urls = [\"ldap://ldap.example.com\"]\n"
             "# base_dn = \"dc=example,dc=com\"\n")

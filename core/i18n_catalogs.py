@@ -23,10 +23,16 @@ from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 
+from core.i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG_DIR = Path(__file__).parent / "translations"
 DOMAIN = "officina"
-CATALOG_LANGUAGES = ("it",)
+# The languages to translate into: every one Officina speaks but the source language.
+CATALOG_LANGUAGES = tuple(code for code in SUPPORTED_LANGUAGES if code != DEFAULT_LANGUAGE)
+# The marker `_` (a no-op) and the Translator's methods that take literal messages: a
+# context first for `pgettext`, singular and plural for `ngettext`.
+KEYWORDS = ("_", "pgettext:1c,2", "ngettext:1,2")
 WIDTH = 76  # Babel's default, the width the committed catalogs were written with
 HEADER_COMMENT = (
     "# Translations template for Officina's own messages.\n"
@@ -107,7 +113,8 @@ def extract_core_template(root: Path = ROOT) -> Catalog:
         # The input is the repository root: babel.cfg's patterns are relative to it.
         CommandLineInterface().run([
             "pybabel", "--quiet", "extract", f"--mapping-file={root / 'babel.cfg'}",
-            "--no-default-keywords", "--keyword=_", "--add-comments=TRANSLATORS:",
+            "--no-default-keywords", *(f"--keyword={k}" for k in KEYWORDS),
+            "--add-comments=TRANSLATORS:",
             "--no-location", "--sort-output", "--project=Officina",
             "--copyright-holder=Officina contributors", f"--header-comment={HEADER_COMMENT}",
             f"--output-file={output}", str(root)])
@@ -143,9 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=ROOT, help="the source tree")
     parser.add_argument("--catalogs", type=Path, default=None,
                         help="the catalogs folder (default: ROOT/core/translations)")
+    parser.add_argument("--language", action="append", dest="languages",
+                        help="a language to keep a catalog for (repeat; default: "
+                             f"{', '.join(CATALOG_LANGUAGES)}); a new one is created")
     args = parser.parse_args(argv)
     catalogs = args.catalogs or args.root / "core" / "translations"
-    written = refresh_core(args.root, catalogs)
+    written = refresh_core(args.root, catalogs, args.languages or CATALOG_LANGUAGES)
     for path in written:
         print(f"wrote {path}")
     if not written:

@@ -1,10 +1,12 @@
 """Translation of pack labels (entities, fields, options, layouts, workflows, reports).
 
 Labels in metadata are English source strings. Each pack may ship gettext catalogs at
-``<pack>/translations/<lang>/LC_MESSAGES/<pack>.po``, whose msgids are those strings (see
-``core.metadata.babel_extract``). A select option's display label has the msgid
-``default_label(option)`` (``in_progress`` -> ``In progress``). A text without a translation
-stays in English.
+``<pack>/translations/<lang>/LC_MESSAGES/<pack>.po`` (the pack's domain), whose msgids are
+those strings (see ``core.metadata.babel_extract``). A select option's display label has the
+msgid ``default_label(option)`` (``in_progress`` -> ``In progress``). Labels go through the
+same stack as Officina's own messages (``core.i18n.Translator`` with the packs' domains merged
+over Officina's), so a label Officina translates needs no translation in the pack. A text
+without a translation stays in English.
 
     translator = MetadataTranslator.for_registry(registry, "it")
     translator.gettext("Service call")            # 'Chiamata di assistenza'
@@ -14,49 +16,27 @@ stays in English.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import cache
 from pathlib import Path
 
-from babel.messages.pofile import read_po
-
+from core.i18n import (
+    PackDomain,
+    catalog_path,
+    clear_cache,
+    domain_translations,
+    plain_messages,
+    translations,
+)
 from core.metadata.names import default_label
 from core.metadata.specs import EntitySpec, FieldSpec, PackSpec, Registry
 
 SOURCE_LANGUAGE = "en"
 
 
-def catalog_path(pack_path: Path | str, pack_name: str, language: str) -> Path:
-    """Where the catalog of ``pack_name`` for ``language`` lives."""
-    return Path(pack_path) / "translations" / language / "LC_MESSAGES" / f"{pack_name}.po"
+class PackTranslations(PackDomain):
+    """The catalogs of one pack (its domain), compiled on first use."""
 
-
-@cache
-def _read_catalog(path: Path, language: str) -> Mapping[str, str]:
-    if not path.is_file():
-        return {}
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
-    return {str(m.id): str(m.string) for m in catalog
-            if m.id and isinstance(m.string, str) and m.string and not m.fuzzy}
-
-
-def clear_cache() -> None:
-    """Forget the catalogs read so far (after editing a ``.po`` file)."""
-    _read_catalog.cache_clear()
-
-
-def _languages(language: str) -> tuple[str, ...]:
-    """``it_IT`` or ``it-IT`` -> ``("it_IT", "it")``: the exact language, then its base."""
-    base = language.replace("-", "_").split("_")[0].lower()
-    return tuple(dict.fromkeys((language.replace("-", "_"), base)))
-
-
-class PackTranslations:
-    """The catalogs of one pack, read on first use."""
-
-    def __init__(self, pack_path: Path | str, pack_name: str):
-        self.path = Path(pack_path)
-        self.name = pack_name
+    def __new__(cls, pack_path: Path | str, pack_name: str) -> PackTranslations:
+        return super().__new__(cls, Path(pack_path), pack_name)
 
     @classmethod
     def of(cls, pack: PackSpec) -> PackTranslations:
@@ -64,11 +44,10 @@ class PackTranslations:
         return cls(pack.path, pack.name)
 
     def messages(self, language: str) -> Mapping[str, str]:
-        """msgid -> translation for ``language`` (fuzzy and empty entries left out)."""
-        merged: dict[str, str] = {}
-        for code in reversed(_languages(language)):
-            merged.update(_read_catalog(catalog_path(self.path, self.name, code), code))
-        return merged
+        """msgid -> translation for ``language`` (fuzzy and empty entries, and messages with
+        a context, left out)."""
+        catalog = domain_translations(self.path, self.name, language)
+        return {} if catalog is None else plain_messages(catalog)
 
     def languages(self) -> list[str]:
         """The languages this pack has a catalog for."""
@@ -88,10 +67,7 @@ class MetadataTranslator:
 
     def __init__(self, packs: Iterable[PackSpec | PackTranslations], language: str):
         self.language = language
-        self._messages: dict[str, str] = {}
-        for pack in packs:
-            translations = pack if isinstance(pack, PackTranslations) else PackTranslations.of(pack)
-            self._messages.update(translations.messages(language))
+        self.translations = translations(language, packs)
 
     @classmethod
     def for_registry(cls, registry: Registry, language: str) -> MetadataTranslator:
@@ -102,11 +78,11 @@ class MetadataTranslator:
         """The translation of the English ``text``; ``text`` itself when there is none."""
         if not text:
             return text
-        return self._messages.get(text, text)
+        return str(self.translations.gettext(text))
 
     def has(self, text: str) -> bool:
         """Whether ``text`` has a translation in this language."""
-        return text in self._messages
+        return bool(text) and text in self.translations._catalog
 
     def entity_label(self, entity: EntitySpec) -> str:
         """The entity's singular label."""

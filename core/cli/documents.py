@@ -12,12 +12,12 @@ from pathlib import Path
 import click
 
 from core.cli.common import acting_user, as_option, db_option, instance_option, open_instance
+from core.cli.languages import LANGUAGE, require_offered
 from core.cli.output import fail, parse_json_argument, print_json
 from core.documents.service import DocumentService
-from core.i18n import SUPPORTED_LANGUAGES, Translator, _
+from core.i18n import Translator, _
 from core.officina import Officina
 
-LANGUAGE = click.Choice(list(SUPPORTED_LANGUAGES))
 FORMAT = click.Choice(["docx", "pdf"])
 
 
@@ -57,6 +57,7 @@ def render(entity: str, key: str, template: str, language: str | None, fmt: str,
            instance: str | None, database_url: str | None, username: str | None) -> None:
     """Render record KEY (id or reference) of ENTITY with TEMPLATE into a .docx or a PDF."""
     officina = _open(instance, database_url)
+    require_offered(officina, language)
     actor = _actor(officina, username)
     document = _service(officina).render(actor, entity, int(key) if key.isdigit() else key,
                                          template, language=language, format=fmt)
@@ -111,6 +112,7 @@ def upload(entity: str, name: str, language: str, file: str, label: str | None,
            instance: str | None, database_url: str | None, username: str | None) -> None:
     """Upload FILE (.docx) as template NAME of ENTITY in LANGUAGE (checked first)."""
     officina = _open(instance, database_url)
+    require_offered(officina, language)
     data = Path(file).read_bytes()
     version = _service(officina).upload(_actor(officina, username), entity, name, language,
                                         data, label=label)
@@ -128,6 +130,7 @@ def versions(entity: str, name: str, language: str, instance: str | None,
              database_url: str | None, username: str | None) -> None:
     """The uploaded versions of template NAME of ENTITY in LANGUAGE, newest first."""
     officina = _open(instance, database_url)
+    require_offered(officina, language)
     found = _service(officina).versions(_actor(officina, username), entity, name, language)
     if not found:
         click.echo(f"No uploaded versions of {entity}/{name} ({language}): the pack's "
@@ -152,6 +155,7 @@ def restore(entity: str, name: str, language: str, version: int, instance: str |
     """Make VERSION of template NAME of ENTITY in LANGUAGE the one in use again (0: the
     pack's file; for a template the pack does not ship, 0 withdraws it)."""
     officina = _open(instance, database_url)
+    require_offered(officina, language)
     current = _service(officina).restore(_actor(officina, username), entity, name, language,
                                          version)
     click.echo(f"Template {entity}/{name} ({language}): version {version} restored "
@@ -179,6 +183,7 @@ def batch(entity: str, template: str, filters: str | None, language: str | None,
     from core.documents.batch import queue_batch
 
     officina = _open(instance, database_url)
+    require_offered(officina, language)
     actor = _actor(officina, username)
     _service(officina)
     count = queue_batch(officina, actor, entity, template,

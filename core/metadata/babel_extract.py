@@ -23,7 +23,7 @@ from typing import IO, Any
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from core.i18n_catalogs import merge_template, write_catalog
+from core.i18n_catalogs import CATALOG_LANGUAGES, merge_template, write_catalog
 from core.metadata.diagnostics import PathPart
 from core.metadata.names import default_label
 from core.metadata.yaml_source import SourceDocument, parse_yaml
@@ -34,7 +34,7 @@ KINDS = ("pack", "entity", "workflow", "report", "calendar", "document_template"
 FOLDER_KINDS = {"entities": "entity", "workflows": "workflow", "reports": "report",
                 "calendars": "calendar", "templates": "document_template"}
 SELECT_TYPES = ("select", "multiselect")
-LANGUAGES = ("it",)
+LANGUAGES = CATALOG_LANGUAGES  # every language Officina speaks but English, the source
 CATALOG_WIDTH = 100
 
 
@@ -300,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("packs", nargs="+", type=Path, help="pack folders")
     parser.add_argument("--language", action="append", dest="languages",
-                        help="language to keep a catalog for (default: it)")
+                        help="language to keep a catalog for (default: "
+                             f"{', '.join(LANGUAGES)})")
     args = parser.parse_args(argv)
     missing = 0
     for pack_dir in args.packs:

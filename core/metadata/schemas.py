@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core.i18n import SUPPORTED_LANGUAGES
 from core.metadata.entity_schemas import entity_schema, overlay_schema
 from core.metadata.schema_fragments import DIALECT, LABEL, NAME, NAMES, SORT
 from core.metadata.workflow_schema import workflow_schema
@@ -123,7 +124,7 @@ def fixtures_schema() -> dict[str, Any]:
             "properties": {"username": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$",
                                         "maxLength": 150},
                            "roles": {**NAMES, "minItems": 1},
-                           "language": {"enum": ["en", "it"]},
+                           "language": {"enum": list(SUPPORTED_LANGUAGES)},
                            "full_name": {"type": "string"}, "email": {"type": "string"}}}
     return {
         "$schema": DIALECT,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.i18n import SUPPORTED_LANGUAGES
 from core.metadata.expressions import formula_syntax_error
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.timeexpr import parse_relative
@@ -153,8 +154,8 @@ class ActionChecker(ConditionChecker):
             error = formula_syntax_error(language[1:].strip())
             if error:
                 self.error([*at, "language"], error)
-        elif language is not None and language not in ("en", "it"):
-            self.error([*at, "language"], f"unknown language '{language}': en, it or an "
-                       "expression")
+        elif language is not None and language not in SUPPORTED_LANGUAGES:
+            self.error([*at, "language"], f"unknown language '{language}': "
+                       f"{', '.join(SUPPORTED_LANGUAGES)} or an expression")
         if "mail" in params:
             self._check_send_mail(params["mail"], [*at, "mail"])

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from core.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
 from core.documents.jobs import document_job_payload
+from core.i18n import SUPPORTED_LANGUAGES
 from core.metadata.expressions import FormulaError, compile_formula
 from core.metadata.specs import Registry
 from core.metadata.timeexpr import parse_duration, parse_relative
@@ -396,9 +397,9 @@ def _render_document(ctx: ActionContext, params: dict[str, Any]) -> None:
     """Queue a document job: the worker renders the record with the template (PDF is slow:
     never in the transaction), attaches the file and queues the mails rendered here."""
     language = ctx.value(params.get("language")) or ctx.event.actor.language
-    if language not in ("en", "it"):
+    if language not in SUPPORTED_LANGUAGES:
         raise RuleActionError(f"rule {ctx.rule}: render_document: unknown language "
-                              f"{language!r} (en or it)")
+                              f"{language!r} ({' or '.join(SUPPORTED_LANGUAGES)})")
     mail = params.get("mail")
     mails = rendered_mails(ctx, mail["template"], mail["to"]) if mail else []
     _enqueue(ctx, "document", document_job_payload(

@@ -10,7 +10,7 @@ from dataclasses import replace
 from babel import Locale
 from flask import current_app, g
 
-from core.i18n import Translator
+from core.i18n import Translator, language_name
 from core.i18n_metadata import MetadataTranslator
 from core.metadata.specs import EntitySpec, Registry
 from core.officina import Officina
@@ -38,14 +38,24 @@ def actor() -> Actor:
 
 
 def language() -> str:
-    """The language of this request (``en`` or ``it``)."""
+    """The language of this request (one of ``offered_languages()``)."""
     return g.get("language", "en")
 
 
+def offered_languages() -> tuple[str, ...]:
+    """The languages this instance offers (``[i18n] languages``), the default first."""
+    return officina().settings.languages
+
+
+def language_names() -> dict[str, str]:
+    """Each offered language's code and name in that language (``it``: ``Italiano``)."""
+    return {code: language_name(code) for code in offered_languages()}
+
+
 def translator() -> Translator:
-    """Officina's own messages in the request's language."""
+    """Officina's own messages in the request's language, with the packs' over them."""
     if "translator" not in g:
-        g.translator = Translator(language())
+        g.translator = Translator(language(), registry().packs)
     return g.translator
 
 
@@ -66,6 +76,16 @@ def locale() -> Locale:
 def gettext(message: str, **values: object) -> str:
     """Translate one of Officina's messages into the request's language."""
     return translator().gettext(message, **values)
+
+
+def pgettext(context: str, message: str, **values: object) -> str:
+    """Translate ``message`` as meant in ``context`` into the request's language."""
+    return translator().pgettext(context, message, **values)
+
+
+def ngettext(singular: str, plural: str, count: int, **values: object) -> str:
+    """The form of a message for ``count`` in the request's language (``{count}`` filled)."""
+    return translator().ngettext(singular, plural, count, **values)
 
 
 def entity_spec(name: str) -> EntitySpec:

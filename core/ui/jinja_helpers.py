@@ -41,6 +41,9 @@ def install(app: Flask) -> None:
     """Make the helpers available in every template."""
     app.jinja_env.globals.update(
         _=context.gettext,
+        pgettext=context.pgettext,
+        ngettext=context.ngettext,
+        offered_language_names=context.language_names,
         label=lambda text: context.labels().gettext(text),
         entity_label=lambda entity: context.labels().entity_label(entity),
         entity_plural=lambda entity: context.labels().entity_plural(entity),

@@ -15,10 +15,9 @@ from werkzeug.routing import IntegerConverter
 from core.atomic_files import publish
 from core.auth.sessions import SessionPolicy
 from core.config import Settings
-from core.i18n import SUPPORTED_LANGUAGES
 from core.metadata.value_limits import BIGINT_MAX
 from core.ui.access import ADMIN, API, PUBLIC, endpoint_access
-from core.ui.context import set_actor
+from core.ui.context import offered_languages, set_actor
 from core.ui.request_reads import end_shared_read
 from core.ui.sessions import POLICY_EXTENSION, TOKEN_KEY, current_session, forget_session
 
@@ -89,8 +88,10 @@ def configure(app: Flask, settings: Settings) -> None:
 
 
 def browser_language() -> str:
-    """The best of Officina's languages for the browser's Accept-Language header."""
-    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "en"
+    """The best of the instance's languages for the browser's Accept-Language header (the
+    first of them when the browser asks for none)."""
+    offered = offered_languages()
+    return request.accept_languages.best_match(offered) or offered[0]
 
 
 def _sign_in_check() -> Response | None:
@@ -110,7 +111,8 @@ def _sign_in_check() -> Response | None:
     current = current_session()
     if current is not None:
         signed_in = current.actor
-        set_actor(signed_in, current.language or session.get("language") or browser_language())
+        set_actor(signed_in, offered(current.language) or offered(session.get("language"))
+                  or browser_language())
         if level == ADMIN and not signed_in.is_admin:
             abort(403)
         return None
@@ -125,7 +127,12 @@ def set_anonymous_language() -> None:
     """Language for pages seen before signing in: the session's choice or the browser's."""
     from flask import g
 
-    g.language = session.get("language") or browser_language()
+    g.language = offered(session.get("language")) or browser_language()
+
+
+def offered(language: str | None) -> str | None:
+    """``language`` when the instance offers it (a profile or a cookie may name another)."""
+    return language if language in offered_languages() else None
 
 
 def safe_next(target: str | None) -> str:

@@ -24,12 +24,12 @@ from core.auth.passwords import store_password
 from core.auth.policy import password_problems
 from core.auth.reset_mail import ResetRecipient, send_reset_link
 from core.auth.sessions import active_sessions, end_sessions
-from core.i18n import SUPPORTED_LANGUAGES, _
+from core.i18n import _
 from core.records.actor import ADMIN_ROLE
 from core.records.errors import NotFound
 from core.storage.tables import system_tables
 from core.ui.access import ADMIN, access
-from core.ui.context import actor, gettext, officina, registry
+from core.ui.context import actor, gettext, language_names, officina, registry
 from core.ui.sessions import current_session_id, session_policy
 from core.ui.views import NavItem
 from core.ui.views.account import mail_configured, reset_link
@@ -42,13 +42,12 @@ admin_pages = Blueprint("admin", __name__, url_prefix="/admin")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,139}$")
 ROLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LANGUAGE_NAMES = {"en": "English", "it": "Italiano"}
 Errors = dict[str, list[str]]
 
 
 @admin_pages.context_processor
 def _admin_values() -> dict[str, object]:
-    return {"language_names": LANGUAGE_NAMES}
+    return {"language_names": language_names()}
 
 
 @admin_pages.get("")
@@ -136,7 +135,7 @@ def _profile_values(errors: Errors) -> dict[str, str]:
               "language": request.form.get("language", "en")}
     if values["email"] and (len(values["email"]) > 254 or not EMAIL.fullmatch(values["email"])):
         errors["email"] = [gettext("Enter a valid e-mail address.")]
-    if values["language"] not in SUPPORTED_LANGUAGES:
+    if values["language"] not in language_names():
         errors["language"] = [gettext("Choose a language from the list.")]
     return values
 

@@ -20,12 +20,21 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from core.documents import store
 from core.documents.errors import DocumentError
 from core.files import safe_file_name
-from core.i18n import SUPPORTED_LANGUAGES
 from core.records.errors import NotFound, RecordError
 from core.ui.access import ADMIN, access
-from core.ui.context import actor, entity_spec, gettext, labels, locale, officina, registry
+from core.ui.context import (
+    actor,
+    entity_spec,
+    gettext,
+    labels,
+    language_names,
+    locale,
+    offered_languages,
+    officina,
+    registry,
+)
 from core.ui.formatting import format_datetime
-from core.ui.views.documents import LANGUAGE_NAMES, service
+from core.ui.views.documents import service
 
 admin_documents = Blueprint("admin_documents", __name__, url_prefix="/admin/documents")
 
@@ -48,7 +57,7 @@ def _when(value: Any) -> str:
 
 @admin_documents.context_processor
 def _values() -> dict[str, object]:
-    return {"language_names": LANGUAGE_NAMES, "when": _when}
+    return {"language_names": language_names(), "when": _when}
 
 
 def _entities() -> list[Any]:
@@ -78,7 +87,7 @@ def _index(form: dict[str, str], errors: Errors, problems: list[str], status: in
 @access(ADMIN)
 def index() -> tuple[str, int]:
     """Every entity's templates (from its pack or uploaded here), and the upload form."""
-    return _index({"language": SUPPORTED_LANGUAGES[0]}, {}, [], 200)
+    return _index({"language": offered_languages()[0]}, {}, [], 200)
 
 
 def _read_upload(errors: Errors) -> bytes:
@@ -113,7 +122,7 @@ def upload() -> Response | tuple[str, int]:
     if not NAME.fullmatch(form["name"]):
         errors["name"] = [gettext("Enter a name of lowercase letters, digits and underscores, "
                                   "starting with a letter.")]
-    if form["language"] not in SUPPORTED_LANGUAGES:
+    if form["language"] not in offered_languages():
         errors["language"] = [gettext("Choose a language from the list.")]
     data = _read_upload(errors)
     if errors:
@@ -133,7 +142,7 @@ def _template_page(entity: str, name: str, errors: Errors, problems: list[str],
     spec = entity_spec(entity)
     info = _template(spec.name, name)
     versions = {code: service().versions(actor(), spec.name, name, code)
-                for code in SUPPORTED_LANGUAGES}
+                for code in offered_languages()}
     if info is None and not any(versions.values()):
         raise NotFound(gettext("No such template."))
     pack = registry().document_templates.get(name)
@@ -147,7 +156,7 @@ def _template_page(entity: str, name: str, errors: Errors, problems: list[str],
 @access(ADMIN)
 def template(entity: str, name: str) -> tuple[str, int]:
     """One template: its languages, its uploaded versions, an upload form for a new one."""
-    return _template_page(entity, name, {}, [], {"language": SUPPORTED_LANGUAGES[0]}, 200)
+    return _template_page(entity, name, {}, [], {"language": offered_languages()[0]}, 200)
 
 
 @admin_documents.post("/<entity>/<name>")
@@ -158,7 +167,7 @@ def upload_version(entity: str, name: str) -> Response | tuple[str, int]:
     form = {"language": request.form.get("language", ""),
             "label": request.form.get("label", "").strip()}
     errors: Errors = {}
-    if form["language"] not in SUPPORTED_LANGUAGES:
+    if form["language"] not in offered_languages():
         errors["language"] = [gettext("Choose a language from the list.")]
     data = _read_upload(errors)
     if errors:
@@ -189,7 +198,7 @@ def _chosen(values: Any) -> tuple[str, int]:
     """The language and version a download or restore names (``?language=&version=``)."""
     language = values.get("language", "")
     version = values.get("version", "")
-    if language not in SUPPORTED_LANGUAGES or not version.isdigit():
+    if language not in offered_languages() or not version.isdigit():
         raise NotFound(gettext("No such template version."))
     return language, int(version)
 

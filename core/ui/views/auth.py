@@ -17,9 +17,8 @@ from flask import (
 from core.auth.errors import LdapUnavailable, LoginThrottled
 from core.auth.ldap_settings import LdapSettings
 from core.auth.login import login as authenticate
-from core.i18n import SUPPORTED_LANGUAGES
 from core.ui.access import PUBLIC, USER, access
-from core.ui.context import gettext, officina, translator
+from core.ui.context import gettext, offered_languages, officina, translator
 from core.ui.security import safe_next
 from core.ui.sessions import begin_session, current_session, finish_session
 from core.users import set_user_language
@@ -87,7 +86,7 @@ def logout() -> Response:
 def choose_language() -> Response:
     """Switch language; a signed-in user's choice is stored in their profile."""
     chosen = request.form.get("language", "")
-    if chosen in SUPPORTED_LANGUAGES:
+    if chosen in offered_languages():
         session["language"] = chosen
         signed_in = current_session()
         if signed_in is not None:

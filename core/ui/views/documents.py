@@ -15,16 +15,23 @@ from flask import Blueprint, Response, render_template, request, send_file
 
 from core.documents.errors import DocumentError
 from core.files import safe_file_name
-from core.i18n import SUPPORTED_LANGUAGES, _
+from core.i18n import _
 from core.records.errors import NotFound, PermissionDenied, QueryError, RecordError
 from core.ui.access import USER, access
-from core.ui.context import actor, entity_spec, gettext, labels, language, officina
+from core.ui.context import (
+    actor,
+    entity_spec,
+    gettext,
+    labels,
+    language,
+    language_names,
+    officina,
+)
 
 documents = Blueprint("documents", __name__, url_prefix="/app")
 
 FORMATS = ("pdf", "docx")
 FORMAT_LABELS = {"pdf": _("PDF"), "docx": _("Word")}
-LANGUAGE_NAMES = {"en": "English", "it": "Italiano"}
 
 
 def service() -> Any:
@@ -53,7 +60,7 @@ def document_templates(entity: str) -> list[dict[str, Any]]:
 @documents.app_template_global()
 def print_choices() -> dict[str, Any]:
     """Languages (the user's first) and formats offered by the Print menu."""
-    return {"languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in SUPPORTED_LANGUAGES],
+    return {"languages": list(language_names().items()),
             "language": language(),
             "formats": [(code, gettext(FORMAT_LABELS[code])) for code in FORMATS]}
 
@@ -69,7 +76,7 @@ def print_view(entity: str, record_id: int) -> Response | tuple[str, int]:
     fmt = request.args.get("format") or "pdf"
     if not template:
         raise QueryError(gettext("Choose a template to print with."))
-    if lang not in SUPPORTED_LANGUAGES:
+    if lang not in language_names():
         raise QueryError(gettext("Unknown language '{language}'.", language=lang))
     if fmt not in FORMATS:
         raise QueryError(gettext("Unknown format '{format}': choose Word or PDF.", format=fmt))

@@ -42,6 +42,7 @@ from core.ui.context import (
     labels,
     locale,
     may,
+    ngettext,
     officina,
     page_template,
     registry,
@@ -341,7 +342,8 @@ def delete_selected(entity: str) -> Response | str:
         flash(gettext(_("Nothing was deleted: {record} could not be deleted. {problem}"),
                       record=refs.get(current, f"#{current}"), problem=str(exc)), "error")
     else:
-        flash(gettext(_("{count} records deleted."), count=len(ids)), "success")
+        flash(ngettext("{count} record deleted.", "{count} records deleted.", len(ids)),
+              "success")
     return redirect(_back(spec), 303)
 
 

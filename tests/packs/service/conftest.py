@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from core.config import Settings
 from core.metadata.loader import BUILTIN_PACKS
@@ -22,10 +23,12 @@ from core.records.reading import ListQuery
 from core.rules.mail import MailSettings
 from core.rules.worker import Worker, WorkerOptions
 from core.storage.migrate import migrate
-from core.users import create_user
+from core.ui.app import create_app
+from core.users import create_user, hash_password
 from tests.core.rules.conftest import Clock
 from tests.support.golden import GOLDEN, tree_digest
 from tests.support.users import FAST_HASHING
+from tests.ui.conftest import sign_in
 
 OFFICE = Actor("olga", frozenset({"office"}), "it")
 COORDINATOR = Actor("cora", frozenset({"coordinator"}), "it")
@@ -148,6 +151,16 @@ def master_data(env: ServiceEnv) -> dict[str, dict[str, Any]]:
         "absences": [{"from_date": "2026-12-07", "to_date": "2026-12-11",
                       "reason": "holiday"}]})
     return d
+
+
+def web_client(service: ServiceEnv, actor: Actor, password: str) -> FlaskClient:
+    """``actor`` signed in to the web UI of ``service`` with ``password`` (set here)."""
+    users = service.officina.registry.current().schema.system["officina_user"]
+    with service.officina.database.write() as connection:
+        connection.execute(users.update().where(users.c.username == actor.username)
+                           .values(password_hash=hash_password(password, FAST_HASHING)))
+    app = create_app(service.officina.settings, {"TESTING": True}, service.officina)
+    return sign_in(app.test_client(), actor.username, password)
 
 
 @pytest.fixture

@@ -9,20 +9,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from core.records.errors import RecordValidationError
-from core.ui.app import create_app
-from core.users import hash_password
-from tests.packs.service.conftest import OFFICE, TECHNICIAN, ServiceEnv
-from tests.support.users import FAST_HASHING
-from tests.ui.conftest import sign_in
+from tests.packs.service.conftest import OFFICE, TECHNICIAN, ServiceEnv, web_client
 
 
 def _technician_client(service: ServiceEnv) -> FlaskClient:
-    users = service.officina.registry.current().schema.system["officina_user"]
-    with service.officina.database.write() as connection:
-        connection.execute(users.update().where(users.c.username == TECHNICIAN.username)
-                           .values(password_hash=hash_password("Tino-pw-1", FAST_HASHING)))
-    app = create_app(service.officina.settings, {"TESTING": True}, service.officina)
-    return sign_in(app.test_client(), TECHNICIAN.username, "Tino-pw-1")
+    return web_client(service, TECHNICIAN, "Tino-pw-1")
 
 
 def _form_fields(page: str) -> dict[str, str]:
