@@ -23,6 +23,8 @@ from core.metadata.specs import Registry
 from core.metadata.workflow_specs import ActionSpec, StateMachineSpec, TransitionSpec
 from core.records.actor import ADMIN_ROLE, Actor
 from core.records.errors import PermissionDenied, RecordError, RecordValidationError
+from core.records.pending import drop_all, release
+from core.records.written import recall
 from core.rules.actions import (
     ActionContext,
     RuleActionError,
@@ -34,6 +36,7 @@ from core.rules.compiler import GUARD_PREFIX, CompiledEntity, compile_entity
 from core.rules.events import RecordEvent
 from core.rules.facts import build_fact
 from core.rules.host import RulesHost
+from core.rules.lookups import LOOKUPS
 from core.rules.mail import MailTemplate
 from core.rules.registry_actions import ActionRegistry
 from core.storage.tables import Schema
@@ -208,6 +211,7 @@ class RulesEngine:
             return self._emit(connection, event)
         pending: list[dict[str, Any]] = []
         connection.info[PENDING_LOG] = pending
+        connection.info[LOOKUPS] = {}
         log = self._loaded()[1].system["officina_rule_log"]
         try:
             ran = self._emit(connection, event)
@@ -215,6 +219,8 @@ class RulesEngine:
                 connection.execute(log.insert(), pending)
         finally:
             del connection.info[PENDING_LOG]
+            connection.info.pop(LOOKUPS, None)
+            drop_all(connection)  # nothing is left held unless the run failed
         return ran
 
     def _emit(self, connection: Connection, event: RecordEvent) -> bool:
@@ -229,15 +235,34 @@ class RulesEngine:
         if event.kind == "transition":
             ran = self._state_actions(connection, registry, schema, event, now)
         compiled = self.compiled(registry, event.entity)
-        if not compiled.rules:
-            return ran
-        for name in self.match(connection, event, now):
-            rule = compiled.rules.get(name)
-            if rule is not None:
-                calendar = registry.workflows[rule.workflow].calendar
-                self._run(connection, registry, schema, event, name, rule.actions, now, calendar)
-                ran = True
+        if compiled.rules:
+            for name in self.match(connection, event, now):
+                rule = compiled.rules.get(name)
+                if rule is not None:
+                    calendar = registry.workflows[rule.workflow].calendar
+                    self._run(connection, registry, schema, event, name, rule.actions, now,
+                              calendar)
+                    ran = True
+        # The sets of this event's rules on its record, as one change.
+        release(connection, event.entity, event.record.get("id"))
         return ran
+
+    def write_held(self, ctx: ActionContext, values: dict[str, Any]) -> None:
+        """Write the values the ``set`` actions of ``ctx``'s event held back for its record,
+        as ``ctx``'s rule (the first that set one), as one update."""
+        token = _chain.set((*_chain.get(), ctx.rule))
+        try:
+            entity, record_id = ctx.event.entity, ctx.event.record["id"]
+            current = recall(ctx.connection, entity, record_id, copy=False) \
+                or self.records.get(ctx.actor, entity, record_id, connection=ctx.connection)
+            self.records.update(ctx.actor, entity, record_id, values,
+                                version=current["version"], connection=ctx.connection)
+        except RecordError:
+            raise
+        except Exception as exc:
+            raise RuleActionError(f"rule {ctx.rule} failed: {exc}") from exc
+        finally:
+            _chain.reset(token)
 
     def _state_actions(self, connection: Connection, registry: Registry, schema: Schema,
                        event: RecordEvent, now: dt.datetime) -> bool:
