@@ -229,6 +229,7 @@ def _set(ctx: ActionContext, params: dict[str, Any]) -> None:
         hold(ctx.connection, ctx.event.entity, record_id, values, typed,
              lambda given: ctx.engine.write_held(ctx, given))
         return
+    release(ctx.connection, ctx.event.entity, record_id)  # what is held goes first
     current = ctx.record
     ctx.engine.records.update(ctx.actor, ctx.event.entity, current["id"], values,
                               version=current["version"], connection=ctx.connection)
@@ -543,6 +544,7 @@ def _call(ctx: ActionContext, params: dict[str, Any]) -> None:
     release(ctx.connection, ctx.event.entity)  # a named action may read the record as stored
     values = function(ctx, **ctx.value(params.get("args") or {}))
     if values:  # data, never expressions: a value starting with "=" is stored as written
+        release(ctx.connection, ctx.event.entity)
         current = ctx.record
         ctx.engine.records.update(ctx.actor, ctx.event.entity, current["id"], dict(values),
                                   version=current["version"], connection=ctx.connection)
