@@ -332,8 +332,9 @@ def formulas_read(entity: EntitySpec) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def _computed_loader(spec: FieldSpec, language: str) -> Any:
-    """The loader of a computed field's result (built once: loaders keep no state)."""
+def field_loader(spec: FieldSpec, language: str) -> Any:
+    """The marshmallow field that loads values of ``spec`` (built once per language:
+    loaders keep no state)."""
     return FIELD_TYPES[spec.type].loader(spec, Translator(language))
 
 
@@ -352,7 +353,7 @@ def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
     for spec in computed_in_order(entity):  # each after the computed fields it reads
         try:
             result = compile_formula(spec.computed)(context)
-            loader = _computed_loader(spec, ctx.translator.language)
+            loader = field_loader(spec, ctx.translator.language)
             value = None if result is None else loader.deserialize(result)
         except FormulaError as exc:
             ctx.error(prefix + spec.name, exc.localised(ctx.translator))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from marshmallow import ValidationError
 from sqlalchemy.engine import Connection
 
 from core.cli.output import json_default
@@ -28,9 +29,8 @@ from core.metadata.workflow_specs import ActionSpec
 from core.records.actor import Actor
 from core.records.errors import RecordError
 from core.records.pending import held_values, hold, pending_mark, release
-from core.records.validation import load
 from core.records.write_marks import write_mark
-from core.records.writing import formulas_read
+from core.records.writing import field_loader, formulas_read
 from core.records.written import created_here, recall, row_of
 from core.rules.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
 from core.rules.document_jobs import document_job_payload
@@ -241,15 +241,19 @@ def held_form(ctx: ActionContext, values: Mapping[str, Any]) -> dict[str, Any] |
     entity = ctx.registry.entity(ctx.event.entity)
     if not values or not holdable_fields(ctx.registry, entity.name) >= values.keys():
         return None
+    typed = {}
     for name, value in values.items():
         spec = entity.field(name)
-        if spec is not None and spec.type == "link" and value is not None \
+        assert spec is not None
+        if spec.type == "link" and value is not None \
                 and (isinstance(value, bool) or not isinstance(value, int)):
             return None  # a reference to look up
-    typed, errors = load(entity, dict(values), ctx.actor.language, partial=True,
-                         trusted=True)
-    if errors or typed.keys() != values.keys():
-        return None  # written at once, so the error comes where it does today
+        if spec.required and value in (None, ""):
+            return None  # written at once, so the error comes where it always did
+        try:
+            typed[name] = field_loader(spec, ctx.actor.language).deserialize(value)
+        except (ValidationError, TypeError, ValueError):
+            return None
     return typed
 
 

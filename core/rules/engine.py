@@ -69,6 +69,22 @@ class Firing:
     location: str
 
 
+def may_fire(compiled: CompiledEntity, event: RecordEvent) -> bool:
+    """Whether some rule of ``compiled`` has ``event``'s trigger (its kind, a field an update
+    changed, its transition, timer, event or schedule): when none has, nothing is matched."""
+    for rule in compiled.rules.values():
+        if rule.trigger != event.kind or (rule.transition and rule.transition != event.transition) \
+                or (rule.timer and rule.timer != event.timer) \
+                or (rule.event and rule.event != event.name):
+            continue
+        if rule.trigger == "updated" and rule.fields and event.changed.isdisjoint(rule.fields):
+            continue
+        if rule.trigger == "schedule" and event.rule != rule.qualified_name:
+            continue
+        return True
+    return False
+
+
 class RulesEngine:
     """One per process: compiles workflows per registry version and runs them."""
 
@@ -235,7 +251,7 @@ class RulesEngine:
         if event.kind == "transition":
             ran = self._state_actions(connection, registry, schema, event, now)
         compiled = self.compiled(registry, event.entity)
-        if compiled.rules:
+        if may_fire(compiled, event):
             for name in self.match(connection, event, now):
                 rule = compiled.rules.get(name)
                 if rule is not None:
