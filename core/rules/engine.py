@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,21 @@ class Firing:
     rule: str
     actions: tuple[ActionSpec, ...]
     location: str
+
+
+@contextmanager
+def acting_as(rule: str) -> Iterator[None]:
+    """Run code as rule ``rule``: on the chain of rules (for the depth limit), and with
+    failures other than record errors told as the rule's."""
+    token = _chain.set((*_chain.get(), rule))
+    try:
+        yield
+    except RecordError:
+        raise
+    except Exception as exc:
+        raise RuleActionError(f"rule {rule} failed: {exc}") from exc
+    finally:
+        _chain.reset(token)
 
 
 def may_fire(compiled: CompiledEntity, event: RecordEvent) -> bool:
@@ -266,19 +282,12 @@ class RulesEngine:
     def write_held(self, ctx: ActionContext, values: dict[str, Any]) -> None:
         """Write the values the ``set`` actions of ``ctx``'s event held back for its record,
         as ``ctx``'s rule (the first that set one), as one update."""
-        token = _chain.set((*_chain.get(), ctx.rule))
-        try:
+        with acting_as(ctx.rule):
             entity, record_id = ctx.event.entity, ctx.event.record["id"]
             current = recall(ctx.connection, entity, record_id, copy=False) \
                 or self.records.get(ctx.actor, entity, record_id, connection=ctx.connection)
             self.records.update(ctx.actor, entity, record_id, values,
                                 version=current["version"], connection=ctx.connection)
-        except RecordError:
-            raise
-        except Exception as exc:
-            raise RuleActionError(f"rule {ctx.rule} failed: {exc}") from exc
-        finally:
-            _chain.reset(token)
 
     def _state_actions(self, connection: Connection, registry: Registry, schema: Schema,
                        event: RecordEvent, now: dt.datetime) -> bool:
@@ -310,16 +319,9 @@ class RulesEngine:
             rule=name, now=now, calendar=load_calendar(registry, calendar),
             actor=Actor(f"rule:{name}", frozenset({ADMIN_ROLE}), event.actor.language,
                         trusted=True))
-        token = _chain.set((*_chain.get(), name))
-        try:
+        with acting_as(name):
             for action in actions:
                 run_action(ctx, action)
-        except RecordError:
-            raise
-        except Exception as exc:
-            raise RuleActionError(f"rule {name} failed: {exc}") from exc
-        finally:
-            _chain.reset(token)
         connection.info[PENDING_LOG].append({
             "at": now, "rule": name, "event": event.kind, "entity": event.entity,
             "record_id": event.record.get("id"), "username": event.actor.username,
