@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -42,7 +43,13 @@ def compile_formula(expression: str) -> Callable[[Mapping[str, Any]], Any]:
     except TemplateSyntaxError as exc:
         raise FormulaError(f"syntax error in formula: {exc.message}") from None
 
+    path = _plain_path(expression)
+
     def evaluate(context: Mapping[str, Any]) -> Any:
+        if path is not None:
+            found = _follow(context, path)
+            if found is not _MISSING:
+                return found
         try:
             result = compiled(**context)
             if isinstance(result, Undefined):
@@ -57,6 +64,35 @@ def compile_formula(expression: str) -> Callable[[Mapping[str, Any]], Any]:
             raise FormulaError(f"formula failed: {exc}") from None
 
     return evaluate
+
+
+_PATH = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*")
+_CONSTANTS = frozenset({"true", "false", "none", "True", "False", "None"})
+_MISSING = object()
+
+
+def _plain_path(expression: str) -> tuple[str, ...] | None:
+    """The names of an expression that only reads ``name.key.key`` (the most common kind),
+    else None."""
+    match = _PATH.fullmatch(expression)
+    if match is None:
+        return None
+    path = tuple(match[1].split("."))
+    return None if path[0] in _CONSTANTS else path
+
+
+def _follow(context: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """``name.key.key`` read straight from ``context`` when every step is a plain dict's
+    key (what the sandbox would read too), else ``_MISSING``: the sandbox then evaluates it
+    (and reports what is wrong)."""
+    if path[0] not in context:
+        return _MISSING
+    value = context[path[0]]
+    for key in path[1:]:
+        if type(value) is not dict or key not in value or hasattr(dict, key):
+            return _MISSING
+        value = value[key]
+    return value
 
 
 def formula_syntax_error(expression: str) -> str | None:

@@ -36,6 +36,7 @@ from core.records.limits import (
 from core.records.line_changes import lines_change
 from core.records.list_statements import ListShape, build_shape, page_parameters, run_count
 from core.records.naming import next_ref
+from core.records.pending import release
 from core.records.permissions import (
     ACTION_NAMES,
     FieldAccess,
@@ -68,6 +69,8 @@ from core.records.writing import (
 )
 from core.records.written import (
     copied,
+    note_created,
+    note_existing,
     recall,
     recall_lines,
     remember,
@@ -224,13 +227,18 @@ class RecordsService:
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         scope = Scope(self.policy, loaded, actor, entity, "read")
+        if connection is not None:
+            release(connection, entity.name)  # values the rules hold back, written first
         if connection is not None and actor.is_admin and actor.scopes is None:
             # Administrators see whole records: the copy of one this transaction wrote serves.
             held = recall(connection, entity.name, key)
             if held is not None:
                 return held
         with self._reading(connection) as conn:
-            return self._fetch(conn, loaded, entity, key, scope, actor)
+            record = self._fetch(conn, loaded, entity, key, scope, actor)
+            if connection is not None:
+                note_existing(conn, entity, record)
+            return record
 
     def _fetch(self, conn: Connection, loaded: Loaded, entity: EntitySpec, key: int | str,
                scope: Scope | None, actor: Actor, rows: bool = True,
@@ -335,6 +343,8 @@ class RecordsService:
             loaded.registry, ("list", entity.name, fields, sort, (actor, id(self.policy))),
             lambda: self._list_shape(loaded, entity, scope, fields, sort))
         limit = max(0, min(query.limit, self.options.max_page_size))
+        if connection is not None:
+            release(connection, entity.name)
         with self._reading(connection) as conn:
             rows = shape.rows(conn.execute(shape.page(extra),
                                            page_parameters(limit, max(0, query.offset))))
@@ -463,6 +473,7 @@ class RecordsService:
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         scope = Scope(self.policy, loaded, actor, entity, "read")
         with self._reading(connection) as conn:
+            release(conn, entity.name)
             existing = self._find(conn, loaded, entity, actor, key, scope)
             return read_history(conn, loaded.schema, entity, existing["id"], scope.hidden,
                                 details=actor.is_admin)
@@ -497,12 +508,14 @@ class RecordsService:
                                  if v is not None}, at=ctx.now)
             self._save_lines(ctx, entity, record_id, prepared, new=True)
             written(conn, loaded.registry, entity.name, record_id, titles=False)
+            note_created(conn, entity.name, record_id)
             # A new record has the lines just written: none to read when none were given.
             no_lines = {f.name: [] for f in entity.table_fields} \
                 if not any(prepared.lines.values()) else None
             whole = self._fetch(conn, loaded, entity, record_id, None, actor,
                                 lines_of=no_lines)
             remember(conn, entity.name, whole)
+            note_existing(conn, entity, whole)
             if no_lines is not None:
                 self._keep_lines(ctx, entity, record_id, known_empty=True)
             if self.events is not None:
@@ -529,6 +542,7 @@ class RecordsService:
         with self._writing(connection) as conn:
             entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
             scope = Scope(self.policy, loaded, actor, entity, "update")
+            release(conn, entity.name)
             current = self._current(conn, loaded, entity, actor, key, scope)
             return self.update(actor, entity_name, current["id"], {machine.field: spec.target},
                                version=current["version"] if version is None else version,
@@ -554,6 +568,7 @@ class RecordsService:
                                         {"version": [t.gettext(_("A value is required."))]})
         check_version(expected, t)
         with self._writing(connection) as conn:
+            release(conn, entity.name)
             existing = self._current(conn, loaded, entity, actor, key, scope)
             before = recall(conn, entity.name, existing["id"], copy=False)
             ctx = self._context(loaded, conn, actor)
@@ -591,6 +606,7 @@ class RecordsService:
             whole: dict[str, Any] | None = self._fetch(conn, loaded, entity, existing["id"],
                                                        None, actor, lines_of=same_lines)
             remember(conn, entity.name, whole)
+            note_existing(conn, entity, whole)
             if self.events is not None:
                 fetched = write_mark(conn)
                 self.events.emit(conn, RecordEvent("updated", entity.name, whole, actor,
@@ -617,6 +633,7 @@ class RecordsService:
         scope = Scope(self.policy, loaded, actor, entity, "delete")
         t = Translator(actor.language)
         with self._writing(connection) as conn:
+            release(conn, entity.name)
             existing = self._find(conn, loaded, entity, actor, key, scope, lock=True)
             if version is not None and version != existing["version"]:
                 raise Conflict(t.gettext(_("{ref} was changed since you opened it: reload it "
@@ -627,6 +644,11 @@ class RecordsService:
             table = loaded.schema.table(entity.name)
             conn.execute(table.delete().where(table.c.id == existing["id"]))
             written(conn, loaded.registry, entity.name, existing["id"])
+            # Its timers have nothing left to remind about (and a reused id inherits none).
+            timers = loaded.schema.system["officina_timer"]
+            conn.execute(timers.update().where(
+                timers.c.entity == entity.name, timers.c.record_id == existing["id"],
+                timers.c.status == "pending").values(status="cancelled", done_at=ctx.now))
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="delete", entity=entity.name, record_id=existing["id"],
                         changes={f.name: (existing[f.name], None) for f in entity.stored_fields
@@ -696,19 +718,32 @@ class RecordsService:
                     changes: Mapping[str, tuple[Any, Any]]) -> sa.CursorResult[Any]:
         """Write ``changes``; a unique value a concurrent writer took meanwhile is a field
         error, as the check before writing would have said."""
+        names = tuple(sorted(changes))
+        statement = self._statements.get(ctx.registry, ("update", entity.name, names),
+                                         lambda: self._update_statement(table, names))
+        parameters = {f"new_{k}": v for k, (_old, v) in changes.items()}
+        parameters.update(key_id=existing["id"], key_version=expected,
+                          new_version=expected + 1, new_modified_at=ctx.now,
+                          new_modified_by=ctx.username)
         try:
             with self._guarded(ctx.connection, entity):
-                return ctx.connection.execute(
-                    table.update().where(table.c.id == existing["id"],
-                                         table.c.version == expected)
-                    .values(**{k: v for k, (_old, v) in changes.items()}, version=expected + 1,
-                            modified_at=ctx.now, modified_by=ctx.username))
+                return ctx.connection.execute(statement, parameters)
         except IntegrityError:
             check_unique(ctx, entity, {**existing, **{k: v for k, (_o, v) in changes.items()}},
                          existing["id"])
             if ctx.errors:
                 self._raise_errors(ctx, entity)
             raise
+
+    @staticmethod
+    def _update_statement(table: sa.Table, names: tuple[str, ...]) -> sa.Update:
+        """The UPDATE of fields ``names`` (and the version and modification stamp) of the
+        record at the bound ``key_id`` and ``key_version``, values bound as ``new_<name>``."""
+        columns = (*names, "version", "modified_at", "modified_by")
+        return (table.update()
+                .where(table.c.id == sa.bindparam("key_id"),
+                       table.c.version == sa.bindparam("key_version"))
+                .values({name: sa.bindparam(f"new_{name}") for name in columns}))
 
     @staticmethod
     def _keep_lines(ctx: WriteContext, entity: EntitySpec, record_id: int,

@@ -25,6 +25,7 @@ from core.records.file_keys import check_file_keys
 from core.records.limits import DEFAULT_LIMITS, Limits
 from core.records.reading import title_column
 from core.records.validation import load, writable
+from core.records.written import known_to_exist
 from core.storage.tables import Schema
 
 # How an untrusted actor may read a link's target: whether at all, and the row condition
@@ -244,6 +245,9 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
         target = ctx.registry.entity(spec.target or "")
         table = ctx.schema.table(target.name)
         value = values[spec.name]
+        if ctx.link_reach is None and isinstance(value, int) and not isinstance(value, bool) \
+                and known_to_exist(ctx.connection, target.name, value):
+            continue  # read or linked in this transaction: it exists, and may be linked
         column = table.c.id if isinstance(value, int) else table.c.ref
         allowed, rows = ctx.link_reach(target, table) if ctx.link_reach else (True, None)
         if not allowed:  # a new value, never looked up: whether it exists is not theirs
@@ -327,6 +331,13 @@ def formulas_read(entity: EntitySpec) -> frozenset[str]:
     return names
 
 
+@lru_cache(maxsize=4096)
+def field_loader(spec: FieldSpec, language: str) -> Any:
+    """The marshmallow field that loads values of ``spec`` (built once per language:
+    loaders keep no state)."""
+    return FIELD_TYPES[spec.type].loader(spec, Translator(language))
+
+
 def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
                    current: Mapping[str, Any], prefix: str = "") -> None:
     """Compute formula fields, lines first, in Jinja2's sandbox; errors go to ``ctx``."""
@@ -342,7 +353,7 @@ def apply_computed(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
     for spec in computed_in_order(entity):  # each after the computed fields it reads
         try:
             result = compile_formula(spec.computed)(context)
-            loader = FIELD_TYPES[spec.type].loader(spec, ctx.translator)
+            loader = field_loader(spec, ctx.translator.language)
             value = None if result is None else loader.deserialize(result)
         except FormulaError as exc:
             ctx.error(prefix + spec.name, exc.localised(ctx.translator))

@@ -32,10 +32,12 @@ class _Held:
     """The copies of one transaction, by (entity, id): records as read, and their lines as
     stored (by child entity, the rows by id in order, as ``stored_lines`` gives them)."""
 
-    __slots__ = ("lines", "records", "transaction")
+    __slots__ = ("created", "existing", "lines", "records", "transaction")
 
     def __init__(self, transaction: Any):
         self.transaction = transaction
+        self.created: set[tuple[str, int]] = set()
+        self.existing: set[tuple[str, int]] = set()
         self.records: dict[tuple[str, int], dict[str, Any]] = {}
         self.lines: dict[tuple[str, int], dict[str, dict[int, dict[str, Any]]]] = {}
 
@@ -80,6 +82,42 @@ def recall(connection: Connection, entity: str, record_id: Any,
     return copied(found) if copy else found
 
 
+def note_existing(connection: Connection, entity: EntitySpec,
+                  record: Mapping[str, Any]) -> None:
+    """Note that ``record`` of ``entity`` (read or written in this transaction) exists, and
+    so do the records its links point to: a record still linked cannot be deleted."""
+    held = _held(connection, create=True)
+    if held is None or "id" not in record:
+        return
+    held.existing.add((entity.name, record["id"]))
+    for spec in entity.stored_fields:
+        if spec.type == "link" and spec.target:
+            value = record.get(spec.name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                held.existing.add((spec.target, value))
+
+
+def known_to_exist(connection: Connection, entity: str, record_id: Any) -> bool:
+    """Whether record ``record_id`` of ``entity`` exists, as this transaction knows without
+    reading it (False when it cannot tell)."""
+    held = _held(connection)
+    return held is not None and (entity, record_id) in held.existing
+
+
+def note_created(connection: Connection, entity: str, record_id: int) -> None:
+    """Note that record ``record_id`` of ``entity`` was created in this transaction."""
+    held = _held(connection, create=True)
+    if held is not None:
+        held.created.add((entity, record_id))
+
+
+def created_here(connection: Connection, entity: str, record_id: Any) -> bool:
+    """Whether this transaction created record ``record_id`` of ``entity`` (False when it
+    cannot tell: after a rolled-back savepoint, say)."""
+    held = _held(connection)
+    return held is not None and (entity, record_id) in held.created
+
+
 def remember_lines(connection: Connection, entity: str, record_id: int,
                    lines: Mapping[str, dict[int, dict[str, Any]]]) -> None:
     """Keep the stored lines of record ``record_id`` (by child entity), read or written in
@@ -102,10 +140,11 @@ def written(connection: Connection, registry: Registry, entity: str, record_id: 
     """Note a write to record ``record_id`` of ``entity``: the connection's write mark moves
     on and the copies it may have made stale are forgotten (that record's, and when
     ``titles`` may have changed, every record of the entities showing them)."""
-    mark_written(connection)
+    mark_written(connection, showing(registry, entity) | {entity} if titles else (entity,))
     held = _held(connection)
     if held is None:
         return
+    held.existing.discard((entity, record_id))  # it may be a delete
     held.lines.pop((entity, record_id), None)
     if not held.records:
         return

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from marshmallow import ValidationError
 from sqlalchemy.engine import Connection
 
 from core.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
@@ -29,8 +30,10 @@ from core.metadata.workflow_specs import ActionSpec
 from core.records.actor import Actor
 from core.records.errors import RecordError
 from core.records.events import RecordEvent
+from core.records.pending import held_values, hold, pending_mark, release
 from core.records.write_marks import write_mark
-from core.records.written import recall, row_of
+from core.records.writing import field_loader, formulas_read
+from core.records.written import created_here, recall, row_of
 from core.rules.locks import lock_row, serialise_creation
 from core.rules.lookups import PURE_FUNCTIONS, record_functions
 from core.rules.mail import MailTemplate, render_mail
@@ -75,8 +78,13 @@ class ActionContext:
 
     @property
     def record(self) -> dict[str, Any]:
-        """The record as it is now, in this transaction."""
-        return dict(self._stored())
+        """The record as it is now, in this transaction (with the values the event's
+        ``set`` actions hold back, ``core.records.pending``)."""
+        record = dict(self._stored())
+        held = held_values(self.connection, self.event.entity, self.event.record.get("id"))
+        if held:
+            record.update(held)
+        return record
 
     def _stored(self) -> dict[str, Any]:
         """The record's row, read again only after a record was written on the connection
@@ -109,6 +117,9 @@ class ActionContext:
         if event.write_mark == write_mark(self.connection) \
                 and all(name in event.record for name in tables):
             return {name: event.record[name] for name in tables}
+        held = recall(self.connection, event.entity, record["id"], copy=False)
+        if held is not None and all(name in held for name in tables):
+            return {name: held[name] for name in tables}  # as this transaction wrote them
         # Lines change only with the record's version: read them once per version.
         key = (self.event.entity, record["id"], record.get("version"))
         if key not in self.lines_cache:
@@ -129,7 +140,7 @@ class ActionContext:
     def expression_context(self) -> dict[str, Any]:
         """The names rule expressions see: built once per record-write mark (expressions
         run in the immutable sandbox, so they share one snapshot), plus ``for_each``'s."""
-        mark = write_mark(self.connection)
+        mark = (write_mark(self.connection), pending_mark(self.connection))
         held = self.snapshots.get("names")
         if held is None or held[0] != mark:
             record = self.record
@@ -208,10 +219,69 @@ def _has_expression(raw: Any) -> bool:
 
 
 def _set(ctx: ActionContext, params: dict[str, Any]) -> None:
+    """Set fields of the event's record: held back in memory (seen by the event's later
+    actions and rules) and written with the event's other sets when its rules end, or at
+    once when the values need the database to be checked or computed."""
     values = ctx.value(dict(params))
+    record_id = ctx.event.record.get("id")
+    typed = held_form(ctx, values) if record_id is not None else None
+    if typed is not None:
+        hold(ctx.connection, ctx.event.entity, record_id, values, typed,
+             lambda given: ctx.engine.write_held(ctx, given))
+        return
+    release(ctx.connection, ctx.event.entity, record_id)  # what is held goes first
     current = ctx.record
     ctx.engine.records.update(ctx.actor, ctx.event.entity, current["id"], values,
                               version=current["version"], connection=ctx.connection)
+
+
+def held_form(ctx: ActionContext, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``values`` as the record would store them, when that needs no database and changes
+    nothing else of the record (no computed field reads them), else None."""
+    entity = ctx.registry.entity(ctx.event.entity)
+    if not values or not holdable_fields(ctx.registry, entity.name) >= values.keys():
+        return None
+    typed = {}
+    for name, value in values.items():
+        spec = entity.field(name)
+        assert spec is not None
+        if spec.type == "link" and value is not None \
+                and (isinstance(value, bool) or not isinstance(value, int)):
+            return None  # a reference to look up
+        if spec.required and value in (None, ""):
+            return None  # written at once, so the error comes where it always did
+        try:
+            typed[name] = field_loader(spec, ctx.actor.language).deserialize(value)
+        except (ValidationError, TypeError, ValueError):
+            return None
+    return typed
+
+
+_HOLDABLE: dict[tuple[int, str], tuple[Registry, frozenset[str]]] = {}
+
+
+def holdable_fields(registry: Registry, entity_name: str) -> frozenset[str]:
+    """The fields of ``entity_name`` a ``set`` can hold back: stored plain values that no
+    computed field reads, not unique, not the title, nor the state (found once per
+    registry)."""
+    found = _HOLDABLE.get((id(registry), entity_name))
+    if found is None or found[0] is not registry:
+        if len(_HOLDABLE) > 4096:
+            _HOLDABLE.clear()
+        entity = registry.entity(entity_name)
+        machine = registry.state_machine(entity_name)
+        read = formulas_read(entity)
+        grouped = {name for group in entity.unique for name in group}
+        names = frozenset(
+            f.name for f in entity.stored_fields
+            if f.type not in UNHOLDABLE_TYPES and not f.computed and not f.unique
+            and f.name not in read and f.name not in grouped and f.name != entity.title_field
+            and (machine is None or f.name != machine.field))
+        found = _HOLDABLE[(id(registry), entity_name)] = (registry, names)
+    return found[1]
+
+
+UNHOLDABLE_TYPES = frozenset({"table", "multiselect", "attachment", "image"})
 
 
 def _create(ctx: ActionContext, params: dict[str, Any]) -> None:
@@ -294,13 +364,38 @@ def _start_timer(ctx: ActionContext, params: dict[str, Any]) -> None:
     _cancel_timer(ctx, params["name"])
     if due is None:
         return  # the date it is relative to is empty: nothing to wait for
+    _started(ctx.connection).add((ctx.event.entity, ctx.event.record["id"], params["name"]))
     timers = ctx.schema.system["officina_timer"]
-    ctx.connection.execute(timers.insert().values(
-        entity=ctx.event.entity, record_id=ctx.event.record["id"], name=params["name"],
-        due_at=due, status="pending", attempts=0, created_at=ctx.now))
+    ctx.connection.execute(timers.insert(), {
+        "entity": ctx.event.entity, "record_id": ctx.event.record["id"],
+        "name": params["name"], "due_at": due, "status": "pending", "attempts": 0,
+        "created_at": ctx.now})
+
+
+STARTED_TIMERS = "officina_started_timers"
+
+
+def _started(connection: Connection) -> set[tuple[str, Any, str]]:
+    """The timers started in this transaction, by (entity, record id, name)."""
+    held = connection.info.get(STARTED_TIMERS)
+    transaction = connection.get_transaction()
+    if held is None or held[0] is not transaction:
+        held = connection.info[STARTED_TIMERS] = (transaction, set())
+    return held[1]
+
+
+def _none_pending(ctx: ActionContext, name: str) -> bool:
+    """Whether the event's record surely has no pending timer ``name``: this transaction
+    created it (a delete cancels a record's timers, so a reused id inherits none) and
+    started no such timer for it."""
+    record_id = ctx.event.record.get("id")
+    return created_here(ctx.connection, ctx.event.entity, record_id) \
+        and (ctx.event.entity, record_id, name) not in _started(ctx.connection)
 
 
 def _cancel_timer(ctx: ActionContext, name: str) -> None:
+    if _none_pending(ctx, name):
+        return  # nothing to cancel
     timers = ctx.schema.system["officina_timer"]
     ctx.connection.execute(timers.update().where(
         timers.c.entity == ctx.event.entity, timers.c.record_id == ctx.event.record["id"],
@@ -353,6 +448,7 @@ def _field_value(ctx: ActionContext, record: dict[str, Any], path: str) -> Any:
     spec = ctx.registry.entity(ctx.event.entity).field(link)
     if spec is None or record.get(link) is None:
         return None
+    release(ctx.connection, spec.target or "")  # read as stored: held values written first
     table = ctx.schema.table(spec.target or "")
     return ctx.connection.execute(sa.select(table.c[name]).where(
         table.c.id == record[link])).scalar()
@@ -447,8 +543,10 @@ def _call(ctx: ActionContext, params: dict[str, Any]) -> None:
     function = ctx.engine.actions.get(params["action"])
     if function is None:
         raise RuleActionError(f"rule {ctx.rule}: no action '{params['action']}' is registered")
+    release(ctx.connection, ctx.event.entity)  # a named action may read the record as stored
     values = function(ctx, **ctx.value(params.get("args") or {}))
     if values:  # data, never expressions: a value starting with "=" is stored as written
+        release(ctx.connection, ctx.event.entity)
         current = ctx.record
         ctx.engine.records.update(ctx.actor, ctx.event.entity, current["id"], dict(values),
                                   version=current["version"], connection=ctx.connection)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ from core.metadata.workflow_specs import ActionSpec, StateMachineSpec, Transitio
 from core.records.actor import ADMIN_ROLE, Actor
 from core.records.errors import PermissionDenied, RecordError, RecordValidationError
 from core.records.events import RecordEvent
+from core.records.pending import drop_all, release
+from core.records.written import recall
 from core.rules.actions import (
     ActionContext,
     RuleActionError,
@@ -34,6 +37,7 @@ from core.rules.actions import (
 from core.rules.compiler import GUARD_PREFIX, CompiledEntity, compile_entity
 from core.rules.facts import build_fact
 from core.rules.host import RulesHost
+from core.rules.lookups import LOOKUPS
 from core.rules.mail import MailTemplate
 from core.rules.registry_actions import ActionRegistry
 from core.storage.tables import Schema
@@ -64,6 +68,37 @@ class Firing:
     rule: str
     actions: tuple[ActionSpec, ...]
     location: str
+
+
+@contextmanager
+def acting_as(rule: str) -> Iterator[None]:
+    """Run code as rule ``rule``: on the chain of rules (for the depth limit), and with
+    failures other than record errors told as the rule's."""
+    token = _chain.set((*_chain.get(), rule))
+    try:
+        yield
+    except RecordError:
+        raise
+    except Exception as exc:
+        raise RuleActionError(f"rule {rule} failed: {exc}") from exc
+    finally:
+        _chain.reset(token)
+
+
+def may_fire(compiled: CompiledEntity, event: RecordEvent) -> bool:
+    """Whether some rule of ``compiled`` has ``event``'s trigger (its kind, a field an update
+    changed, its transition, timer, event or schedule): when none has, nothing is matched."""
+    for rule in compiled.rules.values():
+        if rule.trigger != event.kind or (rule.transition and rule.transition != event.transition) \
+                or (rule.timer and rule.timer != event.timer) \
+                or (rule.event and rule.event != event.name):
+            continue
+        if rule.trigger == "updated" and rule.fields and event.changed.isdisjoint(rule.fields):
+            continue
+        if rule.trigger == "schedule" and event.rule != rule.qualified_name:
+            continue
+        return True
+    return False
 
 
 class RulesEngine:
@@ -208,6 +243,7 @@ class RulesEngine:
             return self._emit(connection, event)
         pending: list[dict[str, Any]] = []
         connection.info[PENDING_LOG] = pending
+        connection.info[LOOKUPS] = {}
         log = self._loaded()[1].system["officina_rule_log"]
         try:
             ran = self._emit(connection, event)
@@ -215,6 +251,8 @@ class RulesEngine:
                 connection.execute(log.insert(), pending)
         finally:
             del connection.info[PENDING_LOG]
+            connection.info.pop(LOOKUPS, None)
+            drop_all(connection)  # nothing is left held unless the run failed
         return ran
 
     def _emit(self, connection: Connection, event: RecordEvent) -> bool:
@@ -229,15 +267,27 @@ class RulesEngine:
         if event.kind == "transition":
             ran = self._state_actions(connection, registry, schema, event, now)
         compiled = self.compiled(registry, event.entity)
-        if not compiled.rules:
-            return ran
-        for name in self.match(connection, event, now):
-            rule = compiled.rules.get(name)
-            if rule is not None:
-                calendar = registry.workflows[rule.workflow].calendar
-                self._run(connection, registry, schema, event, name, rule.actions, now, calendar)
-                ran = True
+        if may_fire(compiled, event):
+            for name in self.match(connection, event, now):
+                rule = compiled.rules.get(name)
+                if rule is not None:
+                    calendar = registry.workflows[rule.workflow].calendar
+                    self._run(connection, registry, schema, event, name, rule.actions, now,
+                              calendar)
+                    ran = True
+        # The sets of this event's rules on its record, as one change.
+        release(connection, event.entity, event.record.get("id"))
         return ran
+
+    def write_held(self, ctx: ActionContext, values: dict[str, Any]) -> None:
+        """Write the values the ``set`` actions of ``ctx``'s event held back for its record,
+        as ``ctx``'s rule (the first that set one), as one update."""
+        with acting_as(ctx.rule):
+            entity, record_id = ctx.event.entity, ctx.event.record["id"]
+            current = recall(ctx.connection, entity, record_id, copy=False) \
+                or self.records.get(ctx.actor, entity, record_id, connection=ctx.connection)
+            self.records.update(ctx.actor, entity, record_id, values,
+                                version=current["version"], connection=ctx.connection)
 
     def _state_actions(self, connection: Connection, registry: Registry, schema: Schema,
                        event: RecordEvent, now: dt.datetime) -> bool:
@@ -269,16 +319,9 @@ class RulesEngine:
             rule=name, now=now, calendar=load_calendar(registry, calendar),
             actor=Actor(f"rule:{name}", frozenset({ADMIN_ROLE}), event.actor.language,
                         trusted=True))
-        token = _chain.set((*_chain.get(), name))
-        try:
+        with acting_as(name):
             for action in actions:
                 run_action(ctx, action)
-        except RecordError:
-            raise
-        except Exception as exc:
-            raise RuleActionError(f"rule {name} failed: {exc}") from exc
-        finally:
-            _chain.reset(token)
         connection.info[PENDING_LOG].append({
             "at": now, "rule": name, "event": event.kind, "entity": event.entity,
             "record_id": event.record.get("id"), "username": event.actor.username,

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from core.metadata.specs import Registry
 from core.records.events import RecordEvent
+from core.records.pending import release
 from core.rules.conditions import FactPlan, fact_value, key_of
 from core.storage.tables import Schema
 
@@ -28,7 +29,9 @@ def _linked(connection: Connection, registry: Registry, schema: Schema, entity: 
         target_id = record.get(link)
         if target_id is None:
             continue
-        table = schema.table(spec.field(link).target or "")  # type: ignore[union-attr]
+        target = spec.field(link).target or ""  # type: ignore[union-attr]
+        release(connection, target, target_id, names)  # held values are written first
+        table = schema.table(target)
         row = connection.execute(sa.select(*(table.c[n] for n in names))
                                  .where(table.c.id == target_id)).first()
         if row is not None:

@@ -16,7 +16,7 @@ from core import recurrence as recurrence_rules
 from core.metadata.specs import Registry
 from core.records.errors import NotFound
 from core.records.reading import ListQuery
-from core.records.write_marks import write_mark
+from core.records.write_marks import entity_mark, write_mark
 
 if TYPE_CHECKING:
     from core.rules.actions import ActionContext
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 FIND_LIMIT = 500
 OCCURRENCES_LIMIT = 500
 REACH_HORIZON_DAYS = 100 * 366
+# The records ``get`` read during the outermost rule run on a connection (in its ``info``,
+# by (entity, key): the entity's write mark when read, and the record or None), kept while
+# no write changes how that entity's records read.
+LOOKUPS = "officina_rule_lookups"
 
 
 def _plain(value: Any) -> Any:
@@ -57,18 +61,26 @@ def record_functions(ctx: ActionContext) -> dict[str, Callable[..., Any]]:
         once while no record is written on the connection: expressions cannot change it)."""
         if key is None or key == "":
             return None
-        mark = write_mark(ctx.connection)
-        held = ctx.snapshots.get("get")
-        if held is None or held[0] != mark:
-            held = ctx.snapshots["get"] = (mark, {})
-        read: dict[tuple[str, Any], dict[str, Any] | None] = held[1]
-        if (entity, key) not in read:
-            try:
-                read[(entity, key)] = records.get(ctx.actor, entity, key,
-                                                  connection=ctx.connection)
-            except NotFound:
-                read[(entity, key)] = None
-        return read[(entity, key)]
+        shared = ctx.connection.info.get(LOOKUPS)
+        if shared is not None:  # one rule run: kept until a write changes that entity's
+            mark: Any = entity_mark(ctx.connection, entity)
+            read = shared
+        else:
+            mark = write_mark(ctx.connection)
+            held = ctx.snapshots.get("get")
+            if held is None or held[0] != mark:
+                held = ctx.snapshots["get"] = (mark, {})
+            read = held[1]
+        found = read.get((entity, key))
+        if found is not None and found[0] == mark:
+            return found[1]
+        try:
+            record = records.get(ctx.actor, entity, key, connection=ctx.connection)
+        except NotFound:
+            record = None
+        read[(entity, key)] = (entity_mark(ctx.connection, entity) if shared is not None
+                               else mark, record)
+        return record
 
     def find(entity: str, filters: Any = None, sort: str | Iterable[str] = (),
              limit: int = FIND_LIMIT) -> list[dict[str, Any]]:
