@@ -52,6 +52,9 @@ def test_keys_and_items_keep_their_lines_in_block_and_flow_style() -> None:
     "base: &b\n  c: 2\nmore:\n  <<: *b\n  e: 3\n",       # a merge key
     "when: 2026-01-02\nbytes: !!binary aGk=\n",           # tags the walk leaves alone
     "",                                                    # no document at all
+    "a: 1\n---\nb: 2\n",                                  # two documents
+    "%YAML 1.1\n---\non: yes\n",                          # a directive
+    "? [a, b]\n: c\n",                                     # a key that is a list
 ])
 def test_what_the_walk_leaves_alone_is_parsed_as_before(text: str) -> None:
     def outcome(parse: Callable[[str, str], SourceDocument]) -> object:
