@@ -14,6 +14,7 @@ from jsonschema.exceptions import best_match
 from core.metadata.diagnostics import Diagnostic, MetadataError
 from core.metadata.patterns import SchemaValidator
 from core.metadata.schemas import schema_for
+from core.metadata.yaml_quick import parse_yaml_quickly
 from core.metadata.yaml_source import SourceDocument, YamlSyntaxError, parse_yaml, read_yaml
 
 BUILTIN_PACKS = Path(__file__).resolve().parents[2] / "packs"
@@ -78,7 +79,7 @@ def schema_errors(document: SourceDocument, kind: str) -> list[Diagnostic]:
 # Parsed and checked files by (kind, content digest): a registry is built from the same files
 # again and again (every instance, every test, copies of a pack in other folders), and parsing
 # dominates. A hit is given the file name it was read under now. Fixtures are read once per
-# load and may be large: they are not kept.
+# load and may be large: they are not kept, and are parsed by the quick walk (yaml_quick).
 _Parsed = tuple[SourceDocument | None, tuple[Diagnostic, ...]]
 _READ_CACHE: dict[tuple[str, str], _Parsed] = {}
 READ_CACHE_SIZE = 1024
@@ -87,12 +88,12 @@ UNCACHED_KINDS = frozenset({"fixtures"})
 
 def _read(path: Path, kind: str, diagnostics: list[Diagnostic]) -> SourceDocument | None:
     display = _display(path)
-    if kind in UNCACHED_KINDS:
-        return _parse_and_check(path, display, kind, diagnostics)
     try:
         content = path.read_bytes()
     except OSError:
         return _parse_and_check(path, display, kind, diagnostics)
+    if kind in UNCACHED_KINDS:
+        return _parse_and_check(path, display, kind, diagnostics, content)
     key = (kind, hashlib.sha1(content, usedforsecurity=False).hexdigest())
     cached = _READ_CACHE.get(key)
     if cached is not None:
@@ -121,7 +122,8 @@ def _parse_and_check(path: Path, display: str, kind: str, diagnostics: list[Diag
             except UnicodeDecodeError:
                 raise YamlSyntaxError(Diagnostic(display, 1, "(document)",
                                                  "file is not UTF-8 text")) from None
-            document = parse_yaml(text, display)
+            parse = parse_yaml_quickly if kind in UNCACHED_KINDS else parse_yaml
+            document = parse(text, display)
     except YamlSyntaxError as exc:
         diagnostics.append(exc.diagnostic)
         return None

@@ -172,6 +172,24 @@ def test_a_bad_relative_date_names_file_line_and_the_fix(officina: Officina,
     assert rows(officina, "job") == []
 
 
+def test_a_row_the_fixtures_schema_refuses_names_file_and_line_and_writes_nothing(
+        officina: Officina, packs_dir: Path) -> None:
+    fixture_file(packs_dir, "20-more.yaml", """
+        # rows the quick parse reads: the schema's complaint still names its line
+        records:
+          - entity: job
+            values: {subject: Leak}
+          - entity: job
+            valeus: {subject: Drip}
+        """)
+    with pytest.raises(MetadataError) as raised:
+        load_fixtures(officina, "fixturesteps", SYSTEM)
+    found = [str(d) for d in raised.value.diagnostics]
+    assert any(d.startswith(f"{packs_dir}/fixturesteps/fixtures/20-more.yaml:6: ")
+               and "records[1].valeus" in d for d in found), found
+    assert rows(officina, "job") == []
+
+
 def test_validation_checks_fields_of_find_and_update_and_needs_values_or_find(
         tmp_path: Path) -> None:
     entity = """
