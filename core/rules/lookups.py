@@ -17,6 +17,7 @@ from core.metadata.specs import Registry
 from core.records.errors import NotFound
 from core.records.reading import ListQuery
 from core.records.write_marks import entity_mark, write_mark
+from core.sandbox import reads_stored
 
 if TYPE_CHECKING:
     from core.rules.actions import ActionContext
@@ -110,6 +111,8 @@ def record_functions(ctx: ActionContext) -> dict[str, Callable[..., Any]]:
         lines' fields equal ``where``."""
         return edit_lines(ctx.registry, entity, table_field, rows, where, values)
 
+    for read in (get, find, find_one, exists):  # records as stored: not weighed again
+        reads_stored(read)
     return {"get": get, "find": find, "find_one": find_one, "exists": exists,
             "copy_lines": copy, "edit_lines": edit}
 

@@ -23,6 +23,7 @@ from core.sandbox.limits import (
     LimitExceeded,
     SandboxLimits,
     current_limits,
+    reads_stored,
     use_limits,
     weight,
 )
@@ -42,4 +43,4 @@ __all__ = ["BOUNDED_FILTER", "CONCAT_FILTER", "DEFAULT_LIMITS", "DOCUMENT", "FOR
            "LOOP_FILTER", "MAIL_HTML", "MAIL_TEXT", "NOTIFY_TEXT", "RULE_EXPRESSION",
            "BabelFilters", "BoundedSandbox", "Budget", "LimitExceeded", "SandboxLimits",
            "SandboxPolicy", "WhitelistedSandbox", "build_sandbox", "current_limits",
-           "sandbox_for", "use_limits", "weight"]
+           "reads_stored", "sandbox_for", "use_limits", "weight"]

@@ -132,8 +132,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return weight(value, self.limits.max_value_size) > self.limits.max_value_size
 
     def _check_size(self, value: Any) -> Any:
-        if self.too_big(value):
-            raise too_big_error(self.limits.max_value_size)
+        limit = self.limits.max_value_size
+        if weight(value, limit, self.budget.stored) > limit:
+            raise too_big_error(limit)
         return value
 
     # -- work bounds ------------------------------------------------------------------------
@@ -155,7 +156,12 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 and args and not isinstance(args[0], list | tuple | str):
             args = (list(args[0]), *args[1:])  # weighed below, before joining
         __self._refuse_above(string_method_size(__obj, args, kwargs, __self._weigh))
-        return __self._check_size(super().call(__context, __obj, *args, **kwargs))
+        result = super().call(__context, __obj, *args, **kwargs)
+        if getattr(__obj, "officina_reads_stored", False):  # exists already: not weighed
+            if isinstance(result, dict | list):
+                __self.budget.stored[id(result)] = result
+            return result
+        return __self._check_size(result)
 
     def _weigh(self, value: Any) -> int:
         return weight(value, self.limits.max_value_size)

@@ -96,6 +96,10 @@ class Budget:
         self.max_iterations = max_iterations or limits.max_iterations
         self.max_output = max_output or limits.max_output
         self.iterations = 0
+        # Values this render read from storage (``reads_stored`` functions), by id, each held
+        # so its id stays its own: they exist already, so a container holding one grows by a
+        # reference, not by their size.
+        self.stored: dict[int, Any] = {}
 
     def tick(self) -> None:
         """Count one step; raise ``LimitExceeded`` past the iterations or the deadline."""
@@ -113,15 +117,19 @@ class Budget:
                                   "{seconds} seconds."), seconds=f"{self.time_limit:g}")
 
 
-def weight(value: Any, limit: int | None = None) -> int:
+def weight(value: Any, limit: int | None = None,
+           stored: Mapping[int, Any] | None = None) -> int:
     """Characters and items ``value`` holds (shared parts counted each time they appear),
-    counted up to just past ``limit``; a container that holds itself weighs too much."""
+    counted up to just past ``limit``; a container that holds itself weighs too much. A part
+    found in ``stored`` (by identity) counts as one item: it was not built by the template."""
     limit = limit if limit is not None else current_limits().max_value_size
     total = 0
     stack: list[tuple[Any, tuple[int, ...]]] = [(value, ())]
     while stack:
         item, trail = stack.pop()
-        if isinstance(item, str | bytes):
+        if stored and stored.get(id(item)) is item:
+            total += 1
+        elif isinstance(item, str | bytes):
             total += len(item)
         elif isinstance(item, list | tuple | dict | Namespace):
             if id(item) in trail:
@@ -144,5 +152,14 @@ def weight(value: Any, limit: int | None = None) -> int:
 
 
 
+def reads_stored(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark ``function`` (a template global) as returning values read from storage, such as
+    records: the sandbox does not weigh what it returns, and a container built around it
+    counts it as one item. Its arguments, and whatever a template builds from its result,
+    are bounded as usual."""
+    function.officina_reads_stored = True  # type: ignore[attr-defined]
+    return function
+
+
 __all__ = ["DEFAULT_LIMITS", "Budget", "LimitExceeded", "SandboxLimits", "current_limits",
-           "too_big_error", "use_limits", "weight"]
+           "reads_stored", "too_big_error", "use_limits", "weight"]

@@ -17,7 +17,7 @@ from core.records.actor import SYSTEM, Actor
 from core.records.errors import RecordValidationError
 from core.rules.actions import RuleActionError, render_text
 from core.rules.mail import MailTemplate, MailTemplateError, render_mail
-from core.sandbox import SandboxLimits, current_limits, use_limits
+from core.sandbox import SandboxLimits, current_limits, reads_stored, use_limits
 from tests.conftest import open_env
 from tests.support.packs import write_pack
 
@@ -192,3 +192,23 @@ def test_filters_and_string_methods_that_would_build_huge_values_are_stopped(
 ])
 def test_ordinary_filters_and_formatting_still_work(expression: str, expected: object) -> None:
     assert compile_formula(expression)({}) == expected
+
+
+def test_records_read_from_storage_are_not_weighed_again_but_what_is_built_from_them_is(
+        limits: None) -> None:
+    use_limits(SandboxLimits(max_value_size=1_000))
+    stored = {"id": 1, "notes": "x" * 900, "lines": [{"text": "y" * 50}]}
+
+    def read(_key: int) -> dict:
+        return stored
+
+    plain = dict(read=lambda key: read(key))
+    marked = dict(read=reads_stored(lambda key: read(key)))
+    with pytest.raises(FormulaError, match="grew too large"):
+        compile_formula("[read(1), read(1)]")(plain)  # an unmarked function's result is weighed
+    assert compile_formula("[read(1), read(1)]")(marked) == [stored, stored]
+    assert compile_formula("read(1).notes | length")(marked) == 900
+    for built in ("read(1).notes ~ read(1).notes", "([read(1)] * 2) | join(',')",
+                  "read(1).notes * 2"):
+        with pytest.raises(FormulaError, match="grew too large"):
+            compile_formula(built)(marked)
