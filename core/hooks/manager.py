@@ -1,7 +1,7 @@
 """One plugin manager per instance: the enabled packs' ``hooks.py`` and installed plugins.
 
 A pack folder may hold a ``hooks.py`` module next to its ``pack.yaml``; it is loaded from
-its path (not imported as a package, not put in ``sys.modules``), once per instance, and
+its path (not imported as a package, not left in ``sys.modules``), once per instance, and
 only for the packs the instance enables (with their dependencies). Installed distributions
 add plugins through the ``officina.plugins`` entry-point group. Packs are trusted code that
 the administrator installs, not metadata an administrator edits in the UI (docs/security.md).
@@ -10,6 +10,7 @@ the administrator installs, not metadata an administrator edits in the UI (docs/
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -29,12 +30,25 @@ class PackHookError(Exception):
 
 
 def load_hooks_module(pack_name: str, path: Path) -> ModuleType:
-    """The pack's hooks module at ``path``, executed in a fresh module object."""
-    spec = importlib.util.spec_from_file_location(f"officina_pack_hooks.{pack_name}", path)
+    """The pack's hooks module at ``path``, executed in a fresh module object.
+
+    The module is in ``sys.modules`` only while it runs (what ``dataclasses`` and ``typing``
+    look up as the module is defined), so that each instance has its own.
+    """
+    name = f"officina_pack_hooks.{pack_name}"
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise PackHookError(f"{path}: cannot be loaded as a Python module")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    previous = sys.modules.get(name)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if previous is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = previous
     return module
 
 

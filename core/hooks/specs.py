@@ -29,8 +29,9 @@ def officina_field_checks() -> dict[str, Callable[[str], str]]:
     Arguments: none. Returns ``{name: function}``; a name is dotted lower case and starts
     with the pack's name (``mypack.postcode``). The function takes the typed text and returns
     it in its stored form, or raises ``ValueError`` with the message the user is shown
-    (looked up in Officina's catalog for the user's language, else as written). Called once, when the instance opens
-    and its registry is built; the names join python-stdnum's checks.
+    (looked up in Officina's catalog for the user's language, else as written). Called
+    once, when the instance's registry is first built; the names join python-stdnum's
+    checks.
     """
 
 

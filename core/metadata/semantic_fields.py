@@ -86,8 +86,7 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     if spec.get("check") and spec["check"] not in checks and find_check(spec["check"]) is None:
         problems.append(draft.diagnostic([*at, "check"], f"unknown check '{spec['check']}': "
                                          "name a python-stdnum module that has validate(), "
-                                         "e.g. it.iva, eu.vat, it.codicefiscale, iban, "
-                                         "or a check a pack's hooks add"))
+                                         "e.g. it.iva, eu.vat, it.codicefiscale, iban"))
     elif "default" in spec and spec["default"] is not None:
         problems += _check_default(draft, at, spec, checks)
     return problems

@@ -123,6 +123,19 @@ def test_hooks_that_break_the_specifications_stop_the_instance(
     assert "hookshop" in str(failed.value)
 
 
+def test_a_hooks_module_may_define_dataclasses(
+        tmp_path: Path, database_url: str, packs_dir: Path) -> None:
+    _write_hooks(packs_dir, "from dataclasses import dataclass\n\n\n@dataclass(frozen=True)\n"
+                 "class Postcode:\n    digits: str\n\n\n@hookimpl\n"
+                 "def officina_field_checks():\n"
+                 "    return {'hookshop.code': lambda value: Postcode(value).digits}\n")
+    officina = Officina.open(_settings(tmp_path, database_url, packs_dir))
+    try:
+        assert "hookshop.code" in officina.registry.contributions.checks
+    finally:
+        officina.close()
+
+
 def test_each_instance_has_its_own_plugin_manager(
         tmp_path: Path, database_url: str, packs_dir: Path) -> None:
     first = Officina.open(_settings(tmp_path, database_url, packs_dir))
