@@ -44,7 +44,8 @@ class Officina:
     @classmethod
     def open(cls, settings: Settings, *, database: Database | None = None,
              registry: RegistryStore | None = None) -> Officina:
-        """Connect to the instance's database and prepare its registry (read lazily).
+        """Connect to the instance's database, load its packs' hooks (core/hooks) and prepare
+        its registry (built lazily).
 
         A caller that already holds the instance's ``database`` and live ``registry`` (a tool,
         a test) passes them in, so the registry is not read and built a second time.
