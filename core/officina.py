@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import pluggy
+
 from core.config import Settings
 from core.documents.field_use import TemplateGuard
 from core.files import FileStore
+from core.hooks.collect import register_actions
 from core.records.limits import Limits
 from core.records.service import RecordsService, ServiceOptions
 from core.rules.engine import RulesEngine
@@ -36,11 +39,13 @@ class Officina:
     registry: RegistryStore
     records: RecordsService
     rules: RulesEngine
+    hooks: pluggy.PluginManager  # the enabled packs' hooks (core/hooks), this instance's own
 
     @classmethod
     def open(cls, settings: Settings, *, database: Database | None = None,
              registry: RegistryStore | None = None) -> Officina:
-        """Connect to the instance's database and prepare its registry (read lazily).
+        """Connect to the instance's database, load its packs' hooks (core/hooks) and prepare
+        its registry (built lazily).
 
         A caller that already holds the instance's ``database`` and live ``registry`` (a tool,
         a test) passes them in, so the registry is not read and built a second time.
@@ -58,8 +63,9 @@ class Officina:
                                  files=FileStore(settings.instance / "files"))
         engine = RulesEngine(records)
         engine.actions.load_entry_points()
+        register_actions(engine.actions, registry.hooks)
         records.events = engine
-        return cls(settings, database, registry, records, engine)
+        return cls(settings, database, registry, records, engine, registry.hooks)
 
     @cached_property
     def documents(self) -> DocumentService:

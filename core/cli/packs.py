@@ -9,9 +9,11 @@ import click
 
 from core.cli.common import db_option, instance_option, open_instance
 from core.cli.output import fail
+from core.hooks.collect import pack_contributions
+from core.hooks.manager import PackHookError, plugin_manager
 from core.metadata.diagnostics import MetadataError
-from core.metadata.loader import BUILTIN_PACKS, find_pack_dirs
-from core.metadata.registry import load_registry
+from core.metadata.loader import BUILTIN_PACKS, find_pack_dirs, read_packs
+from core.metadata.registry import build_registry
 
 _open = open_instance
 
@@ -34,7 +36,11 @@ def pack_validate(paths: tuple[str, ...]) -> None:
         names += list(found)
     search = [*folders, *(f.parent for f in folders), BUILTIN_PACKS]
     try:
-        registry = load_registry(names, search)
+        packs = read_packs(names, search, fixtures=True)
+        registry = build_registry(packs, contributions=pack_contributions(
+            plugin_manager(packs)))
+    except PackHookError as exc:
+        fail(str(exc))
     except MetadataError as exc:
         for diagnostic in exc.diagnostics:
             click.echo(str(diagnostic), err=True)

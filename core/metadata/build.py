@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from core.metadata.access import role_permission
@@ -14,9 +15,15 @@ FIELD_KEYS = ("help", "required", "unique", "default", "read_only", "min", "max"
               "signature", "renamed_from", "user_editable")
 
 
-def build_field(name: str, data: dict[str, Any], custom: bool = False) -> FieldSpec:
-    """A ``FieldSpec`` from a field's metadata."""
+NO_CHECKS: Mapping[str, Any] = {}
+
+
+def build_field(name: str, data: dict[str, Any], custom: bool = False,
+                checks: Mapping[str, Any] = NO_CHECKS) -> FieldSpec:
+    """A ``FieldSpec`` from a field's metadata (``checks``: those the packs' hooks add)."""
     values = {key: data[key] for key in FIELD_KEYS if key in data}
+    if data.get("check") in checks:
+        values["pack_check"] = checks[data["check"]]
     if data["type"] == "money":
         values.setdefault("precision", 18)
         values.setdefault("scale", 2)
@@ -51,10 +58,10 @@ def build_planner(data: dict[str, Any] | None) -> PlannerSpec | None:
                        duration=data.get("duration"), filters=tuple(data.get("filters") or ()))
 
 
-def build_entity(draft: EntityDraft) -> EntitySpec:
-    """An ``EntitySpec`` from a merged entity draft."""
+def build_entity(draft: EntityDraft, checks: Mapping[str, Any] = NO_CHECKS) -> EntitySpec:
+    """An ``EntitySpec`` from a merged entity draft (``checks``: those packs' hooks add)."""
     data = draft.data
-    fields = tuple(build_field(name, spec, name in draft.custom_fields)
+    fields = tuple(build_field(name, spec, name in draft.custom_fields, checks)
                    for name, spec in data["fields"].items())
     listing = data.get("list") or {}
     title = data.get("title_field")

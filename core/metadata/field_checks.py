@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -121,3 +122,22 @@ def find_check(name: str) -> Check | None:
             and callable(getattr(module, "is_valid", None))):
         return None
     return Check(name=name, module=module, country=_vat_country(module))
+
+
+@dataclass(frozen=True)
+class PackCheck:
+    """A check a pack adds through its hooks (``officina_field_checks``): ``function`` takes
+    the typed text and returns it in its stored form, or raises ``ValueError`` whose message
+    (translated through the instance's catalogs) the user is shown."""
+
+    name: str
+    function: Callable[[str], str]
+
+    def normalise(self, value: str, t: Translator) -> str:
+        """``value`` in its stored form; ``CheckFailed`` with a translated message if invalid."""
+        try:
+            return str(self.function(value))
+        except ValueError as exc:
+            message = str(exc)
+            raise CheckFailed(t.gettext(message) if message
+                              else t.gettext(FALLBACK, check=self.name)) from None

@@ -94,7 +94,7 @@ class _CheckedString(fields.String):
     """A string that a python-stdnum check validates and stores in its compact form."""
 
     def __init__(self, spec: FieldSpec, t: Translator, **kwargs: Any):
-        check = find_check(spec.check or "")
+        check = spec.pack_check or find_check(spec.check or "")
         assert check is not None, spec.check  # the pack's loader refuses unknown checks
         self._check, self._t = check, t
         super().__init__(**kwargs)

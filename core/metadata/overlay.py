@@ -28,13 +28,17 @@ class EntityDraft:
     overlay: SourceDocument | None = None
     overlaid_keys: set[str] = field(default_factory=set)
     custom_fields: set[str] = field(default_factory=set)
+    # fields another pack's hooks added (core/metadata/pack_contributions.py), and where from
+    extended_fields: dict[str, SourceDocument] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return str(self.data["name"])
 
     def diagnostic(self, path: list[PathPart], message: str) -> Diagnostic:
-        """A diagnostic in whichever document (pack file or overlay) holds ``path``."""
+        """A diagnostic in whichever document (pack file, hooks or overlay) holds ``path``."""
+        if len(path) > 1 and path[0] == "fields" and path[1] in self.extended_fields:
+            return self.extended_fields[str(path[1])].diagnostic(path, message)
         if self.overlay is not None and path:
             if path[0] == "fields" and len(path) > 1 and path[1] in self.custom_fields:
                 return self.overlay.diagnostic(["custom_fields", *path[1:]], message)

@@ -14,6 +14,11 @@ from core.metadata.document_templates import build_document_templates
 from core.metadata.kind_checks import calendar_documents, kind_problems
 from core.metadata.loader import PackSource, read_packs, schema_errors
 from core.metadata.overlay import EntityDraft, merge_overlay
+from core.metadata.pack_contributions import (
+    NO_CONTRIBUTIONS,
+    PackContributions,
+    apply_extensions,
+)
 from core.metadata.semantic import check_entities, check_pack_documents, check_packs
 from core.metadata.specs import PackSpec, Registry
 from core.metadata.workflows import build_workflows
@@ -94,8 +99,13 @@ def _stored_workflows(packs: Sequence[PackSource], stored: Mapping[str, str]
 
 
 def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | None = None,
-                   version: int = 0, workflows: Mapping[str, str] | None = None) -> Registry:
-    """Merge, check and freeze; raise ``MetadataError`` listing every problem."""
+                   version: int = 0, workflows: Mapping[str, str] | None = None,
+                   contributions: PackContributions = NO_CONTRIBUTIONS) -> Registry:
+    """Merge, check and freeze; raise ``MetadataError`` listing every problem.
+
+    ``contributions``: what the packs' hooks add (fields to other packs' entities, applied
+    before the administrator's customisations; field checks).
+    """
     problems = check_packs(packs)
     drafts: dict[str, EntityDraft] = {}
     listed: list[EntityDraft] = []
@@ -104,8 +114,9 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
             draft = EntityDraft(pack=pack.name, data=document.data, document=document)
             listed.append(draft)
             drafts.setdefault(draft.name, draft)
+    problems += apply_extensions(drafts, contributions.extensions)
     problems += _apply_overlays(drafts, overlays or {})
-    problems += check_entities(listed)
+    problems += check_entities(listed, contributions.checks)
     problems += check_pack_documents(packs, drafts)
     if problems:
         raise MetadataError(problems)
@@ -115,7 +126,8 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
                  depends=tuple(p.depends), path=str(p.path),
                  label=p.manifest.data.get("label", p.name))
         for p in packs)
-    entities = {name: build_entity(draft) for name, draft in drafts.items()}
+    entities = {name: build_entity(draft, contributions.checks)
+                for name, draft in drafts.items()}
     for name, draft in drafts.items():
         problems += permission_problems(draft, entities[name], entities)
     calendars = calendar_documents(packs)

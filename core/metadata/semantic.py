@@ -7,9 +7,10 @@ The checks of one field are in ``semantic_fields``, of the fields an entity name
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from core.metadata.build import build_field
+from core.metadata.build import NO_CHECKS, build_field
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.formula_order import formula_cycle_problems
 from core.metadata.limits import limit_problems
@@ -37,7 +38,8 @@ def check_packs(packs: Iterable[PackSource]) -> list[Diagnostic]:
     return problems
 
 
-def check_entities(drafts: list[EntityDraft]) -> list[Diagnostic]:
+def check_entities(drafts: list[EntityDraft],
+                   checks: Mapping[str, Any] = NO_CHECKS) -> list[Diagnostic]:
     """Every cross-file check on entities; an empty list means they can be built."""
     problems: list[Diagnostic] = []
     by_name: dict[str, EntityDraft] = {}
@@ -50,7 +52,7 @@ def check_entities(drafts: list[EntityDraft]) -> list[Diagnostic]:
         by_name[draft.name] = draft
     owners: dict[str, list[tuple[EntityDraft, str]]] = {}
     for draft in by_name.values():
-        problems += _check_entity(draft, by_name)
+        problems += _check_entity(draft, by_name, checks)
         for name, spec in draft.data["fields"].items():
             if spec["type"] == "table":
                 owners.setdefault(spec["target"], []).append((draft, name))
@@ -59,7 +61,8 @@ def check_entities(drafts: list[EntityDraft]) -> list[Diagnostic]:
     return problems
 
 
-def _check_entity(draft: EntityDraft, entities: dict[str, EntityDraft]) -> list[Diagnostic]:
+def _check_entity(draft: EntityDraft, entities: dict[str, EntityDraft],
+                  checks: Mapping[str, Any]) -> list[Diagnostic]:
     data = draft.data
     problems = []
     table = table_name(draft.pack, draft.name)
@@ -77,9 +80,9 @@ def _check_entity(draft: EntityDraft, entities: dict[str, EntityDraft]) -> list[
                                          "references are never taken for ids"))
     fields = data["fields"]
     for name, spec in fields.items():
-        problems += _check_field(draft, name, spec, entities)
+        problems += _check_field(draft, name, spec, entities, checks)
     problems += _check_references(draft)
-    specs = [build_field(n, s) for n, s in fields.items()]
+    specs = [build_field(n, s, checks=checks) for n, s in fields.items()]
     problems += [draft.diagnostic(["fields"], p) for p in limit_problems(specs)]
     return problems
 

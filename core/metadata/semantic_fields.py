@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError
 
 from core.i18n import Translator
-from core.metadata.build import build_field
+from core.metadata.build import NO_CHECKS, build_field
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_names, formula_syntax_error
 from core.metadata.field_checks import find_check
@@ -34,7 +35,8 @@ def _a(kind: str) -> str:
 
 
 def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
-                 entities: dict[str, EntityDraft]) -> list[Diagnostic]:
+                 entities: dict[str, EntityDraft],
+                 checks: Mapping[str, Any] = NO_CHECKS) -> list[Diagnostic]:
     at = ["fields", name]
     problems = []
     kind = spec["type"]
@@ -81,12 +83,12 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     if spec.get("unique") and kind in NOT_UNIQUE:
         problems.append(draft.diagnostic([*at, "unique"], f"{_a(kind)} field cannot be unique"))
     problems += _check_indexed_length(draft, at, spec)
-    if spec.get("check") and find_check(spec["check"]) is None:
+    if spec.get("check") and spec["check"] not in checks and find_check(spec["check"]) is None:
         problems.append(draft.diagnostic([*at, "check"], f"unknown check '{spec['check']}': "
                                          "name a python-stdnum module that has validate(), "
                                          "e.g. it.iva, eu.vat, it.codicefiscale, iban"))
     elif "default" in spec and spec["default"] is not None:
-        problems += _check_default(draft, at, spec)
+        problems += _check_default(draft, at, spec, checks)
     return problems
 
 
@@ -119,7 +121,8 @@ def _check_formula_names(draft: EntityDraft, path: list, expression: str) -> lis
             for name in sorted(formula_names(expression)) if name not in fields]
 
 
-def _check_default(draft: EntityDraft, at: list, spec: dict[str, Any]) -> list[Diagnostic]:
+def _check_default(draft: EntityDraft, at: list, spec: dict[str, Any],
+                   checks: Mapping[str, Any]) -> list[Diagnostic]:
     default = spec["default"]
     if isinstance(default, str) and default.startswith("$"):
         allowed = DYNAMIC_DEFAULTS.get(default)
@@ -133,7 +136,8 @@ def _check_default(draft: EntityDraft, at: list, spec: dict[str, Any]) -> list[D
     if spec["type"] in ("table", "link"):
         return [draft.diagnostic([*at, "default"], f"{_a(spec['type'])} field takes no "
                                  "default")]
-    loader = FIELD_TYPES[spec["type"]].loader(build_field(at[-1], spec), Translator())
+    loader = FIELD_TYPES[spec["type"]].loader(build_field(at[-1], spec, checks=checks),
+                                              Translator())
     try:
         loader.deserialize(default)
     except ValidationError as exc:

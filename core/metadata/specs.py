@@ -39,6 +39,8 @@ class FieldSpec:
     renamed_from: str | None = None
     custom: bool = False
     user_editable: bool = False  # users may enter it although rules fill it too
+    # the ``check`` when a pack's hooks add it (a PackCheck; core/metadata/pack_contributions.py)
+    pack_check: Any = field(default=None, compare=False, repr=False)
 
     @property
     def stored(self) -> bool:

@@ -104,7 +104,7 @@ def dry_run(officina: Officina, path: Path, kind: str, name: str | None,
     packs[-1] = target
     with officina.database.read() as connection:
         overlays = store.overlays(connection)
-    registry = build_registry(packs, overlays)
+    registry = build_registry(packs, overlays, contributions=store.contributions)
     workflow = registry.workflows[document.data["name"]]
     schema = build_schema(registry)
     compiled = compile_entity(registry.entity(workflow.entity), registry)

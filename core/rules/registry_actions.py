@@ -1,7 +1,8 @@
 """Named actions that packs register (``call: {action: pack.name}``), in one documented place.
 
-A pack that truly needs Python registers functions under its own prefix, either in code with
-``ActionRegistry.register`` or through the ``officina.actions`` entry-point group (the entry
+A pack that truly needs Python registers functions under its own prefix: through its hooks
+(``officina_actions``, core/hooks; ``Officina.open`` registers them), in code with
+``ActionRegistry.register``, or through the ``officina.actions`` entry-point group (the entry
 point's name is the action's name, its object the function). A function receives the
 ``ActionContext`` and the rule's ``args`` as keyword arguments, and may return values to set
 on the record (a dict) or None.

@@ -12,12 +12,17 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
+import pluggy
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from core.hooks.collect import pack_contributions
+from core.hooks.manager import plugin_manager
 from core.metadata.loader import PackSource, read_packs
+from core.metadata.pack_contributions import PackContributions
 from core.metadata.registry import build_registry
 from core.metadata.specs import Registry
 from core.storage.database import Database
@@ -59,6 +64,16 @@ class RegistryStore:
             self._packs = read_packs(self.pack_names, self.search_paths)
         return self._packs
 
+    @cached_property
+    def hooks(self) -> pluggy.PluginManager:
+        """The plugin manager of these packs' hooks (core/hooks), one per store."""
+        return plugin_manager(self.packs)
+
+    @cached_property
+    def contributions(self) -> PackContributions:
+        """What the packs' hooks add to every registry built here."""
+        return pack_contributions(self.hooks)
+
     def _has(self, connection: Connection, table: str) -> bool:
         if table not in self._tables_seen and sa.inspect(connection).has_table(table):
             self._tables_seen.add(table)  # once a table exists, it stays
@@ -93,7 +108,8 @@ class RegistryStore:
     def build(self, overlays: dict[str, str], version: int,
               workflows: dict[str, str] | None = None) -> Loaded:
         """A registry from the packs and the customisations (``MetadataError`` if it fails)."""
-        registry = build_registry(self.packs, overlays, version, workflows)
+        registry = build_registry(self.packs, overlays, version, workflows,
+                                  contributions=self.contributions)
         return Loaded(registry, build_schema(registry))
 
     def current(self) -> Loaded:

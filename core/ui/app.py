@@ -3,7 +3,8 @@
 Everything the pages need is wired here once and reached through ``core.ui.context``: the
 instance (``app.extensions["officina"]``), sessions and CSRF (``core.ui.security``), the
 template helpers (``core.ui.jinja_helpers``) and one blueprint per kind of page. Packs may
-override any page template by shipping ``ui/templates/<name>.html``.
+override any page template by shipping ``ui/templates/<name>.html``, and add pages through
+their hooks (``officina_blueprints``, registered after Officina's own).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from core.config import Settings
+from core.hooks import collect
 from core.officina import Officina
 from core.ui import jinja_helpers, security
 from core.ui.template_cache import PAGE_TEMPLATES
@@ -43,6 +45,6 @@ def create_app(settings: Settings, config: dict[str, Any] | None = None,
     loaders = [FileSystemLoader(str(f)) for f in _pack_template_folders(instance)]
     if loaders:
         app.jinja_loader = ChoiceLoader([*loaders, app.jinja_loader])
-    for blueprint in load_all():
+    for blueprint in [*load_all(), *collect.blueprints(instance.hooks)]:
         app.register_blueprint(blueprint)
     return app
