@@ -20,6 +20,7 @@ from core.hooks import collect
 from core.officina import Officina
 from core.ui import jinja_helpers, security
 from core.ui.template_cache import PAGE_TEMPLATES
+from core.ui.views import collect as page_hooks
 from core.ui.views import errors
 
 
@@ -40,7 +41,7 @@ def create_app(settings: Settings, config: dict[str, Any] | None = None,
     instance = instance or Officina.open(settings)
     app.extensions["officina"] = instance
     security.configure(app, settings)
-    jinja_helpers.install(app)
+    jinja_helpers.install(app, page_hooks)
     errors.install(app)
     loaders = [FileSystemLoader(str(f)) for f in _pack_template_folders(instance)]
     if loaders:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g
@@ -9,7 +10,6 @@ from flask import Flask, g
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.ui import context
 from core.ui.formatting import format_value
-from core.ui.views import collect
 
 
 def display(value: Any, field: FieldSpec) -> str:
@@ -37,8 +37,9 @@ def navigation() -> list[tuple[str, list[EntitySpec]]]:
     return groups
 
 
-def install(app: Flask) -> None:
-    """Make the helpers available in every template."""
+def install(app: Flask, collect: Callable[[str], list[Any]]) -> None:
+    """Make the helpers available in every template; ``collect`` gathers what the page
+    modules offer for a hook (menu items, login links, dashboard widgets)."""
     app.jinja_env.globals.update(
         _=context.gettext,
         pgettext=context.pgettext,
