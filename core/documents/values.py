@@ -16,13 +16,13 @@ from typing import Any
 from babel import Locale, dates
 
 from core.documents.recurrence import describe
+from core.ui.field_facets import format_value
 from core.ui.formatting import (
     format_boolean,
     format_date,
     format_datetime,
     format_duration,
     format_number,
-    format_value,
 )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from core.metadata.specs import FieldSpec
 from core.ui import context
-from core.ui.formatting import value_formatter
+from core.ui.field_facets import value_formatter
 from core.ui.jinja_helpers import display as display_any
 
 SENTINEL_ID = 987654321

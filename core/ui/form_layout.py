@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.metadata.specs import EntitySpec, FieldSpec
-from core.ui.form_fields import FormContext, Widget, widget_for
+from core.ui.field_facets import widget_for
+from core.ui.form_fields import FormContext, Widget
 from core.ui.form_state import (
     FILE_TYPES,
     FormAccess,

@@ -20,7 +20,8 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from core.metadata.specs import EntitySpec, FieldSpec
-from core.ui.form_fields import FormContext, Shown, widget_for
+from core.ui.field_facets import widget_for
+from core.ui.form_fields import FormContext, Shown
 
 FILE_TYPES = ("attachment", "image")
 LINE_KEY = re.compile(r"^([a-z][a-z0-9_]*)\.(\d+)\.([a-z][a-z0-9_]*)$")

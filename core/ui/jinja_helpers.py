@@ -8,7 +8,7 @@ from flask import Flask, g
 
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.ui import context
-from core.ui.formatting import format_value
+from core.ui.field_facets import format_value
 from core.ui.views import collect
 
 

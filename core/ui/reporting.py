@@ -37,7 +37,8 @@ from core.reports.engine import LABEL_SUFFIX
 from core.ui import charts
 from core.ui.context import actor, field_access, gettext, labels, locale, officina, registry
 from core.ui.detail import may
-from core.ui.formatting import format_number, format_value, parse_decimal_input
+from core.ui.field_facets import format_value
+from core.ui.formatting import format_number, parse_decimal_input
 from core.ui.jinja_helpers import display
 
 CHARTS = ("bar", "line", "pie", "none")
