@@ -58,7 +58,7 @@ CORE_TYPES: tuple[FieldType, ...] = (
     FieldType("datetime", lambda s: sa.DateTime(), load.datetime_loader, COMPARISON, {},
               lambda s: 8, kind.MOMENT),
     FieldType("duration", lambda s: sa.BigInteger(), load.duration_loader, COMPARISON, _NUM,
-              lambda s: 8, kind.WHOLE_NUMBER),
+              lambda s: 8, kind.DURATION),
     FieldType("select", lambda s: sa.String(64), load.select_loader, EQUALITY, _OPTIONS,
               lambda s: 68, kind.ONE_CHOICE),
     FieldType("multiselect", lambda s: sa.Text(), load.multiselect_loader,

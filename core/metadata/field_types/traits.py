@@ -28,6 +28,7 @@ class Traits:
     file: bool = False  # holds the key of a stored file
     orderable: bool = True  # lists sort by it, reports take its minimum and maximum
     whole: bool = False  # a whole number (integer, duration in seconds)
+    elapsed: bool = False  # a length of time in seconds, typed as h:mm
     multiple: bool = False  # several options in one value
     moment: bool = False  # a date and time of day, stored as naive UTC
     currency: bool = False  # an amount of money in the field's currency
@@ -43,6 +44,7 @@ class Traits:
 TEXT = Traits("text", textual=True)
 LONG_TEXT = Traits("text", textual=True, multiline=True)
 WHOLE_NUMBER = Traits("number", numeric=True, rangeable=True, whole=True)
+DURATION = Traits("number", numeric=True, rangeable=True, whole=True, elapsed=True)
 NUMBER = Traits("number", numeric=True, rangeable=True)
 MONEY = Traits("number", numeric=True, rangeable=True, currency=True)
 FLAG = Traits("flag")
