@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, g
 
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.ui import context
 from core.ui.field_facets import format_value
@@ -15,7 +16,7 @@ from core.ui.views import collect
 def display(value: Any, field: FieldSpec) -> str:
     """``value`` of ``field`` as text for the request's locale (options translated)."""
     options = None
-    if field.type in ("select", "multiselect"):
+    if traits_of(field).family == "choice":
         options = dict(context.labels().option_choices(field))
     return format_value(value, field.type, context.locale(), currency=field.currency or "EUR",
                         timezone=context.officina().settings.timezone, options_labels=options)

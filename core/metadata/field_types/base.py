@@ -51,6 +51,10 @@ class FieldType:
         """The value of field ``spec`` that ``text`` (as ``to_text`` wrote it) stands for."""
         return self.conversion.from_text(text, spec, self.loader, translator)
 
+    def value_of_text(self, text: str) -> Any:
+        """The Python value ``text`` (an audit text) stands for, unchecked."""
+        return self.conversion.value_of_text(text)
+
     def to_json(self, value: Any) -> Any:
         """A value as the JSON API and fixtures write it."""
         return self.conversion.to_json(value)

@@ -56,6 +56,30 @@ def _text_as_is(text: str) -> Any:
     return text
 
 
+def _whole(text: str) -> int:
+    return int(text)
+
+
+def _decimal(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def _day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text[:10])
+
+
+def _moment(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _flag(text: str) -> bool:
+    return text.lower() in ("true", "1")
+
+
+def _choices(text: str) -> Any:
+    return json.loads(text) if text.startswith("[") else text
+
+
 @dataclass(frozen=True)
 class Conversion:
     """How one type's values become text and JSON, and how text and JSON are read back."""
@@ -63,6 +87,12 @@ class Conversion:
     to_text: Callable[[Any], str | None] = value_text
     to_json: Callable[[Any], Any] = value_json
     parse_text: Callable[[str], Any] = _text_as_is  # before the type's field validates it
+    read_text: Callable[[str], Any] = _text_as_is  # the Python value, unchecked
+
+    def value_of_text(self, text: str) -> Any:
+        """The Python value an audit text stands for, as it was written (not validated:
+        an old value may break today's rules); ``ValueError`` if it does not read."""
+        return self.read_text(text)
 
     def from_text(self, text: str | None, spec: FieldSpec, loader: Loader,
                   translator: Translator | None = None) -> Any:
@@ -82,3 +112,9 @@ class Conversion:
 
 PLAIN = Conversion()
 STRUCTURED = Conversion(parse_text=_text_as_json)  # lines of a child table: JSON text
+WHOLE = Conversion(read_text=_whole)
+DECIMAL = Conversion(read_text=_decimal)
+DAY = Conversion(read_text=_day)
+MOMENT = Conversion(read_text=_moment)
+FLAG = Conversion(read_text=_flag)
+CHOICES = Conversion(read_text=_choices)

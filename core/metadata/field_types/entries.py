@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from core.metadata.field_checks import CHECK_NAME
+from core.metadata.field_types import conversions as convert
 from core.metadata.field_types import loaders as load
 from core.metadata.field_types import traits as kind
 from core.metadata.field_types.base import COMPARISON, EQUALITY, TEXTUAL, FieldType
-from core.metadata.field_types.conversions import STRUCTURED
 from core.metadata.specs import FieldSpec
 
 
@@ -41,32 +41,33 @@ CORE_TYPES: tuple[FieldType, ...] = (
     FieldType("text", lambda s: sa.Text(), load.text_loader, TEXTUAL,
               {**_PATTERN, **_TEXT_LEN}, lambda s: 18, kind.LONG_TEXT),
     FieldType("integer", lambda s: sa.BigInteger(), load.integer_loader, COMPARISON, _NUM,
-              lambda s: 8, kind.WHOLE_NUMBER),
+              lambda s: 8, kind.WHOLE_NUMBER, convert.WHOLE),
     FieldType("decimal", lambda s: sa.Numeric(s.precision or 18, s.scale or 0),
               load.decimal_loader, COMPARISON,
               {**_NUM, "precision": {"type": "integer", "minimum": 1, "maximum": 38},
                "scale": {"type": "integer", "minimum": 0, "maximum": 18}}, _numeric_bytes,
-              kind.NUMBER),
+              kind.NUMBER, convert.DECIMAL),
     FieldType("money", lambda s: sa.Numeric(load.MONEY_PRECISION, load.MONEY_SCALE),
               load.money_loader, COMPARISON,
               {**_NUM, "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}},
-              _numeric_bytes, kind.MONEY),
+              _numeric_bytes, kind.MONEY, convert.DECIMAL),
     FieldType("boolean", lambda s: sa.Boolean(create_constraint=False), load.boolean_loader,
-              EQUALITY, {}, lambda s: 1, kind.FLAG),
+              EQUALITY, {}, lambda s: 1, kind.FLAG, convert.FLAG),
     FieldType("date", lambda s: sa.Date(), load.date_loader, COMPARISON, {}, lambda s: 4,
-              kind.DAY),
+              kind.DAY, convert.DAY),
     FieldType("datetime", lambda s: sa.DateTime(), load.datetime_loader, COMPARISON, {},
-              lambda s: 8, kind.MOMENT),
+              lambda s: 8, kind.MOMENT, convert.MOMENT),
     FieldType("duration", lambda s: sa.BigInteger(), load.duration_loader, COMPARISON, _NUM,
-              lambda s: 8, kind.DURATION),
+              lambda s: 8, kind.DURATION, convert.WHOLE),
     FieldType("select", lambda s: sa.String(64), load.select_loader, EQUALITY, _OPTIONS,
               lambda s: 68, kind.ONE_CHOICE),
     FieldType("multiselect", lambda s: sa.Text(), load.multiselect_loader,
-              ("has", "is null", "is not null"), _OPTIONS, lambda s: 18, kind.MANY_CHOICES),
+              ("has", "is null", "is not null"), _OPTIONS, lambda s: 18, kind.MANY_CHOICES,
+              convert.CHOICES),
     FieldType("link", lambda s: sa.BigInteger(), load.link_loader, EQUALITY, _TARGET,
               lambda s: 8, kind.LINK),
     FieldType("table", None, load.table_loader, (), _TARGET, lambda s: 0, kind.TABLE,
-              STRUCTURED),
+              convert.STRUCTURED),
     FieldType("email", lambda s: sa.String(s.length or 254), load.email_loader, TEXTUAL, _LEN,
               string_bytes, kind.TEXT),
     FieldType("phone", lambda s: sa.String(40), load.phone_loader, TEXTUAL, _PATTERN,

@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
 from core.i18n import _
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import PermissionDenied, QueryError, RecordError
 from core.records.filters import STANDARD_FIELDS
@@ -94,7 +94,7 @@ def new_url(entity: str) -> str:
 def parser(spec: EntitySpec, readable: Collection[str] | None) -> Parser:
     titles = {}
     for field in spec.stored_fields:
-        if field.type == "link":
+        if traits_of(field).family == "link":
             target = registry().entities.get(field.target or "")
             titles[field.name] = target.title_field if target is not None else None
     return Parser(spec, readable, locale(), officina().settings.timezone, gettext,
@@ -223,15 +223,15 @@ def _export_cell(row: dict[str, Any], field: FieldSpec) -> Any:
     value = row.get(field.name)
     if value is None:
         return None
-    if field.type == "link":
+    if traits_of(field).family == "link":
         return (row.get("_titles") or {}).get(field.name) or value
-    if field.type in ("select", "multiselect"):
+    if traits_of(field).family == "choice":
         choices = dict(labels().option_choices(field))
         items = value if isinstance(value, list) else [value]
         return ", ".join(choices.get(str(v), str(v)) for v in items)
-    if field.type == "boolean":
+    if traits_of(field).family == "flag":
         return format_boolean(value, locale())
-    if field.type == "duration":
+    if traits_of(field).elapsed:
         return format_duration(value)
     return value
 
