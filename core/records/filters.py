@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 
 from core.i18n import Translator, _
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.value_limits import storable_problem
 from core.records.errors import QueryError
@@ -100,7 +100,7 @@ class FilterParser:
             return spec, None
         link_name, _dot, target_name = name.partition(".")
         link = filter_field(self.entity, link_name)
-        if (self.entities is None or link is None or link.type != "link"
+        if (self.entities is None or link is None or traits_of(link).family != "link"
                 or link.target not in self.entities
                 or (self.gate is not None and not self.gate(self.entity, link_name))):
             return None, None
@@ -245,7 +245,7 @@ def compile_filter(node: Filter, table: sa.FromClause, link_ids: LinkResolver,
         return table.c[node.via.name].in_(ids)
     column = table.c[node.field.name]
     op, value = node.operator, node.value
-    if node.field.type == "link":
+    if traits_of(node.field).family == "link":
         if op in MANY_VALUES:
             value = tuple(link_ids(node.field, v) for v in value)
         elif op not in NO_VALUE:
