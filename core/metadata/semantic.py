@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from marshmallow import ValidationError
@@ -13,7 +13,7 @@ from core.metadata.build import build_field
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_names, formula_syntax_error
 from core.metadata.field_checks import find_check
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, Traits
 from core.metadata.formula_order import formula_cycle_problems
 from core.metadata.limits import limit_problems
 from core.metadata.loader import PackSource
@@ -30,16 +30,42 @@ from core.metadata.value_limits import DEFAULT_LENGTHS, MAX_INDEXED_LENGTH
 from core.records.filters import STANDARD_FIELDS
 
 DYNAMIC_DEFAULTS = {"$today": ("date",), "$now": ("datetime",), "$user": ("string", "text")}
-NUMERIC = ("integer", "decimal", "money", "duration")
-SEARCHABLE = ("string", "text", "email", "phone", "url", "select")
-NOT_UNIQUE = ("table", "text", "multiselect")
-# Types a list page can filter by (core.ui.list_query.filter_kind), so a planner may too.
-FILTERABLE = ("select", "multiselect", "boolean", "link", "date", "datetime", "integer",
-              "decimal", "money", "duration", "string", "text", "email", "phone", "url")
 RESERVED_IN_ORDER = tuple(dict.fromkeys((*STANDARD_COLUMNS, *CHILD_COLUMNS,
                                          *sorted(RESERVED_FIELD_NAMES))))
 # The tokens a naming series replaces (core.records.naming): a counter and date parts.
 NAMING_TOKEN = re.compile(r"\{(?:#+|YYYY|YY|MM|DD)\}")
+
+
+def _types(fits: Callable[[Traits], bool], families: tuple[str, ...]) -> tuple[str, ...]:
+    """The names of the types whose traits fit, family by family in the order given."""
+    return tuple(name for family in families for name, kind in FIELD_TYPES.items()
+                 if kind.traits.family == family and fits(kind.traits))
+
+
+def numeric_types() -> tuple[str, ...]:
+    """Types reports sum and average."""
+    return _types(lambda t: t.numeric, ("number",))
+
+
+def searchable_types() -> tuple[str, ...]:
+    """Types a title or a search field may have: text and single options."""
+    return _types(lambda t: t.textual or not t.multiple, ("text", "choice"))
+
+
+def not_unique(kind: str | None) -> bool:
+    """Whether a field of type ``kind`` cannot be unique: lines, long text, option lists."""
+    traits = FIELD_TYPES[kind].traits if kind in FIELD_TYPES else None
+    return traits is not None and (traits.family == "table" or traits.multiline
+                                   or traits.multiple)
+
+
+def _family(kind: str | None) -> str | None:
+    return FIELD_TYPES[kind].traits.family if kind in FIELD_TYPES else None
+
+
+def filterable_types() -> tuple[str, ...]:
+    """Types a list page can filter by (their UI facet's filter widget), so a planner may."""
+    return _types(lambda t: True, ("choice", "flag", "link", "time", "number", "text"))
 
 
 def _a(kind: str) -> str:
@@ -122,14 +148,14 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     elif name in SQL_RESERVED_WORDS:
         problems.append(draft.diagnostic(at, f"'{name}' is an SQL reserved word: choose another"))
     target = spec.get("target")
-    if kind == "link" and target:
+    if _family(kind) == "link" and target:
         if target not in entities:
             problems.append(draft.diagnostic([*at, "target"],
                                              f"link to unknown entity '{target}'"))
         elif entities[target].data.get("child"):
             problems.append(draft.diagnostic([*at, "target"], f"'{target}' is a child entity: "
                                              "link to the record that owns its lines"))
-    if kind == "table" and target:
+    if _family(kind) == "table" and target:
         if target not in entities:
             problems.append(draft.diagnostic([*at, "target"],
                                              f"child table of unknown entity '{target}'"))
@@ -155,7 +181,7 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
         if error:
             problems.append(draft.diagnostic([*at, "computed"], error))
         problems += _check_formula_names(draft, [*at, "computed"], spec["computed"])
-    if spec.get("unique") and kind in NOT_UNIQUE:
+    if spec.get("unique") and not_unique(kind):
         problems.append(draft.diagnostic([*at, "unique"], f"{_a(kind)} field cannot be unique"))
     problems += _check_indexed_length(draft, at, spec)
     if spec.get("check") and find_check(spec["check"]) is None:
@@ -228,7 +254,7 @@ def _field_ref(draft: EntityDraft, path: list, name: str, allowed: tuple[str, ..
     if types is not None and fields[name]["type"] not in types:
         return [draft.diagnostic(path, f"field '{name}' is {_a(fields[name]['type'])} field: "
                                  f"expected one of {', '.join(types)}")]
-    if fields[name]["type"] == "table" and types is None and not tables:
+    if _family(fields[name]["type"]) == "table" and types is None and not tables:
         return [draft.diagnostic(path, f"'{name}' is a child table: it cannot be used here")]
     return []
 
@@ -237,9 +263,10 @@ def _check_references(draft: EntityDraft) -> list[Diagnostic]:
     data = draft.data
     problems = []
     if data.get("title_field"):
-        problems += _field_ref(draft, ["title_field"], data["title_field"], (), SEARCHABLE)
+        problems += _field_ref(draft, ["title_field"], data["title_field"], (),
+                               searchable_types())
     for i, name in enumerate(data.get("search_fields") or []):
-        problems += _field_ref(draft, ["search_fields", i], name, (), SEARCHABLE)
+        problems += _field_ref(draft, ["search_fields", i], name, (), searchable_types())
     listing = data.get("list") or {}
     for key in ("columns", "filters"):
         for i, name in enumerate(listing.get(key) or []):
@@ -269,7 +296,8 @@ def _check_planner(draft: EntityDraft) -> list[Diagnostic]:
         problems += _field_ref(draft, ["planner", "duration"], planner["duration"], (),
                                ("duration",))
     for i, name in enumerate(planner.get("filters") or []):
-        problems += _field_ref(draft, ["planner", "filters", i], name, (), FILTERABLE)
+        problems += _field_ref(draft, ["planner", "filters", i], name, (),
+                               filterable_types())
     return problems
 
 
@@ -284,7 +312,7 @@ def _check_unique_groups(draft: EntityDraft) -> list[Diagnostic]:
         for j, name in enumerate(group):
             found = _field_ref(draft, ["unique", i, j], name)
             kind = draft.data["fields"].get(name, {}).get("type")
-            if not found and kind in NOT_UNIQUE:
+            if not found and not_unique(kind):
                 found = [draft.diagnostic(["unique", i, j], f"{_a(kind)} field cannot be "
                                           "part of a unique group")]
             problems += found
@@ -423,7 +451,7 @@ def _check_report(doc: Any, entities: dict[str, EntityDraft]) -> list[Diagnostic
         if function != "count" and not name:
             problems.append(doc.diagnostic(["aggregates", i], f"{function} needs a field"))
         elif name:
-            types = NUMERIC if function in ("sum", "avg") else None
+            types = numeric_types() if function in ("sum", "avg") else None
             problems += _field_ref(draft, ["aggregates", i, "field"], name, STANDARD_COLUMNS,
                                    types)
     return problems

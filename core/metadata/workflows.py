@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from core.i18n import DEFAULT_LANGUAGE, Translator
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_syntax_error
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, Traits, traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.timeexpr import parse_relative
 from core.metadata.workflow_specs import (
@@ -33,16 +33,38 @@ from core.metadata.yaml_source import SourceDocument
 
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "matches", "before",
              "after", "is")
-ORDERED_TYPES = ("integer", "decimal", "money", "duration", "date", "datetime", "string",
-                 "select", "email", "phone", "url", "text")
-TEXT_TYPES = ("string", "text", "email", "phone", "url", "select", "multiselect")
-TIME_TYPES = ("date", "datetime")
 # Operators whose value is a constant of the field's type (``in``: a list of them).
 CONSTANT_OPERATORS = ("eq", "ne", "in", "lt", "le", "gt", "ge")
 STANDARD_TYPES = {"id": "integer", "ref": "string", "created_at": "datetime",
                   "modified_at": "datetime", "created_by": "string", "modified_by": "string",
                   "version": "integer"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _traits(kind: str | None) -> Traits:
+    return FIELD_TYPES[kind].traits if kind in FIELD_TYPES else Traits("table")
+
+
+def _is_text(kind: str | None) -> bool:
+    """Whether a field of ``kind`` holds text ``contains`` and ``matches`` apply to."""
+    traits = _traits(kind)
+    return traits.textual or traits.family == "choice"
+
+
+def _is_time(kind: str | None) -> bool:
+    return _traits(kind).family == "time"
+
+
+def _is_one_choice(kind: str | None) -> bool:
+    traits = _traits(kind)
+    return traits.family == "choice" and not traits.multiple
+
+
+def _is_ordered(kind: str | None) -> bool:
+    """Whether ``lt`` and the like compare fields of ``kind``: numbers, times, text and
+    single options."""
+    traits = _traits(kind)
+    return traits.numeric or _is_time(kind) or traits.textual or _is_one_choice(kind)
 
 
 # Names every rule expression has (core/rules/actions.py expression_context): a loop
@@ -93,7 +115,7 @@ class WorkflowChecker:
             self.error(path, f"unknown field '{head}' of entity '{entity.name}'")
             return None
         if rest:
-            if spec.type != "link" or not links:
+            if traits_of(spec).family != "link" or not links:
                 self.error(path, f"'{head}' is not a link: '{name}' cannot be followed")
                 return None
             return self.field_type(path, rest, self.entities[spec.target or ""], links=False)
@@ -168,13 +190,13 @@ class WorkflowChecker:
         values = value if isinstance(value, list) else [value]
         if spec is None or None in values:
             return True
-        if spec.type == "select":
+        if _is_one_choice(spec.type):
             wrong = [v for v in values if v not in spec.options]
             if wrong:
                 self.error(at, f"'{wrong[0]}' is not an option of '{path}' "
                                f"({', '.join(spec.options)})")
                 return False
-        if spec.type == "boolean" and not all(isinstance(v, bool) for v in values):
+        if traits_of(spec).family == "flag" and not all(isinstance(v, bool) for v in values):
             self.error(at, f"'{path}' is yes/no: compare it with true or false")
             return False
         return True
@@ -208,7 +230,7 @@ class WorkflowChecker:
                 return False
             return True
         if op in ("contains", "matches"):
-            if kind not in TEXT_TYPES or not isinstance(value, str):
+            if not _is_text(kind) or not isinstance(value, str):
                 self.error(at, f"'{op}' applies to text fields and takes a text")
                 return False
             if op == "matches":
@@ -219,7 +241,7 @@ class WorkflowChecker:
                     return False
             return True
         if op in ("before", "after"):
-            if kind not in TIME_TYPES:
+            if not _is_time(kind):
                 self.error(at, f"'{op}' applies to date and datetime fields")
                 return False
             try:
@@ -227,11 +249,11 @@ class WorkflowChecker:
             except ValueError as exc:
                 self.error(at, str(exc))
                 return False
-            if relative.anchor != "now" and self.field_type(at, relative.anchor) not in TIME_TYPES:
+            if relative.anchor != "now" and not _is_time(self.field_type(at, relative.anchor)):
                 self.error(at, f"'{relative.anchor}' is not a date field")
                 return False
             return True
-        if op in ("lt", "le", "gt", "ge") and kind not in ORDERED_TYPES:
+        if op in ("lt", "le", "gt", "ge") and not _is_ordered(kind):
             self.error(at, f"'{op}' does not apply to a {kind} field")
             return False
         if op == "in" and not isinstance(value, list):
@@ -331,8 +353,8 @@ class WorkflowChecker:
         except ValueError as exc:
             self.error([*at, "at"], str(exc))
             return
-        if relative.anchor != "now" and self.field_type([*at, "at"],
-                                                        relative.anchor) not in TIME_TYPES:
+        if relative.anchor != "now" and not _is_time(self.field_type([*at, "at"],
+                                                                     relative.anchor)):
             self.error([*at, "at"], f"'{relative.anchor}' is not a date field")
 
     def _check_recipients(self, recipients: list[str], at: list) -> None:
@@ -360,7 +382,7 @@ class WorkflowChecker:
         attach_to = params.get("attach_to")
         if attach_to is not None:
             spec = self.entity.field(attach_to)
-            if spec is None or spec.type != "attachment":
+            if spec is None or not traits_of(spec).file or traits_of(spec).image:
                 self.error([*at, "attach_to"], f"'{attach_to}' is not an attachment field of "
                            f"entity '{self.entity.name}'")
         language = params.get("language")
@@ -380,7 +402,7 @@ class WorkflowChecker:
         assert self.entity is not None
         at = ["state_machine"]
         spec = self.entity.field(raw["field"])
-        if spec is None or spec.type != "select":
+        if spec is None or not _is_one_choice(spec.type):
             self.error([*at, "field"], f"'{raw['field']}' is not a select field of "
                        f"'{self.entity.name}'")
             return None
