@@ -65,7 +65,7 @@ CORE_TYPES: tuple[FieldType, ...] = (
               ("has", "is null", "is not null"), _OPTIONS, lambda s: 18, kind.MANY_CHOICES,
               convert.CHOICES),
     FieldType("link", lambda s: sa.BigInteger(), load.link_loader, EQUALITY, _TARGET,
-              lambda s: 8, kind.LINK),
+              lambda s: 8, kind.LINK, convert.WHOLE),
     FieldType("table", None, load.table_loader, (), _TARGET, lambda s: 0, kind.TABLE,
               convert.STRUCTURED),
     FieldType("email", lambda s: sa.String(s.length or 254), load.email_loader, TEXTUAL, _LEN,
