@@ -16,6 +16,7 @@ from typing import Any
 
 from babel import Locale, numbers
 
+from core.metadata.field_types.registry import NamedEntries
 from core.metadata.specs import FieldSpec
 from core.ui import form_fields as widgets
 from core.ui.form_fields import Widget
@@ -154,33 +155,15 @@ CORE_FACETS: dict[str, FieldFacet] = {
 }
 
 
-class FieldFacets(Mapping[str, FieldFacet]):
+class FieldFacets(NamedEntries[FieldFacet]):
     """The facets by type name: the core's and those packs register."""
 
     def __init__(self, facets: Mapping[str, FieldFacet]):
-        self._facets = dict(facets)
-        self._core = frozenset(facets)
-
-    def __getitem__(self, name: str) -> FieldFacet:
-        return self._facets[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._facets)
-
-    def __len__(self) -> int:
-        return len(self._facets)
+        super().__init__(facets, "facet of field type")
 
     def register(self, name: str, facet: FieldFacet) -> None:
         """Add the facet of a new type; ``ValueError`` if the type has one."""
-        if name in self._facets:
-            raise ValueError(f"field type {name!r} already has a facet")
-        self._facets[name] = facet
-
-    def unregister(self, name: str) -> None:
-        """Remove the facet of a type a pack registered."""
-        if name in self._core:
-            raise ValueError(f"field type {name!r} is one of the core's")
-        self._facets.pop(name, None)
+        self.add(name, facet)
 
 
 FACETS = FieldFacets(CORE_FACETS)
