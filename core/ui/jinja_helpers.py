@@ -48,6 +48,7 @@ def install(app: Flask) -> None:
         field_label=lambda field: context.labels().field_label(field),
         field_help=lambda field: context.labels().field_help(field),
         display=display,
+        traits=traits_of,
         navigation=navigation,
         current_language=context.language,
         signed_in=lambda: g.get("actor"),

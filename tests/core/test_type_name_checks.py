@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.support.type_names import checks_in, checks_under
@@ -57,3 +58,15 @@ def f(action, event, schema, wanted):
 '''
     assert _checks(tmp_path, source) == []
 
+
+
+TEMPLATE_CHECK = re.compile(r"\.type\s*(==|!=|\bin\b|\bnot in\b)")
+
+
+def test_no_template_branches_on_a_type_name() -> None:
+    templates = [*(ROOT / "core" / "ui" / "templates").rglob("*.html"),
+                 *(ROOT / "packs").rglob("*.html")]
+    found = [f"{path.relative_to(ROOT)}:{number}" for path in templates
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if TEMPLATE_CHECK.search(line)]
+    assert templates and found == []
