@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from core.documents.errors import DocumentError
 from core.documents.jobs import document_job_payload
 from core.i18n import Translator, _
+from core.metadata.field_types import traits_of
 from core.records.actor import Actor
 from core.records.reading import ListQuery
 from core.storage.outbox import enqueue
@@ -38,7 +39,7 @@ def queue_batch(officina: Officina, actor: Actor, entity: str, template: str, *,
     spec, info, lang = officina.documents.choose(actor, entity, template, language=language,
                                                  format=format)
     field = spec.field(attach_to)
-    if field is None or field.type != "attachment":
+    if field is None or not traits_of(field).file or traits_of(field).image:
         raise DocumentError(t.gettext(_("The {entity} has no attachment field \"{field}\" "
                                         "to store the documents in."),
                                       entity=spec.label.lower(), field=attach_to))

@@ -21,6 +21,7 @@ from jinja2.exceptions import UndefinedError
 
 from core.documents.values import Choice, Duration, FileRef, Money
 from core.i18n_metadata import MetadataTranslator
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec, Registry
 from core.records.actor import Actor
 from core.records.errors import NotFound, PermissionDenied
@@ -99,26 +100,26 @@ class RecordView:
         return self._value(spec, self._data.get(name))
 
     def _value(self, spec: FieldSpec, value: Any) -> Any:
-        kind = spec.type
-        if kind == "table":
+        kind = traits_of(spec)
+        if kind.family == "table":
             child = self._reader._registry.entity(spec.target or "")
             return [RecordView(child, line, self._reader, self._depth, line=True)
                     for line in value or []]
-        if kind == "link":
+        if kind.family == "link":
             return self._reader.view(spec.target or "", value, self._depth + 1)
         if value is None:
             return None
-        if kind == "money":
+        if kind.currency:
             return Money(value, spec.currency or "EUR")
-        if kind == "decimal" and not isinstance(value, Decimal):
+        if kind.numeric and not kind.whole and not isinstance(value, Decimal):
             return Decimal(str(value))
-        if kind == "duration":
+        if kind.elapsed:
             return Duration(value)
-        if kind == "select":
+        if kind.family == "choice" and not kind.multiple:
             return Choice(str(value), self._reader.option_label(spec, str(value)))
-        if kind == "multiselect":
+        if kind.multiple:
             return [Choice(v, self._reader.option_label(spec, v)) for v in value]
-        if kind in ("image", "attachment"):
+        if kind.file:
             return FileRef(str(value), spec.label)
         return value
 

@@ -22,6 +22,7 @@ from core.documents.context import LINE_FIELDS, STANDARD_FIELDS
 from core.documents.render import new_sandbox
 from core.documents.template_parts import TemplatePart, doctype_problems, template_parts
 from core.documents.values import Formatter
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, Registry
 from core.sandbox import LOOP_FILTER
 
@@ -102,9 +103,9 @@ class _FieldChecker:
                 self.missing.append((entity.name, name, where, max(node.lineno - 1, 1)))
                 self.problems.append(f"{where}: {entity.name} has no field '{name}'")
             return None
-        if spec.type == "link" and spec.target in self.registry.entities:
+        if traits_of(spec).family == "link" and spec.target in self.registry.entities:
             return ("record", self.registry.entity(spec.target))
-        if spec.type == "table" and spec.target in self.registry.entities:
+        if traits_of(spec).family == "table" and spec.target in self.registry.entities:
             return ("lines", self.registry.entity(spec.target))
         return None
 

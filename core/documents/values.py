@@ -14,8 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from core.documents.recurrence import describe
+from core.formatting import (
+    format_boolean,
+    format_duration,
+    format_number,
+)
 from core.sandbox.filters import BabelFilters
-from core.ui.formatting import format_boolean, format_duration, format_number
 
 
 class Money(Decimal):

@@ -16,6 +16,7 @@ from core.errors import QueryError
 from core.i18n import Translator
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_names, formula_words
+from core.metadata.field_types import traits_of
 from core.metadata.filter_grammar import FilterParser
 from core.metadata.overlay import EntityDraft
 from core.metadata.specs import EntitySpec, RolePermission
@@ -107,7 +108,7 @@ def _path_problem(entity: EntitySpec, entities: Mapping[str, EntitySpec],
         return f"unknown field '{head}' of entity '{entity.name}'"
     if not rest:
         return None
-    if spec.type != "table" or spec.target not in entities:
+    if traits_of(spec).family != "table" or spec.target not in entities:
         return f"'{head}' is not a child table: '{path}' names no field of its lines"
     return _path_problem(entities[spec.target], entities, rest)
 

@@ -25,6 +25,7 @@ from babel.messages.pofile import read_po
 
 from core.i18n_catalogs import CATALOG_LANGUAGES, merge_template, write_catalog
 from core.metadata.diagnostics import PathPart
+from core.metadata.field_types import FIELD_TYPES
 from core.metadata.names import default_label
 from core.metadata.yaml_source import SourceDocument, parse_yaml
 
@@ -33,7 +34,6 @@ KINDS = ("pack", "entity", "workflow", "report", "calendar", "document_template"
 # hold no labels.
 FOLDER_KINDS = {"entities": "entity", "workflows": "workflow", "reports": "report",
                 "calendars": "calendar", "templates": "document_template"}
-SELECT_TYPES = ("select", "multiselect")
 LANGUAGES = CATALOG_LANGUAGES  # every language Officina speaks but English, the source
 CATALOG_WIDTH = 100
 
@@ -115,7 +115,8 @@ def _entity(c: _Collector, data: dict[str, Any]) -> None:
             c.add(path, default_label(field_name), f"{where}: label (from the name)")
         c.label(spec, path, f"{where}: help", key="help")
         options = spec.get("options")
-        if spec.get("type") in SELECT_TYPES and isinstance(options, list):
+        kind = FIELD_TYPES.get(spec.get("type") or "")
+        if kind is not None and kind.traits.family == "choice" and isinstance(options, list):
             for index, option in enumerate(options):
                 if isinstance(option, str):
                     c.add((*path, "options", index), default_label(option),

@@ -38,7 +38,8 @@ def field_schema() -> dict[str, Any]:
                   **({"required": ["options"]} if "options" in field_type.schema else {})}}
         for name, field_type in FIELD_TYPES.items()
     ]
-    return {"type": "object", "required": ["type"], "properties": COMMON_FIELD_KEYS,
+    common = {**COMMON_FIELD_KEYS, "type": {"enum": sorted(FIELD_TYPES)}}  # packs add types
+    return {"type": "object", "required": ["type"], "properties": common,
             "allOf": branches, "unevaluatedProperties": False}
 
 

@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 
 from core.errors import QueryError
 from core.i18n import Translator, _
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.value_limits import storable_problem
 
@@ -118,7 +118,7 @@ class FilterParser:
             return spec, None
         link_name, _dot, target_name = name.partition(".")
         link = filter_field(self.entity, link_name)
-        if (self.entities is None or link is None or link.type != "link"
+        if (self.entities is None or link is None or traits_of(link).family != "link"
                 or link.target not in self.entities
                 or (self.gate is not None and not self.gate(self.entity, link_name))):
             return None, None

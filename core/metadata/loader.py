@@ -86,6 +86,11 @@ READ_CACHE_SIZE = 1024
 UNCACHED_KINDS = frozenset({"fixtures"})
 
 
+def forget_read_files() -> None:
+    """Empty the cache of checked files (their schema changed: a field type was added)."""
+    _READ_CACHE.clear()
+
+
 def _read(path: Path, kind: str, diagnostics: list[Diagnostic]) -> SourceDocument | None:
     display = _display(path)
     try:

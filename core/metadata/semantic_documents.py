@@ -13,8 +13,7 @@ from core.metadata.names import STANDARD_COLUMNS
 from core.metadata.overlay import EntityDraft
 from core.metadata.semantic_fields import _a
 from core.metadata.semantic_refs import _field_ref, _sort_ref
-
-NUMERIC = ("integer", "decimal", "money", "duration")
+from core.metadata.type_groups import numeric_types
 
 
 def check_pack_documents(packs: Iterable[PackSource],
@@ -76,7 +75,7 @@ def _check_report(doc: Any, entities: dict[str, EntityDraft]) -> list[Diagnostic
         if function != "count" and not name:
             problems.append(doc.diagnostic(["aggregates", i], f"{function} needs a field"))
         elif name:
-            types = NUMERIC if function in ("sum", "avg") else None
+            types = numeric_types() if function in ("sum", "avg") else None
             problems += _field_ref(draft, ["aggregates", i, "field"], name, STANDARD_COLUMNS,
                                    types)
     return problems

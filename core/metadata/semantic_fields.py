@@ -21,10 +21,10 @@ from core.metadata.names import (
     STANDARD_COLUMNS,
 )
 from core.metadata.overlay import EntityDraft
+from core.metadata.type_groups import family_of, not_unique
 from core.metadata.value_limits import DEFAULT_LENGTHS, MAX_INDEXED_LENGTH
 
 DYNAMIC_DEFAULTS = {"$today": ("date",), "$now": ("datetime",), "$user": ("string", "text")}
-NOT_UNIQUE = ("table", "text", "multiselect")
 RESERVED_IN_ORDER = tuple(dict.fromkeys((*STANDARD_COLUMNS, *CHILD_COLUMNS,
                                          *sorted(RESERVED_FIELD_NAMES))))
 
@@ -47,14 +47,14 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     elif name in SQL_RESERVED_WORDS:
         problems.append(draft.diagnostic(at, f"'{name}' is an SQL reserved word: choose another"))
     target = spec.get("target")
-    if kind == "link" and target:
+    if family_of(kind) == "link" and target:
         if target not in entities:
             problems.append(draft.diagnostic([*at, "target"],
                                              f"link to unknown entity '{target}'"))
         elif entities[target].data.get("child"):
             problems.append(draft.diagnostic([*at, "target"], f"'{target}' is a child entity: "
                                              "link to the record that owns its lines"))
-    if kind == "table" and target:
+    if family_of(kind) == "table" and target:
         if target not in entities:
             problems.append(draft.diagnostic([*at, "target"],
                                              f"child table of unknown entity '{target}'"))
@@ -80,7 +80,7 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
         if error:
             problems.append(draft.diagnostic([*at, "computed"], error))
         problems += _check_formula_names(draft, [*at, "computed"], spec["computed"])
-    if spec.get("unique") and kind in NOT_UNIQUE:
+    if spec.get("unique") and not_unique(kind):
         problems.append(draft.diagnostic([*at, "unique"], f"{_a(kind)} field cannot be unique"))
     problems += _check_indexed_length(draft, at, spec)
     if spec.get("check") and spec["check"] not in checks and find_check(spec["check"]) is None:

@@ -7,13 +7,9 @@ from core.metadata.diagnostics import Diagnostic
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.names import STANDARD_COLUMNS
 from core.metadata.overlay import EntityDraft
-from core.metadata.semantic_fields import NOT_UNIQUE, _a, _indexed_length
+from core.metadata.semantic_fields import _a, _indexed_length
+from core.metadata.type_groups import family_of, filterable_types, not_unique, searchable_types
 from core.metadata.value_limits import MAX_INDEXED_LENGTH
-
-SEARCHABLE = ("string", "text", "email", "phone", "url", "select")
-# Types a list page can filter by (core.ui.list_query.filter_kind), so a planner may too.
-FILTERABLE = ("select", "multiselect", "boolean", "link", "date", "datetime", "integer",
-              "decimal", "money", "duration", "string", "text", "email", "phone", "url")
 
 
 def _field_ref(draft: EntityDraft, path: list, name: str, allowed: tuple[str, ...] = (),
@@ -26,7 +22,7 @@ def _field_ref(draft: EntityDraft, path: list, name: str, allowed: tuple[str, ..
     if types is not None and fields[name]["type"] not in types:
         return [draft.diagnostic(path, f"field '{name}' is {_a(fields[name]['type'])} field: "
                                  f"expected one of {', '.join(types)}")]
-    if fields[name]["type"] == "table" and types is None and not tables:
+    if family_of(fields[name]["type"]) == "table" and types is None and not tables:
         return [draft.diagnostic(path, f"'{name}' is a child table: it cannot be used here")]
     return []
 
@@ -35,9 +31,9 @@ def _check_references(draft: EntityDraft) -> list[Diagnostic]:
     data = draft.data
     problems = []
     if data.get("title_field"):
-        problems += _field_ref(draft, ["title_field"], data["title_field"], (), SEARCHABLE)
+        problems += _field_ref(draft, ["title_field"], data["title_field"], (), searchable_types())
     for i, name in enumerate(data.get("search_fields") or []):
-        problems += _field_ref(draft, ["search_fields", i], name, (), SEARCHABLE)
+        problems += _field_ref(draft, ["search_fields", i], name, (), searchable_types())
     listing = data.get("list") or {}
     for key in ("columns", "filters"):
         for i, name in enumerate(listing.get(key) or []):
@@ -67,7 +63,7 @@ def _check_planner(draft: EntityDraft) -> list[Diagnostic]:
         problems += _field_ref(draft, ["planner", "duration"], planner["duration"], (),
                                ("duration",))
     for i, name in enumerate(planner.get("filters") or []):
-        problems += _field_ref(draft, ["planner", "filters", i], name, (), FILTERABLE)
+        problems += _field_ref(draft, ["planner", "filters", i], name, (), filterable_types())
     return problems
 
 
@@ -82,7 +78,7 @@ def _check_unique_groups(draft: EntityDraft) -> list[Diagnostic]:
         for j, name in enumerate(group):
             found = _field_ref(draft, ["unique", i, j], name)
             kind = draft.data["fields"].get(name, {}).get("type")
-            if not found and kind in NOT_UNIQUE:
+            if not found and not_unique(kind):
                 found = [draft.diagnostic(["unique", i, j], f"{_a(kind)} field cannot be "
                                           "part of a unique group")]
             problems += found

@@ -7,9 +7,10 @@ from typing import Any
 
 from core.i18n import SUPPORTED_LANGUAGES
 from core.metadata.expressions import formula_syntax_error
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.timeexpr import parse_relative
-from core.metadata.workflow_conditions import TIME_TYPES, ConditionChecker
+from core.metadata.workflow_conditions import ConditionChecker, is_time
 from core.metadata.workflow_specs import ActionSpec
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -117,8 +118,8 @@ class ActionChecker(ConditionChecker):
         except ValueError as exc:
             self.error([*at, "at"], str(exc))
             return
-        if relative.anchor != "now" and self.field_type([*at, "at"],
-                                                        relative.anchor) not in TIME_TYPES:
+        if relative.anchor != "now" and not is_time(self.field_type([*at, "at"],
+                                                                     relative.anchor)):
             self.error([*at, "at"], f"'{relative.anchor}' is not a date field")
 
     def _check_recipients(self, recipients: list[str], at: list) -> None:
@@ -146,7 +147,7 @@ class ActionChecker(ConditionChecker):
         attach_to = params.get("attach_to")
         if attach_to is not None:
             spec = self.entity.field(attach_to)
-            if spec is None or spec.type != "attachment":
+            if spec is None or not traits_of(spec).file or traits_of(spec).image:
                 self.error([*at, "attach_to"], f"'{attach_to}' is not an attachment field of "
                            f"entity '{self.entity.name}'")
         language = params.get("language")

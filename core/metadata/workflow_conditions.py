@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 
 from core.i18n import DEFAULT_LANGUAGE, Translator
 from core.metadata.diagnostics import Diagnostic
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, Traits, traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.timeexpr import parse_relative
 from core.metadata.workflow_specs import (
@@ -24,16 +24,40 @@ from core.metadata.yaml_source import SourceDocument
 
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "matches", "before",
              "after", "is")
-ORDERED_TYPES = ("integer", "decimal", "money", "duration", "date", "datetime", "string",
-                 "select", "email", "phone", "url", "text")
-TEXT_TYPES = ("string", "text", "email", "phone", "url", "select", "multiselect")
-TIME_TYPES = ("date", "datetime")
 # Operators whose value is a constant of the field's type (``in``: a list of them).
 CONSTANT_OPERATORS = ("eq", "ne", "in", "lt", "le", "gt", "ge")
 STANDARD_TYPES = {"id": "integer", "ref": "string", "created_at": "datetime",
                   "modified_at": "datetime", "created_by": "string", "modified_by": "string",
                   "version": "integer"}
 
+
+
+def _traits(kind: str | None) -> Traits:
+    return FIELD_TYPES[kind].traits if kind in FIELD_TYPES else Traits("table")
+
+
+def is_text(kind: str | None) -> bool:
+    """Whether a field of ``kind`` holds text ``contains`` and ``matches`` apply to."""
+    traits = _traits(kind)
+    return traits.textual or traits.family == "choice"
+
+
+def is_time(kind: str | None) -> bool:
+    """Whether a field of ``kind`` holds a date or a datetime."""
+    return _traits(kind).family == "time"
+
+
+def is_one_choice(kind: str | None) -> bool:
+    """Whether a field of ``kind`` holds one option of a list."""
+    traits = _traits(kind)
+    return traits.family == "choice" and not traits.multiple
+
+
+def is_ordered(kind: str | None) -> bool:
+    """Whether ``lt`` and the like compare fields of ``kind``: numbers, times, text and
+    single options."""
+    traits = _traits(kind)
+    return traits.numeric or is_time(kind) or traits.textual or is_one_choice(kind)
 
 class ConditionChecker:
     """Checks the names and conditions of one workflow document, collecting diagnostics."""
@@ -74,7 +98,7 @@ class ConditionChecker:
             self.error(path, f"unknown field '{head}' of entity '{entity.name}'")
             return None
         if rest:
-            if spec.type != "link" or not links:
+            if traits_of(spec).family != "link" or not links:
                 self.error(path, f"'{head}' is not a link: '{name}' cannot be followed")
                 return None
             return self.field_type(path, rest, self.entities[spec.target or ""], links=False)
@@ -149,13 +173,13 @@ class ConditionChecker:
         values = value if isinstance(value, list) else [value]
         if spec is None or None in values:
             return True
-        if spec.type == "select":
+        if is_one_choice(spec.type):
             wrong = [v for v in values if v not in spec.options]
             if wrong:
                 self.error(at, f"'{wrong[0]}' is not an option of '{path}' "
                                f"({', '.join(spec.options)})")
                 return False
-        if spec.type == "boolean" and not all(isinstance(v, bool) for v in values):
+        if traits_of(spec).family == "flag" and not all(isinstance(v, bool) for v in values):
             self.error(at, f"'{path}' is yes/no: compare it with true or false")
             return False
         return True
@@ -189,7 +213,7 @@ class ConditionChecker:
                 return False
             return True
         if op in ("contains", "matches"):
-            if kind not in TEXT_TYPES or not isinstance(value, str):
+            if not is_text(kind) or not isinstance(value, str):
                 self.error(at, f"'{op}' applies to text fields and takes a text")
                 return False
             if op == "matches":
@@ -200,7 +224,7 @@ class ConditionChecker:
                     return False
             return True
         if op in ("before", "after"):
-            if kind not in TIME_TYPES:
+            if not is_time(kind):
                 self.error(at, f"'{op}' applies to date and datetime fields")
                 return False
             try:
@@ -208,11 +232,11 @@ class ConditionChecker:
             except ValueError as exc:
                 self.error(at, str(exc))
                 return False
-            if relative.anchor != "now" and self.field_type(at, relative.anchor) not in TIME_TYPES:
+            if relative.anchor != "now" and not is_time(self.field_type(at, relative.anchor)):
                 self.error(at, f"'{relative.anchor}' is not a date field")
                 return False
             return True
-        if op in ("lt", "le", "gt", "ge") and kind not in ORDERED_TYPES:
+        if op in ("lt", "le", "gt", "ge") and not is_ordered(kind):
             self.error(at, f"'{op}' does not apply to a {kind} field")
             return False
         if op == "in" and not isinstance(value, list):

@@ -13,6 +13,7 @@ from croniter import croniter
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.specs import EntitySpec
 from core.metadata.workflow_actions import ActionChecker
+from core.metadata.workflow_conditions import is_one_choice
 from core.metadata.workflow_specs import (
     ActionSpec,
     RuleSpec,
@@ -30,7 +31,7 @@ class WorkflowChecker(ActionChecker):
         assert self.entity is not None
         at = ["state_machine"]
         spec = self.entity.field(raw["field"])
-        if spec is None or spec.type != "select":
+        if spec is None or not is_one_choice(spec.type):
             self.error([*at, "field"], f"'{raw['field']}' is not a select field of "
                        f"'{self.entity.name}'")
             return None

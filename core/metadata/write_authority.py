@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.expressions import formula_words, line_values_keys
+from core.metadata.field_types import traits_of
 from core.metadata.overlay import EntityDraft
 from core.metadata.specs import EntitySpec
 from core.metadata.workflow_specs import ActionSpec, WorkflowSpec
@@ -79,7 +80,7 @@ def _with_lines(entities: Mapping[str, EntitySpec], entity: str, name: str, valu
     for the fields of its lines (and theirs) that ``value`` writes."""
     yield entity, name
     spec = entities[entity].field(name) if entity in entities else None
-    if spec is None or spec.type != "table" or spec.target not in entities:
+    if spec is None or traits_of(spec).family != "table" or spec.target not in entities:
         return
     child = entities[spec.target or ""]
     names = _line_fields(value)

@@ -20,13 +20,11 @@ from typing import TYPE_CHECKING
 
 from core.i18n import _
 from core.images import ImageRefused, decoded_kind
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec
 
 if TYPE_CHECKING:
     from core.records.writing import Prepared, WriteContext
-
-FILE_FIELD_TYPES = ("attachment", "image")
-
 
 def image_refusal(exc: ImageRefused, name: str, max_pixels: int,
                   gettext: Callable[..., str]) -> str:
@@ -45,7 +43,7 @@ def check_file_keys(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
     t = ctx.translator
     for spec in entity.stored_fields:
         key = prepared.values.get(spec.name)
-        if spec.type not in FILE_FIELD_TYPES or not key or key == prepared.current.get(
+        if not traits_of(spec).file or not key or key == prepared.current.get(
                 spec.name):
             continue
         name = key.split("/", 1)[-1]
@@ -55,7 +53,7 @@ def check_file_keys(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
         elif not (ctx.trusted or ctx.actor_admin or ctx.files.uploaded_by(key, ctx.username)):
             ctx.error(prefix + spec.name, t.gettext(
                 _("The file \"{name}\" was not uploaded by you: upload it here."), name=name))
-        elif spec.type == "image":
+        elif traits_of(spec).image:
             pixels = ctx.limits.max_image_pixels
             try:
                 decoded_kind(ctx.files.read(key), pixels)

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from core.metadata.field_types import traits_of
 from core.metadata.filter_grammar import (
     MANY_VALUES,
     NO_VALUE,
@@ -68,7 +69,7 @@ def compile_filter(node: Filter, table: sa.FromClause, link_ids: LinkResolver,
         return table.c[node.via.name].in_(ids)
     column = table.c[node.field.name]
     op, value = node.operator, node.value
-    if node.field.type == "link":
+    if traits_of(node.field).family == "link":
         if op in MANY_VALUES:
             value = tuple(link_ids(node.field, v) for v in value)
         elif op not in NO_VALUE:

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Result
 
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec
 from core.records.reading import TITLE_SUFFIX, Selection
 
@@ -85,7 +86,7 @@ def build_shape(entity: EntitySpec, table: sa.Table, chosen: Selection,
         table=table, columns=columns, source=chosen.source, links=tuple(chosen.links),
         order=tuple(order), visible=visible,
         multiselects=tuple(f.name for f in entity.fields
-                           if f.type == "multiselect" and f.name in selected),
+                           if traits_of(f).multiple and f.name in selected),
         plain_page=page_statement(columns, chosen.source, conditions, order),
         plain_count=count_statement(table, conditions, capped=True),
         plain_exact_count=count_statement(table, conditions, capped=False))

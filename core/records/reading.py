@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.i18n import Translator, _
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, traits_of
 from core.metadata.names import STANDARD_COLUMNS, line_names
 from core.metadata.specs import EntitySpec, Registry
 from core.records.errors import QueryError
@@ -81,7 +81,7 @@ def selection(entity: EntitySpec, registry: Registry, schema: Schema,
         if spec is None or not spec.stored:
             continue
         chosen.columns.append(table.c[name])
-        if spec.type == "link":
+        if traits_of(spec).family == "link":
             # A correlated subquery, not a join: the database looks titles up only for the
             # rows of the page, after sorting and limiting.
             target = registry.entity(spec.target or "")
@@ -158,7 +158,7 @@ def _multiselects(entity: EntitySpec) -> tuple[str, ...]:
         if len(_MULTISELECTS) > 4096:
             _MULTISELECTS.clear()
         found = _MULTISELECTS[id(entity)] = (
-            entity, tuple(f.name for f in entity.fields if f.type == "multiselect"))
+            entity, tuple(f.name for f in entity.fields if traits_of(f).multiple))
     return found[1]
 
 

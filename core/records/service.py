@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.files import FileStore
 from core.i18n import Translator, _
+from core.metadata.field_types import traits_of
 from core.metadata.specs import ACTIONS, EntitySpec
 from core.records.actor import Actor
 from core.records.audit import changed_fields, write_audit
@@ -440,7 +441,7 @@ class RecordsService:
             found = []
             for f in of.fields:
                 found.append((prefix + f.name, f.name, of))
-                if f.type == "table":
+                if traits_of(f).family == "table":
                     found += names(registry.entity(f.target or ""), f"{prefix}{f.name}.")
             return found
 
@@ -825,7 +826,7 @@ class RecordsService:
         users = []
         for other in loaded.registry.entities.values():
             for spec in other.stored_fields:
-                if spec.type == "link" and spec.target == entity.name:
+                if traits_of(spec).family == "link" and spec.target == entity.name:
                     table = loaded.schema.table(other.name)
                     count = conn.execute(sa.select(sa.func.count()).select_from(table)
                                          .where(table.c[spec.name] == existing["id"])).scalar()

@@ -16,7 +16,7 @@ from core.files import FileStore
 from core.i18n import Translator, _
 from core.i18n_metadata import MetadataTranslator
 from core.metadata.expressions import FormulaError, compile_formula, formula_names
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, traits_of
 from core.metadata.formula_order import computed_in_order
 from core.metadata.names import line_names
 from core.metadata.specs import EntitySpec, FieldSpec, Registry
@@ -203,9 +203,9 @@ def _as_stored(ctx: WriteContext, child: EntitySpec, line: Mapping[str, Any],
             continue
         spec = child.field(key)
         if key in hidden or spec is None or spec.computed \
-                or (not spec.stored and spec.type != "table"):
+                or (not spec.stored and traits_of(spec).family != "table"):
             return False
-        if spec.type == "table":
+        if traits_of(spec).family == "table":
             nested = stored_lines(ctx, ctx.registry.entity(spec.target or ""), stored["id"])
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value) \
                     or [v.get("id") for v in value] != list(nested):
@@ -236,7 +236,7 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
     checks: list[tuple[FieldSpec, EntitySpec, Any]] = []
     columns: list[sa.ColumnElement[Any]] = []
     for spec in entity.stored_fields:
-        if spec.type != "link" or values.get(spec.name) is None:
+        if traits_of(spec).family != "link" or values.get(spec.name) is None:
             continue
         if current and isinstance(values[spec.name], int) \
                 and not isinstance(values[spec.name], bool) \
@@ -303,7 +303,7 @@ def _same_value(ctx: WriteContext, spec: FieldSpec, given: Any, kept: Any) -> bo
         stored = loader.deserialize(kept) if not isinstance(kept, type(value)) else kept
     except (ValidationError, TypeError, ValueError):
         return False
-    if spec.type == "link" and isinstance(value, str):
+    if traits_of(spec).family == "link" and isinstance(value, str):
         table = ctx.schema.table(spec.target or "")
         value = ctx.connection.execute(sa.select(table.c.id).where(table.c.ref == value)
                                        ).scalar()

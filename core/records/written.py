@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, Registry
 from core.records.write_marks import mark_written
 
@@ -91,7 +92,7 @@ def note_existing(connection: Connection, entity: EntitySpec,
         return
     held.existing.add((entity.name, record["id"]))
     for spec in entity.stored_fields:
-        if spec.type == "link" and spec.target:
+        if traits_of(spec).family == "link" and spec.target:
             value = record.get(spec.name)
             if isinstance(value, int) and not isinstance(value, bool):
                 held.existing.add((spec.target, value))
@@ -183,7 +184,7 @@ def _showing_map(registry: Registry) -> dict[str, frozenset[str]]:
         for part in _parts(registry, root):
             shown[part.name].add(root.name)
             for spec in part.stored_fields:
-                if spec.type == "link" and spec.target in shown:
+                if traits_of(spec).family == "link" and spec.target in shown:
                     shown[spec.target].add(root.name)
     return {name: frozenset(roots) for name, roots in shown.items()}
 
@@ -215,7 +216,7 @@ def row_of(entity: EntitySpec, columns: Sequence[str],
            record: Mapping[str, Any]) -> dict[str, Any] | None:
     """The table row that ``record`` (as the records service reads it) stands for, or None
     when it cannot tell: a column left out, or multiselect values (read as lists)."""
-    if any(f.type == "multiselect" for f in entity.stored_fields):
+    if any(traits_of(f).multiple for f in entity.stored_fields):
         return None
     if not all(name in record for name in columns):
         return None

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from core.i18n import Translator, _
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import traits_of
 from core.metadata.filter_grammar import filter_field
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.actor import Actor
@@ -32,7 +32,6 @@ __all__ = ["LABEL_SUFFIX", "Aggregate", "ReportColumn", "ReportResult", "ReportS
 
 LABEL_SUFFIX = "__label"
 MAX_GROUPS = 2
-NUMERIC = ("integer", "decimal", "money", "duration")
 AVG_SCALE_OF_WHOLE_NUMBERS = 2
 
 
@@ -150,11 +149,11 @@ def _check_aggregates(entity: EntitySpec, spec: ReportSpec, t: Translator,
         if field is None or aggregate.field in hidden:
             raise QueryError(t.gettext(_("Unknown field \"{field}\" of {entity}."),
                                        field=aggregate.field, entity=entity.name))
-        if aggregate.function in ("sum", "avg") and field.type not in NUMERIC:
+        if aggregate.function in ("sum", "avg") and not traits_of(field).numeric:
             raise QueryError(t.gettext(_("Cannot compute \"{function}\" of \"{field}\": it is "
                                          "not a number."), function=aggregate.function,
                                        field=aggregate.field))
-        if aggregate.function in ("min", "max") and not FIELD_TYPES[field.type].sortable:
+        if aggregate.function in ("min", "max") and not traits_of(field).orderable:
             raise QueryError(t.gettext(_("Cannot compute \"{function}\" of \"{field}\"."),
                                        function=aggregate.function, field=aggregate.field))
     return aggregates
@@ -173,18 +172,18 @@ def _group(loaded: Loaded, entity: EntitySpec, table: sa.Table, source: sa.FromC
            scope: Scope) -> tuple[_Group, sa.FromClause]:
     """How to group by ``name``: the value, its label and its order (empty values last)."""
     spec = filter_field(entity, name)
-    if (spec is None or name in scope.hidden
-            or spec.type in ("multiselect", "file", "image", "signature")):
+    if spec is None or name in scope.hidden or not traits_of(spec).groupable:
         raise QueryError(t.gettext(_("Cannot group by field \"{field}\" of {entity}."),
                                    field=name, entity=entity.name))
     column = table.c[name]
-    if spec.type == "link":
+    kind = traits_of(spec)
+    if kind.family == "link":
         return _link_group(loaded, spec, column, source, scope.titles)
-    if spec.type == "datetime":
+    if kind.moment:  # grouped by the day
         # SQLite has no DATE type to cast to: its date() gives the ISO day.
         day = sa.func.date(column) if dialect == "sqlite" else sa.cast(column, sa.Date)
         return _Group(spec, day, day, (day,)), source
-    if spec.type == "select" and spec.options:
+    if kind.family == "choice" and spec.options:
         rank = sa.case({option: i for i, option in enumerate(spec.options)}, value=column,
                        else_=len(spec.options))
         return _Group(spec, column, column, (rank, column)), source
@@ -249,7 +248,7 @@ def _row(row: Any, groups: list[_Group], aggregates: tuple[Aggregate, ...],
     result: dict[str, Any] = {}
     for i, group in enumerate(groups):
         value, label = values[2 * i], values[2 * i + 1]
-        if group.spec.type == "datetime":
+        if traits_of(group.spec).moment:
             value = label = _as_date(value)
         result[group.spec.name] = value
         result[group.spec.name + LABEL_SUFFIX] = label
@@ -277,17 +276,19 @@ def _value(entity: EntitySpec, aggregate: Aggregate, value: Any) -> Any:
     if aggregate.function == "avg":
         scale = _scale(field)
         return Decimal(str(value)).quantize(Decimal(1).scaleb(-scale), ROUND_HALF_UP)
-    if field.type in ("decimal", "money") and not isinstance(value, Decimal):
+    kind = traits_of(field)
+    if kind.numeric and not kind.whole and not isinstance(value, Decimal):
         return Decimal(str(value)).quantize(Decimal(1).scaleb(-_scale(field)), ROUND_HALF_UP)
-    if field.type in ("integer", "duration") and aggregate.function == "sum":
+    if kind.numeric and kind.whole and aggregate.function == "sum":
         return int(value)
     return value
 
 
 def _scale(field: FieldSpec) -> int:
     """Decimal places an average keeps: the field's scale (2 for whole numbers)."""
-    if field.type == "money":
+    kind = traits_of(field)
+    if kind.currency:
         return field.scale if field.scale is not None else 2
-    if field.type == "decimal":
+    if kind.numeric and not kind.whole:
         return field.scale or 0
     return AVG_SCALE_OF_WHOLE_NUMBERS

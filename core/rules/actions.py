@@ -24,6 +24,7 @@ from core.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
 from core.documents.jobs import document_job_payload
 from core.i18n import SUPPORTED_LANGUAGES
 from core.metadata.expressions import FormulaError, compile_formula
+from core.metadata.field_types import Traits, traits_of
 from core.metadata.specs import Registry
 from core.metadata.timeexpr import parse_duration, parse_relative
 from core.metadata.workflow_specs import ActionSpec
@@ -245,7 +246,7 @@ def held_form(ctx: ActionContext, values: Mapping[str, Any]) -> dict[str, Any] |
     for name, value in values.items():
         spec = entity.field(name)
         assert spec is not None
-        if spec.type == "link" and value is not None \
+        if traits_of(spec).family == "link" and value is not None \
                 and (isinstance(value, bool) or not isinstance(value, int)):
             return None  # a reference to look up
         if spec.required and value in (None, ""):
@@ -274,14 +275,16 @@ def holdable_fields(registry: Registry, entity_name: str) -> frozenset[str]:
         grouped = {name for group in entity.unique for name in group}
         names = frozenset(
             f.name for f in entity.stored_fields
-            if f.type not in UNHOLDABLE_TYPES and not f.computed and not f.unique
+            if _holdable_type(traits_of(f)) and not f.computed and not f.unique
             and f.name not in read and f.name not in grouped and f.name != entity.title_field
             and (machine is None or f.name != machine.field))
         found = _HOLDABLE[(id(registry), entity_name)] = (registry, names)
     return found[1]
 
 
-UNHOLDABLE_TYPES = frozenset({"table", "multiselect", "attachment", "image"})
+def _holdable_type(traits: Traits) -> bool:
+    """Whether a value of these traits can be held back: not lines, option lists or files."""
+    return traits.family != "table" and not traits.multiple and not traits.file
 
 
 def _create(ctx: ActionContext, params: dict[str, Any]) -> None:

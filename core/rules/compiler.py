@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, Registry
 from core.metadata.workflow_specs import RuleSpec, TransitionSpec
 from core.rules.conditions import ConditionCompiler, FactPlan
@@ -40,7 +41,7 @@ def field_types(entity: EntitySpec, registry: Registry) -> dict[str, str]:
     types = {f.name: f.type for f in entity.stored_fields}
     types.update({"created_at": "datetime", "modified_at": "datetime"})
     for spec in entity.stored_fields:
-        if spec.type == "link":
+        if traits_of(spec).family == "link":
             target = registry.entity(spec.target or "")
             types.update({f"{spec.name}.{f.name}": f.type for f in target.stored_fields})
     return types

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from core import recurrence as recurrence_rules
+from core.metadata.field_types import traits_of
 from core.metadata.specs import Registry
 from core.records.errors import NotFound
 from core.records.reading import ListQuery
@@ -195,7 +196,7 @@ def copy_lines(registry: Registry, entity: str, table_field: str,
     titles and computed fields left out, nested lines copied too; ids too unless
     ``keep_ids`` (to write the same lines back to their record)."""
     spec = registry.entity(entity).field(table_field)
-    if spec is None or spec.type != "table" or not spec.target:
+    if spec is None or traits_of(spec).family != "table" or not spec.target:
         raise ValueError(f"'{table_field}' is not a table field of entity '{entity}'")
     child = registry.entity(spec.target)
     copied = []
@@ -206,7 +207,7 @@ def copy_lines(registry: Registry, entity: str, table_field: str,
             if key in SYSTEM_KEYS or field is None or field.computed:
                 continue
             line[key] = (copy_lines(registry, child.name, key, value, keep_ids)
-                         if field.type == "table" else value)
+                         if traits_of(field).family == "table" else value)
         copied.append(line)
     return copied
 

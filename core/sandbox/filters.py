@@ -12,14 +12,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale, dates
+from babel import Locale, dates, numbers
 
-from core.ui.formatting import (
+from core.formatting import (
     format_date,
     format_datetime,
     format_duration,
     format_number,
-    format_value,
 )
 
 DEFAULT_TIMEZONE = "Europe/Rome"  # as the instance setting's default
@@ -73,7 +72,7 @@ class BabelFilters:
         if value is None or value == "":
             return ""
         code = currency or getattr(value, "currency", None) or "EUR"
-        return format_value(Decimal(value), "money", self.locale, currency=code)
+        return numbers.format_currency(Decimal(value), code, locale=self.locale)
 
     def number(self, value: Any, digits: int | None = None) -> str:
         """A number with the language's separators; ``digits`` fixes the decimal places."""

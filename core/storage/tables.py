@@ -8,7 +8,7 @@ from functools import cache, cached_property
 
 import sqlalchemy as sa
 
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, traits_of
 from core.metadata.specs import EntitySpec, FieldSpec, Registry
 from core.storage.conventions import ID_TYPE, NAMING_CONVENTION
 from core.storage.system_tables import add_system_tables
@@ -18,11 +18,11 @@ def _field_column(spec: FieldSpec, registry: Registry) -> sa.Column:
     column_type = FIELD_TYPES[spec.type].column
     assert column_type is not None
     args: list = []
-    if spec.type == "link":
+    if traits_of(spec).family == "link":
         target = registry.entity(spec.target or "")
         args.append(sa.ForeignKey(f"{target.table_name}.id"))
     return sa.Column(spec.name, column_type(spec), *args, nullable=True,
-                     index=spec.index or spec.unique or spec.type == "link",
+                     index=spec.index or spec.unique or traits_of(spec).family == "link",
                      unique=spec.unique or None,
                      comment=spec.label)
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from core.metadata.field_types import traits_of
 from core.metadata.specs import FieldSpec
 from core.ui import context
-from core.ui.formatting import value_formatter
+from core.ui.field_facets import value_formatter
 from core.ui.jinja_helpers import display as display_any
 
 SENTINEL_ID = 987654321
@@ -27,7 +28,7 @@ def prepared_display(fields: Iterable[FieldSpec]) -> Callable[[Any, FieldSpec], 
     formatters: dict[str, Callable[[Any], str]] = {}
     for field in fields:
         options = (dict(context.labels().option_choices(field))
-                   if field.type in ("select", "multiselect") else None)
+                   if traits_of(field).family == "choice" else None)
         formatters[field.name] = value_formatter(
             field.type, locale, currency=field.currency or "EUR", timezone=timezone,
             options_labels=options)

@@ -15,13 +15,13 @@ from typing import Any
 from flask import url_for
 
 from core.i18n import _
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.ui.context import field_access, gettext, registry
 from core.ui.context import may as context_may
+from core.ui.field_facets import facet_of
 from core.ui.jinja_helpers import display
 
-FILE_TYPES = ("attachment", "image")
-MULTILINE_TYPES = ("text",)
 DEFAULT_COLUMNS = 2
 
 
@@ -106,20 +106,19 @@ def _link_cell(spec: FieldSpec, value: Any, title: Any) -> Cell:
 def cell(spec: FieldSpec, row: dict[str, Any], files: FileLink | None) -> Cell:
     """The cell of field ``spec`` in ``row`` (a record or a line)."""
     value = row.get(spec.name)
-    if spec.type == "table":
+    shape = facet_of(spec).cell
+    if shape == "table":
         return Cell(spec, "table", table=lines_table(spec, value or [], None))
     if value is None or value == "" or value == []:
         return Cell(spec, "empty")
-    if spec.type == "link":
+    if shape == "link":
         return _link_cell(spec, value, (row.get("_titles") or {}).get(spec.name))
-    if spec.type in FILE_TYPES:
+    if shape in ("file", "image"):
         url = files.url(spec.name) if files is not None else None
-        kind = "image" if spec.type == "image" else "file"
-        return Cell(spec, kind, file_name(value), url)
-    if spec.type in ("email", "url", "phone"):
-        return Cell(spec, spec.type, str(value))
-    text = display(value, spec)
-    return Cell(spec, "multiline" if spec.type in MULTILINE_TYPES else "text", text)
+        return Cell(spec, shape, file_name(value), url)
+    if shape in ("email", "url", "phone"):
+        return Cell(spec, shape, str(value))
+    return Cell(spec, shape, display(value, spec))  # "text" or "multiline"
 
 
 def lines_table(spec: FieldSpec, lines: list[dict[str, Any]],
@@ -141,7 +140,7 @@ def lines_table(spec: FieldSpec, lines: list[dict[str, Any]],
 
 def _record_cell(spec: FieldSpec, record: dict[str, Any], entity: EntitySpec) -> Cell:
     files = FileLink(entity.name, int(record["id"]))
-    if spec.type == "table":
+    if traits_of(spec).family == "table":
         prefix = spec.name + "."
         readable = frozenset(n[len(prefix):] for n in field_access(entity.name, "read").readable
                              if n.startswith(prefix))
@@ -151,12 +150,12 @@ def _record_cell(spec: FieldSpec, record: dict[str, Any], entity: EntitySpec) ->
 
 
 def _default_layout(entity: EntitySpec, shown: list[FieldSpec]) -> tuple[LayoutTabLike, ...]:
-    plain = [f.name for f in shown if f.type != "table"]
+    plain = [f.name for f in shown if traits_of(f).family != "table"]
     half = (len(plain) + 1) // DEFAULT_COLUMNS
     sections: list[tuple[str, tuple[tuple[str, ...], ...]]] = []
     if plain:
         sections.append(("", (tuple(plain[:half]), tuple(plain[half:]))))
-    sections += [("", ((f.name,),)) for f in shown if f.type == "table"]
+    sections += [("", ((f.name,),)) for f in shown if traits_of(f).family == "table"]
     return (("", tuple(sections)),)
 
 

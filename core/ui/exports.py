@@ -88,7 +88,7 @@ def _sheet_title(title: str) -> str:
     return _SHEET_FORBIDDEN.sub(" ", title).strip("' ")[:31].rstrip() or "Sheet"
 
 
-def _put(cell: Any, value: Any, formats: Mapping[str, str], timezone: str | None) -> str:
+def _put(cell: Any, value: Any, formats: Mapping[type, str], timezone: str | None) -> str:
     """Write ``value`` into ``cell`` with its real type; returns the text shown (for widths)."""
     if value is None:
         return ""
@@ -101,12 +101,12 @@ def _put(cell: Any, value: Any, formats: Mapping[str, str], timezone: str | None
         return str(value)
     if isinstance(value, dt.datetime):
         cell.value = _local(value, timezone)
-        cell.number_format = formats["datetime"]
-        return formats["datetime"]
+        cell.number_format = formats[dt.datetime]
+        return formats[dt.datetime]
     if isinstance(value, dt.date):
         cell.value = value
-        cell.number_format = formats["date"]
-        return formats["date"]
+        cell.number_format = formats[dt.date]
+        return formats[dt.date]
     text = ILLEGAL_CHARACTERS_RE.sub("", _text(value))
     cell.value = text
     cell.data_type = "s"  # never a formula, whatever the text starts with
@@ -119,7 +119,7 @@ def to_xlsx(columns: Columns, rows: Rows, sheet_title: str = "Export", *,
             date_format: str = "yyyy-mm-dd", datetime_format: str = "yyyy-mm-dd hh:mm",
             timezone: str | None = None) -> bytes:
     """An XLSX workbook: typed cells, bold frozen header, columns sized to their content."""
-    formats = {"date": date_format, "datetime": datetime_format}
+    formats = {dt.date: date_format, dt.datetime: datetime_format}
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _sheet_title(sheet_title)

@@ -1,9 +1,9 @@
 """Form widgets, one per field type: how a value is shown in an input and read back.
 
-``WIDGETS`` declares, for every field type of ``core.metadata.field_types``, the template
-that renders its input (``widgets/<template>.html``), how a stored value becomes the input's
-text (``show``), how the submitted text becomes a value for the records service (``parse``)
-and how the submitted text is read from the form (``read``). A new field type is one entry.
+A ``Widget`` declares the template that renders an input (``widgets/<template>.html``), how
+a stored value becomes the input's text (``show``), how the submitted text becomes a value
+for the records service (``parse``) and how the submitted text is read from the form
+(``read``). Each field type's facet (``core.ui.field_facets``) names its widget.
 
 Parsing errors are ``ValueError`` with a message already translated for the request.
 """
@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from babel import Locale, dates
 from werkzeug.datastructures import MultiDict
 
+from core.formatting import format_number, parse_decimal_input
 from core.i18n import _
 from core.metadata.field_types import parse_duration
 from core.metadata.specs import FieldSpec
-from core.ui.formatting import format_number, parse_decimal_input
 
 
 @dataclass(frozen=True)
@@ -203,28 +203,21 @@ class Widget:
     inputmode: str = ""
 
 
-WIDGETS: dict[str, Widget] = {
-    "string": Widget("input"),
-    "email": Widget("input", input_type="email"),
-    "phone": Widget("input", input_type="tel"),
-    "url": Widget("input", input_type="url"),
-    "text": Widget("textarea"),
-    "integer": Widget("input", _show_integer, _parse_integer, inputmode="numeric"),
-    "decimal": Widget("input", _show_number, _parse_decimal, inputmode="decimal"),
-    "money": Widget("money", _show_number, _parse_decimal, inputmode="decimal"),
-    "boolean": Widget("checkbox", _show_boolean, _parse_boolean, _read_checkbox),
-    "date": Widget("input", _show_date, _parse_date, input_type="date"),
-    "datetime": Widget("input", _show_datetime, _parse_datetime, input_type="datetime-local"),
-    "duration": Widget("duration", _show_duration, _parse_duration),
-    "select": Widget("select"),
-    "multiselect": Widget("multiselect", _show_multiselect, _parse_multiselect, _read_list),
-    "link": Widget("link", _show_link, _parse_link),
-    "attachment": Widget("file", _show_file, _parse_file),
-    "image": Widget("file", _show_file, _parse_file),
-    "table": Widget("lines"),
-}
-
-
-def widget_for(field: FieldSpec) -> Widget:
-    """The widget of ``field``'s type."""
-    return WIDGETS[field.type]
+# The widgets of the core's field types (``core.ui.field_facets`` says which type uses which).
+TEXT_INPUT = Widget("input")
+EMAIL_INPUT = Widget("input", input_type="email")
+PHONE_INPUT = Widget("input", input_type="tel")
+URL_INPUT = Widget("input", input_type="url")
+TEXTAREA = Widget("textarea")
+INTEGER_INPUT = Widget("input", _show_integer, _parse_integer, inputmode="numeric")
+DECIMAL_INPUT = Widget("input", _show_number, _parse_decimal, inputmode="decimal")
+MONEY_INPUT = Widget("money", _show_number, _parse_decimal, inputmode="decimal")
+CHECKBOX = Widget("checkbox", _show_boolean, _parse_boolean, _read_checkbox)
+DATE_INPUT = Widget("input", _show_date, _parse_date, input_type="date")
+DATETIME_INPUT = Widget("input", _show_datetime, _parse_datetime, input_type="datetime-local")
+DURATION_INPUT = Widget("duration", _show_duration, _parse_duration)
+SELECT = Widget("select")
+MULTISELECT = Widget("multiselect", _show_multiselect, _parse_multiselect, _read_list)
+LINK_INPUT = Widget("link", _show_link, _parse_link)
+FILE_INPUT = Widget("file", _show_file, _parse_file)
+LINES = Widget("lines")

@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
-from core.ui.form_fields import FormContext, Widget, widget_for
+from core.ui.field_facets import widget_for
+from core.ui.form_fields import FormContext, Widget
 from core.ui.form_state import (
-    FILE_TYPES,
     FormAccess,
     FormState,
     Line,
@@ -108,12 +109,12 @@ def field_view(spec: FieldSpec, state: FormState, access: FormAccess,
                      shown=state.shown.get(name, ""), title=state.titles.get(name, ""),
                      errors=list(errors.get(name, [])), editable=name in access.editable,
                      value=state.stored.get(name))
-    if spec.type in ("select", "multiselect"):
+    if traits_of(spec).family == "choice":
         view.options = options(spec)
-    if spec.type in FILE_TYPES:
+    if traits_of(spec).file:
         view.file_key = state.files.get(name, "") if view.editable else (view.value or "")
         view.drawn = state.drawn.get(name, "")
-    if not view.editable and spec.type == "link":
+    if not view.editable and traits_of(spec).family == "link":
         view.title = (state.stored.get("_titles") or {}).get(name) or ""
     return view
 
@@ -126,9 +127,9 @@ def _cell(spec: FieldSpec, line: Line, prefix: str, errors: Mapping[str, list[st
                      errors=list(errors.get(name, [])),
                      editable=editable and cell_editable(spec, cells),
                      value=line.stored.get(spec.name), in_line=True)
-    if spec.type in ("select", "multiselect"):
+    if traits_of(spec).family == "choice":
         view.options = options(spec)
-    if not view.editable and spec.type == "link":
+    if not view.editable and traits_of(spec).family == "link":
         view.title = (line.stored.get("_titles") or {}).get(spec.name) or ""
     return view
 
@@ -164,7 +165,7 @@ def build_tabs(entity: EntitySpec, state: FormState, access: FormAccess,
     def view(name: str) -> Any:
         spec = entity.field(name)
         assert spec is not None
-        if spec.type == "table":
+        if traits_of(spec).family == "table":
             return lines_view(spec, children[name], state, access, errors, options, ctx)
         return field_view(spec, state, access, errors, options)
 

@@ -19,10 +19,11 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
-from core.ui.form_fields import FormContext, Shown, widget_for
+from core.ui.field_facets import widget_for
+from core.ui.form_fields import FormContext, Shown
 
-FILE_TYPES = ("attachment", "image")
 LINE_KEY = re.compile(r"^([a-z][a-z0-9_]*)\.(\d+)\.([a-z][a-z0-9_]*)$")
 
 
@@ -73,12 +74,12 @@ class FormState:
 
 def line_fields(child: EntitySpec) -> list[FieldSpec]:
     """The fields of a child line shown as cells (nested tables are left out)."""
-    return [f for f in child.fields if f.type != "table"]
+    return [f for f in child.fields if traits_of(f).family != "table"]
 
 
 def line_editable(spec: FieldSpec) -> bool:
     """Whether a line's cell is an input (files and computed or read-only fields are not)."""
-    return not spec.computed and not spec.read_only and spec.type not in FILE_TYPES
+    return not spec.computed and not spec.read_only and not traits_of(spec).file
 
 
 def cell_fields(child: EntitySpec, cells: FormAccess | None = None) -> list[FieldSpec]:
@@ -122,11 +123,11 @@ def state_from_record(entity: EntitySpec, record: Mapping[str, Any], access: For
     for spec in entity.fields:
         if spec.name not in access.editable:
             continue
-        if spec.type == "table":
+        if traits_of(spec).family == "table":
             state.lines[spec.name] = [_line_from_record(children[spec.name], line, ctx,
                                                         access.lines.get(spec.name))
                                       for line in record.get(spec.name) or []]
-        elif spec.type in FILE_TYPES:
+        elif traits_of(spec).file:
             state.files[spec.name] = record.get(spec.name) or ""
         else:
             state.shown[spec.name] = widget_for(spec).show(record.get(spec.name), spec, ctx)
@@ -138,9 +139,9 @@ def state_from_defaults(entity: EntitySpec, defaults: Mapping[str, Any], access:
     """The form of a new record, with the fields' defaults filled in."""
     state = FormState(stored=dict(defaults))
     for spec in entity.fields:
-        if spec.name in access.editable and spec.type not in ("table", *FILE_TYPES):
+        if spec.name in access.editable and traits_of(spec).family not in ("table", "file"):
             state.shown[spec.name] = widget_for(spec).show(defaults.get(spec.name), spec, ctx)
-        elif spec.name in access.editable and spec.type == "table":
+        elif spec.name in access.editable and traits_of(spec).family == "table":
             state.lines[spec.name] = []
     return state
 
@@ -154,13 +155,13 @@ def state_from_form(entity: EntitySpec, form: MultiDict, access: FormAccess,
     for spec in entity.fields:
         name = spec.name
         if name not in access.editable:
-            if name in form and spec.type != "table":
+            if name in form and traits_of(spec).family != "table":
                 state.extra[name] = form.get(name)
             continue
-        if spec.type == "table":
+        if traits_of(spec).family == "table":
             state.lines[name] = _lines_from_form(children[name], name, form,
                                                  access.lines.get(name))
-        elif spec.type in FILE_TYPES:
+        elif traits_of(spec).file:
             state.files[name] = form.get(f"{name}:kept", "")
             if form.get(f"{name}:clear"):
                 state.clear.add(name)
@@ -168,7 +169,7 @@ def state_from_form(entity: EntitySpec, form: MultiDict, access: FormAccess,
                 state.drawn[name] = form.get(f"{name}:drawn", "")
         else:
             state.shown[name] = widget_for(spec).read(form, name)
-            if spec.type == "link":
+            if traits_of(spec).family == "link":
                 state.titles[name] = form.get(f"{name}:title", "")
     return state
 
@@ -190,7 +191,7 @@ def _lines_from_form(child: EntitySpec, table: str, form: MultiDict,
             name = prefix + spec.name
             if cell_editable(spec, cells):
                 line.shown[spec.name] = widget_for(spec).read(form, name)
-                if spec.type == "link":
+                if traits_of(spec).family == "link":
                     line.titles[spec.name] = form.get(f"{name}:title", "")
             elif name in form:
                 line.extra[spec.name] = form.get(name)
@@ -211,15 +212,15 @@ def parse_state(entity: EntitySpec, state: FormState, access: FormAccess,
     errors: dict[str, list[str]] = {}
     for spec in entity.fields:
         name = spec.name
-        if name not in access.editable or spec.type in FILE_TYPES:
+        if name not in access.editable or traits_of(spec).file:
             continue
-        if spec.type == "table":
+        if traits_of(spec).family == "table":
             values[name] = [_parse_line(children[name], line, f"{name}.{index}.", ctx, errors,
                                         access.lines.get(name))
                             for index, line in enumerate(state.lines[name])]
             continue
         shown = state.shown.get(name, "")
-        if spec.type == "datetime" and state.version is not None \
+        if traits_of(spec).moment and state.version is not None \
                 and state.stored.get(name) is not None \
                 and widget_for(spec).show(state.stored[name], spec, ctx) == shown:
             continue  # untouched: the input shows minutes, the stored time keeps its seconds

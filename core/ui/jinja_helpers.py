@@ -7,15 +7,16 @@ from typing import Any
 
 from flask import Flask, g
 
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.ui import context
-from core.ui.formatting import format_value
+from core.ui.field_facets import format_value
 
 
 def display(value: Any, field: FieldSpec) -> str:
     """``value`` of ``field`` as text for the request's locale (options translated)."""
     options = None
-    if field.type in ("select", "multiselect"):
+    if traits_of(field).family == "choice":
         options = dict(context.labels().option_choices(field))
     return format_value(value, field.type, context.locale(), currency=field.currency or "EUR",
                         timezone=context.officina().settings.timezone, options_labels=options)
@@ -51,6 +52,7 @@ def install(app: Flask, collect: Callable[[str], list[Any]]) -> None:
         field_label=lambda field: context.labels().field_label(field),
         field_help=lambda field: context.labels().field_help(field),
         display=display,
+        traits=traits_of,
         navigation=navigation,
         current_language=context.language,
         signed_in=lambda: g.get("actor"),

@@ -15,6 +15,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 
 Display = Callable[[Any, FieldSpec], str]
@@ -54,7 +55,7 @@ def _cell(entity: EntitySpec, column: Column, display: Display,
             return (f'{opening}<a href="{escape(record_url(entity.name, row.get("id")))}">'
                     f"{escape(shown)}</a></td>")
         return record_link
-    if field.type == "link":
+    if traits_of(field).family == "link":
         target = field.target
 
         def linked(row: dict[str, Any]) -> str:

@@ -29,46 +29,44 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from werkzeug.datastructures import MultiDict
 
+from core.formatting import parse_decimal_input
 from core.i18n import _
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, traits_of
 from core.metadata.filter_grammar import STANDARD_FIELDS
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import QueryError
-from core.ui.formatting import parse_decimal_input
+from core.ui.field_facets import facet_of
 
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 MAX_DIGITS = 38  # the most digits a numeric column holds
 MAX_PAGE = 10_000_000  # past any real list; keeps the offset inside the database's range
 FILTER_PREFIX = "f."
-TEXT_TYPES = frozenset({"string", "text", "email", "phone", "url"})
-NUMBER_TYPES = frozenset({"integer", "decimal", "money", "duration"})
-# Types shown as columns when the entity names none, in order of preference.
-DEFAULT_COLUMN_TYPES = ("select", "link", "date", "datetime", "money", "string", "email",
-                        "phone", "integer", "decimal", "boolean")
 DEFAULT_COLUMN_COUNT = 5
-# Types offered as filters when the entity names none (among its columns).
-DEFAULT_FILTER_TYPES = frozenset({"select", "multiselect", "link", "date", "datetime",
-                                  "boolean"})
+# Filters offered when the entity names none (among its columns).
+DEFAULT_FILTERS = frozenset({"choice", "link", "date_range", "boolean"})
 
 Gettext = Callable[..., str]
 
 
-def filter_kind(field_type: str) -> str | None:
-    """How a field of ``field_type`` is filtered on a list page, or None when it is not."""
-    if field_type in ("select", "multiselect"):
-        return "choice"
-    if field_type in ("date", "datetime"):
-        return "date_range"
-    if field_type in NUMBER_TYPES:
-        return "number_range"
-    if field_type == "boolean":
-        return "boolean"
-    if field_type == "link":
-        return "link"
-    if field_type in TEXT_TYPES:
-        return "text"
-    return None
+def filter_kind(spec: FieldSpec) -> str | None:
+    """How ``spec`` is filtered on a list page (its type's filter widget), or None when it
+    is not."""
+    return facet_of(spec).filter
+
+
+def _default_column_rank(spec: FieldSpec) -> int | None:
+    """Where a field of ``spec``'s kind comes among the columns a list shows when the entity
+    names none (options, links, dates, money, short text, numbers, yes/no), or None."""
+    kind = traits_of(spec)
+    ranks = [kind.family == "choice" and not kind.multiple, kind.family == "link",
+             kind.family == "time" and not kind.moment, kind.moment, kind.currency,
+             *(kind.textual and facet_of(spec).cell == cell for cell in ("text", "email",
+                                                                           "phone")),
+             kind.numeric and not kind.elapsed and not kind.currency and kind.whole,
+             kind.numeric and not kind.elapsed and not kind.currency and not kind.whole,
+             kind.family == "flag"]
+    return next((rank for rank, fits in enumerate(ranks) if fits), None)
 
 
 def list_field(entity: EntitySpec, name: str, readable: Collection[str] | None) -> \
@@ -97,13 +95,13 @@ def columns(entity: EntitySpec, readable: Collection[str] | None) -> list[FieldS
         title = list_field(entity, entity.title_field, readable)
         if title is not None:
             chosen.append(title)
-    for kind in DEFAULT_COLUMN_TYPES:
-        for spec in entity.stored_fields:
-            if len(chosen) >= DEFAULT_COLUMN_COUNT:
-                return chosen
-            if spec.type == kind and spec not in chosen and (readable is None
-                                                             or spec.name in readable):
-                chosen.append(spec)
+    ranked = [(rank, spec) for spec in entity.stored_fields
+              if (rank := _default_column_rank(spec)) is not None]
+    for _rank, spec in sorted(ranked, key=lambda pair: pair[0]):  # stable: in field order
+        if len(chosen) >= DEFAULT_COLUMN_COUNT:
+            return chosen
+        if spec not in chosen and (readable is None or spec.name in readable):
+            chosen.append(spec)
     return chosen
 
 
@@ -113,8 +111,8 @@ def filter_fields(entity: EntitySpec, shown: Sequence[FieldSpec],
     columns of types that filter well."""
     if entity.list_filters:
         found = (list_field(entity, n, readable) for n in entity.list_filters)
-        return [f for f in found if f is not None and filter_kind(f.type)]
-    return [f for f in shown if f.type in DEFAULT_FILTER_TYPES]
+        return [f for f in found if f is not None and filter_kind(f)]
+    return [f for f in shown if filter_kind(f) in DEFAULT_FILTERS]
 
 
 @dataclass
@@ -150,7 +148,7 @@ class ListRequest:
 
     def value(self, spec: FieldSpec) -> FilterValue:
         """The filter values asked of ``spec`` (empty when none)."""
-        return self.values.get(spec.name) or FilterValue(spec, filter_kind(spec.type) or "")
+        return self.values.get(spec.name) or FilterValue(spec, filter_kind(spec) or "")
 
     def arguments(self, **changes: Any) -> list[tuple[str, str]]:
         """The query string's arguments, with ``changes`` (None removes one)."""
@@ -214,7 +212,7 @@ class Parser:
             grouped.setdefault(name, {}).setdefault(part, []).extend(values)
         for name, parts in grouped.items():
             spec = list_field(self.entity, name, self.readable)
-            kind = filter_kind(spec.type) if spec is not None else None
+            kind = filter_kind(spec) if spec is not None else None
             if spec is None or kind is None:
                 raise self.fail(_("There is no field \"{field}\" to filter by."), field=name)
             wanted = self._filter(spec, kind, parts)
@@ -271,7 +269,7 @@ class Parser:
                                     field=self.label(spec))
             if not wanted.values:
                 return []
-            if spec.type == "multiselect":
+            if traits_of(spec).multiple:
                 options = [[name, "has", v] for v in wanted.values]
                 return [options[0] if len(options) == 1 else {"or": options}]
             return [[name, "in", wanted.values]]
@@ -315,7 +313,7 @@ class Parser:
         if start and end and start > end:
             raise self.fail(_("The range of {field} ends before it starts."),
                             field=self.label(spec))
-        if spec.type == "date":
+        if not traits_of(spec).moment:
             if start:
                 found.append([name, ">=", start.isoformat()])
             if end:
@@ -352,7 +350,7 @@ class Parser:
         if start is not None and end is not None and start > end:
             raise self.fail(_("The range of {field} ends before it starts."),
                             field=self.label(spec))
-        whole = spec.type in ("integer", "duration")
+        whole = traits_of(spec).whole
         found = []
         for operator, number in ((">=", start), ("<=", end)):
             if number is None:

@@ -16,7 +16,6 @@ A value that does not read raises ``QueryError`` (a 400 page with the reason).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -24,26 +23,21 @@ from zoneinfo import ZoneInfo
 
 from babel import dates
 from flask import current_app
-from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from core.formatting import format_number, parse_decimal_input
 from core.i18n import _
+from core.metadata.field_types import traits_of
 from core.metadata.filter_grammar import filter_field
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import NotFound, QueryError, RecordError
 from core.records.reading import ListQuery
 from core.reports import ReportResult, ReportSpec, load_reports, run_report
-from core.reports.engine import LABEL_SUFFIX
-from core.ui import charts
 from core.ui.context import actor, field_access, gettext, labels, locale, officina, registry
 from core.ui.detail import may
-from core.ui.formatting import format_number, format_value, parse_decimal_input
-from core.ui.jinja_helpers import display
+from core.ui.field_facets import facet_of, format_value
 
 CHARTS = ("bar", "line", "pie", "none")
-RANGE_TYPES = ("date", "datetime", "integer", "decimal", "money")
-EQUAL_TYPES = ("select", "link", "boolean")
-TEXT_TYPES = ("string", "email", "phone", "url")
 FILTER_PREFIX = "f."  # as on list pages (core.ui.list_query)
 EDITABLE_OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "like", "in", "not in")
 LINK_CHOICES = 100  # a link filter offers a list of at most this many targets
@@ -159,21 +153,23 @@ def _moment(day: dt.date) -> str:
 
 def _bound(text: str, spec: FieldSpec, upper: bool) -> tuple[str, Any]:
     """The condition of one end of a range input."""
-    if spec.type == "date":
-        return ("<=" if upper else ">="), _date(text, spec).isoformat()
-    if spec.type == "datetime":
+    kind = traits_of(spec)
+    if kind.family == "time" and kind.moment:
         day = _date(text, spec)
         return ("<", _moment(day + dt.timedelta(days=1))) if upper else (">=", _moment(day))
+    if kind.family == "time":
+        return ("<=" if upper else ">="), _date(text, spec).isoformat()
     return ("<=" if upper else ">="), _number(text, spec)
 
 
 def _options(spec: FieldSpec) -> list[tuple[str, str]]:
-    if spec.type == "select":
+    kind = traits_of(spec)
+    if kind.family == "choice" and not kind.multiple:
         return list(labels().option_choices(spec))
-    if spec.type == "boolean":
-        return [("1", format_value(True, "boolean", locale())),
-                ("0", format_value(False, "boolean", locale()))]
-    if spec.type == "link" and spec.target and may(spec.target, "read"):
+    if kind.family == "flag":
+        return [("1", format_value(True, spec.type, locale())),
+                ("0", format_value(False, spec.type, locale()))]
+    if kind.family == "link" and spec.target and may(spec.target, "read"):
         target = registry().entity(spec.target)
         fields = ("ref",) + ((target.title_field,) if target.title_field else ())
         try:
@@ -199,36 +195,43 @@ def _filter_fields(spec: ReportSpec, entity: EntitySpec) -> list[FieldSpec]:
         if field_spec is None or (readable is not None and entity.field(name) is not None
                                   and name not in readable):
             continue
-        if field_spec.type in RANGE_TYPES + EQUAL_TYPES + TEXT_TYPES:
+        if _filterable(field_spec):
             found.append(field_spec)
     return found
+
+
+def _filterable(spec: FieldSpec) -> bool:
+    """Whether the page offers a filter input for ``spec``: the list pages' filters, but for
+    options of which a record holds several and for long text."""
+    kind = traits_of(spec)
+    return facet_of(spec).filter is not None and not kind.multiple and not kind.multiline
 
 
 def _extra_input(field_spec: FieldSpec, args: MultiDict, extra: list[list[Any]]) -> Input:
     name, label = field_spec.name, labels().field_label(field_spec)
     param = FILTER_PREFIX + name
-    if field_spec.type in RANGE_TYPES:
+    kind = traits_of(field_spec)
+    if kind.rangeable:
         low, high = (args.get(f"{param}.from", "").strip(), args.get(f"{param}.to", "").strip())
         for text, upper in ((low, False), (high, True)):
             if text:
                 extra.append([name, *_bound(text, field_spec, upper)])
-        kind = "range-date" if field_spec.type in ("date", "datetime") else "range-number"
-        return Input(param, label, kind, low, high)
+        shape = "range-date" if kind.family == "time" else "range-number"
+        return Input(param, label, shape, low, high)
     value = args.get(param, "").strip()
     options = _options(field_spec)
     if value:
-        if field_spec.type == "link":
+        if kind.family == "link":
             extra.append([name, "=", int(value) if value.isdigit() else value])
-        elif field_spec.type == "boolean":
+        elif kind.family == "flag":
             if value not in ("1", "0"):
                 raise _bad(_("Choose yes or no for {field}."), field=label)
             extra.append([name, "=", value == "1"])
-        elif field_spec.type in TEXT_TYPES:
+        elif kind.textual:
             extra.append([name, "like", value])
         else:
             extra.append([name, "=", value])
-    kind = "select" if options else "text"
-    return Input(param, label, kind, value, options=options)
+    return Input(param, label, "select" if options else "text", value, options=options)
 
 
 def _own_filters(spec: ReportSpec, entity: EntitySpec,
@@ -250,9 +253,9 @@ def _own_filters(spec: ReportSpec, entity: EntitySpec,
         value = args.get(param, default).strip() if param in args else default
         if value:
             parsed: Any = [v.strip() for v in value.split(",") if v.strip()] if many else value
-            if field_spec.type in RANGE_TYPES and not many:
-                parsed = (_date(value, field_spec).isoformat()
-                          if field_spec.type in ("date", "datetime")
+            kind = traits_of(field_spec)
+            if kind.rangeable and not kind.elapsed and not many:  # durations read as h:mm
+                parsed = (_date(value, field_spec).isoformat() if kind.family == "time"
                           else _number(value, field_spec))
             kept.append([raw[0], raw[1], parsed])
         options = [] if many else _options(field_spec)
@@ -312,169 +315,3 @@ def parameters(spec: ReportSpec, args: MultiDict) -> Parameters:
 def run(params: Parameters) -> ReportResult:
     """Run the report as the signed-in user, with the page's parameters."""
     return run_report(officina().records, actor(), params.spec, params.extra or None)
-
-
-# -- table -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Column:
-    """A column of the report table: its key, header and whether it holds numbers."""
-
-    key: str
-    header: str
-    number: bool
-    group: bool
-
-
-def _aggregate_field(entity: EntitySpec, name: str | None) -> FieldSpec | None:
-    return filter_field(entity, name) if name else None
-
-
-def columns(result: ReportResult) -> list[Column]:
-    """The table's columns: the group fields, then the aggregates (translated)."""
-    entity = registry().entity(result.report.entity)
-    found = []
-    for column in result.columns:
-        if column.kind == "group":
-            field_spec = filter_field(entity, column.name)
-            header = labels().field_label(field_spec) if field_spec else column.label
-            found.append(Column(column.name, header, False, True))
-        else:
-            found.append(Column(column.name, labels().gettext(column.label), True, False))
-    return found
-
-
-def group_text(row: Mapping[str, Any], name: str, entity: EntitySpec) -> str:
-    """A group's value as text: a link's title, an option's label, a date for the locale."""
-    value, label = row.get(name), row.get(name + LABEL_SUFFIX)
-    field_spec = filter_field(entity, name)
-    if value is None:
-        return gettext(_("(empty)"))
-    if field_spec is None:
-        return str(label if label is not None else value)
-    if field_spec.type == "link":
-        return str(label) if label is not None else gettext(_("Record {id}"), id=value)
-    if field_spec.type == "datetime":
-        return format_value(value, "date", locale())
-    return display(value, field_spec)
-
-
-def aggregate_text(value: Any, function: str | None, name: str | None,
-                   entity: EntitySpec) -> str:
-    """An aggregate's value for the locale: counts and averages as numbers, sums of money as
-    money, minimum and maximum as their field shows them."""
-    if value is None:
-        return ""
-    field_spec = _aggregate_field(entity, name)
-    if function == "count" or field_spec is None:
-        return format_number(value, locale())
-    if function == "avg" and field_spec.type != "money":
-        return format_number(value, locale())
-    return display(value, field_spec)
-
-
-def table(result: ReportResult) -> tuple[list[Column], list[list[str]], list[str]]:
-    """Headers, formatted rows and the formatted totals row of a result."""
-    entity = registry().entity(result.report.entity)
-    cols = columns(result)
-    rows = []
-    for row in result.rows:
-        cells = []
-        for spec, column in zip(result.columns, cols, strict=True):
-            if column.group:
-                cells.append(group_text(row, column.key, entity))
-            else:
-                cells.append(aggregate_text(row.get(column.key), spec.function,
-                                            _aggregate_name(result, column.key), entity))
-        rows.append(cells)
-    totals = []
-    for spec, column in zip(result.columns, cols, strict=True):
-        if column.group:
-            totals.append("")
-        else:
-            totals.append(aggregate_text(result.totals.get(column.key), spec.function,
-                                         _aggregate_name(result, column.key), entity))
-    if totals and cols and cols[0].group:
-        totals[0] = gettext(_("Total"))
-    return cols, rows, totals
-
-
-def _aggregate_name(result: ReportResult, label: str) -> str | None:
-    return next((a.field for a in result.report.aggregates if a.label == label), None)
-
-
-def export_table(result: ReportResult) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
-    """Columns and rows for CSV and XLSX: group labels as text, numbers and dates typed, and
-    a last row of totals."""
-    entity = registry().entity(result.report.entity)
-    cols = columns(result)
-    rows: list[dict[str, Any]] = []
-    for row in result.rows:
-        out: dict[str, Any] = {}
-        for column in cols:
-            if column.group:
-                field_spec = filter_field(entity, column.key)
-                value = row.get(column.key)
-                typed = field_spec is not None and field_spec.type in (
-                    "date", "datetime", "integer", "decimal", "money")
-                out[column.key] = value if typed else group_text(row, column.key, entity)
-            else:
-                out[column.key] = row.get(column.key)
-        rows.append(out)
-    totals: dict[str, Any] = {c.key: result.totals.get(c.key) for c in cols if not c.group}
-    if cols and cols[0].group:
-        totals[cols[0].key] = gettext(_("Total"))
-    rows.append(totals)
-    return [(c.key, c.header) for c in cols], rows
-
-
-# -- chart -----------------------------------------------------------------------------------
-
-def _number_of(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float | Decimal) else None
-
-
-def chart(result: ReportResult, kind: str, measure: str | None, width: int = 640,
-          height: int = 320, heading: str | None = None) -> Markup | None:
-    """The result as an inline SVG chart (``kind`` bar, line or pie), or None for ``none``."""
-    if kind == "none":
-        return None
-    entity = registry().entity(result.report.entity)
-    aggregates = [c for c in result.columns if c.kind == "aggregate"]
-    if not aggregates:
-        return None
-    chosen = next((c for c in aggregates if c.name == measure), aggregates[0])
-    groups = [c.name for c in result.columns if c.kind == "group"]
-    name = heading or f"{title(result.report)} · {labels().gettext(chosen.label)}"
-    if not groups:
-        labels_ = [labels().gettext(chosen.label)]
-        series = {labels().gettext(chosen.label): [_number_of(result.totals.get(chosen.name))]}
-    elif len(groups) == 1 or kind == "pie":
-        first = groups[0]
-        order: dict[str, float | None] = {}
-        for row in result.rows:
-            key = group_text(row, first, entity)
-            value = _number_of(row.get(chosen.name))
-            if len(groups) > 1 and key in order and value is not None:
-                value = (order[key] or 0) + value
-            order[key] = value if value is not None else order.get(key)
-        labels_ = list(order)
-        series = {labels().gettext(chosen.label): list(order.values())}
-    else:
-        first, second = groups
-        labels_ = list(dict.fromkeys(group_text(r, first, entity) for r in result.rows))
-        names = list(dict.fromkeys(group_text(r, second, entity) for r in result.rows))
-        grid: dict[str, list[float | None]] = {n: [None] * len(labels_) for n in names}
-        for row in result.rows:
-            grid[group_text(row, second, entity)][
-                labels_.index(group_text(row, first, entity))] = _number_of(row.get(chosen.name))
-        series = grid
-    if kind == "pie":
-        values = next(iter(series.values()))
-        if any(v is not None and v < 0 for v in values):
-            kind = "bar"
-        else:
-            # charts.py escapes every text it writes into the SVG
-            return Markup(charts.pie_chart(labels_, values, name, width, height))  # noqa: S704
-    draw = charts.line_chart if kind == "line" else charts.bar_chart
-    return Markup(draw(labels_, series, name, width, height))  # noqa: S704

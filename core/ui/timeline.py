@@ -7,19 +7,17 @@ the instance's time zone, links shown with their target's title when the user ma
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
+from core.formatting import format_datetime
+from core.metadata.field_types import field_type_of, traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import RecordError
 from core.records.reading import ListQuery
 from core.ui.context import actor, labels, locale, officina, registry
-from core.ui.detail import FILE_TYPES, file_name, may
-from core.ui.formatting import format_datetime
+from core.ui.detail import file_name, may
 from core.ui.jinja_helpers import display
 
 MAX_ENTRIES = 200
@@ -51,19 +49,7 @@ class Event:
 
 def _typed(text: str, spec: FieldSpec) -> Any:
     """An audit text back in the field's Python type, for ``display``."""
-    if spec.type in ("integer", "duration"):
-        return int(text)
-    if spec.type in ("decimal", "money"):
-        return Decimal(text)
-    if spec.type == "date":
-        return dt.date.fromisoformat(text[:10])
-    if spec.type == "datetime":
-        return dt.datetime.fromisoformat(text)
-    if spec.type == "boolean":
-        return text.lower() in ("true", "1")
-    if spec.type == "multiselect" and text.startswith("["):
-        return json.loads(text)
-    return text
+    return field_type_of(spec).value_of_text(text)
 
 
 class _Titles:
@@ -98,9 +84,10 @@ def _value(text: str | None, spec: FieldSpec | None, titles: _Titles) -> str:
         return "—"
     if spec is None:
         return text
-    if spec.type in FILE_TYPES:
+    kind = traits_of(spec)
+    if kind.file:
         return file_name(text)
-    if spec.type == "link" and text.isdigit():
+    if kind.family == "link" and text.isdigit():
         return titles.get(spec.target or "", int(text)) or f"#{text}"
     try:
         return display(_typed(text, spec), spec)
@@ -119,7 +106,7 @@ def timeline(entity: EntitySpec, record_id: int) -> list[Event] | None:
         spec_of = reg.entities.get(entry.entity)
         for change in entry.changes:
             spec = spec_of.field(change.field) if spec_of else None
-            if spec is not None and spec.type == "link":
+            if spec is not None and traits_of(spec).family == "link":
                 for text in (change.old, change.new):
                     if text and text.isdigit():
                         wanted.setdefault(spec.target or "", set()).add(int(text))

@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 
 from core.i18n import _
 from core.images import ImageRefused, decoded_kind
+from core.metadata.field_types import traits_of
 from core.metadata.specs import FieldSpec
 from core.records.file_keys import image_refusal
 from core.records.limits import Limits
@@ -54,7 +55,7 @@ def check_upload(field: FieldSpec, data: bytes, name: str, gettext: Callable[...
     """Refuse (``UploadRefused``) a file whose content does not fit ``field``."""
     if not data:
         raise UploadRefused(gettext(_("The file \"{name}\" is empty."), name=name))
-    if field.type == "image":
+    if traits_of(field).image:
         try:
             decoded_kind(data, max_pixels)
         except ImageRefused as exc:

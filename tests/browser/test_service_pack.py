@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from core.records.actor import SYSTEM
-from core.ui.formatting import format_value
+from core.ui.field_facets import format_value
 from tests.browser.conftest import SCREENSHOTS, TABLET, screenshot, sign_in
 from tests.browser.service_server import ROME, ServiceServer, start_service_server
 from tests.browser.test_records import choose

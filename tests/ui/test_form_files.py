@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from core.metadata.field_types import FIELD_TYPES
 from core.records.actor import SYSTEM
 from core.ui.context import officina
-from core.ui.form_fields import WIDGETS
+from core.ui.field_facets import WIDGETS
 from tests.ui.conftest import csrf_token
 
 # A real 1x1 PNG: images are decoded, so its data must be whole.

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.ui.formatting import format_value, parse_decimal_input
+from core.formatting import parse_decimal_input
+from core.ui.field_facets import format_value
 
 NBSP = "\xa0"
 
@@ -124,7 +125,7 @@ def test_a_prepared_money_formatter_writes_what_babel_writes(locale, currency):
     from babel import Locale
     from babel.numbers import format_currency
 
-    from core.ui.formatting import money_formatter
+    from core.formatting import money_formatter
 
     loc = Locale.parse(locale)
     prepared = money_formatter(currency, loc)
@@ -147,7 +148,7 @@ def test_a_prepared_money_formatter_writes_what_babel_writes(locale, currency):
 ])
 @pytest.mark.parametrize("language", ["it", "en"])
 def test_a_prepared_formatter_shows_what_format_value_shows(field_type, values, language):
-    from core.ui.formatting import value_formatter
+    from core.ui.field_facets import value_formatter
 
     labels = {"open": "Aperto", "closed": "Chiuso"}
     prepared = value_formatter(field_type, language, currency="USD", timezone="Europe/Rome",

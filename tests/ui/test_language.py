@@ -47,7 +47,7 @@ def test_an_unknown_language_or_a_foreign_next_changes_nothing(client: FlaskClie
 
 
 def test_dates_and_money_follow_the_language(app, signed_in) -> None:
-    from core.ui import formatting
+    from core.ui import field_facets as formatting
 
     assert formatting.format_value(1234.56, "money", "it_IT") == "1.234,56\xa0€"
     import datetime as dt

@@ -163,7 +163,7 @@ def test_pages_and_totals(app, signed_in, customers):
 def test_thousands_in_the_total_use_the_locale():
     from babel import Locale
 
-    from core.ui.formatting import format_number
+    from core.formatting import format_number
 
     assert format_number(10000, Locale.parse("en_GB")) == "10,000"
     assert format_number(10000, Locale.parse("it_IT")) == "10.000"

@@ -8,6 +8,7 @@ import io
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,3 +196,34 @@ def test_exports_need_the_export_permission(app: Flask, sales: dict[str, int],
     assert carla.get("/app/reports/sales_by_status/export/csv").status_code == 403
     assert carla.get("/app/reports/sales_by_status/export/xlsx").status_code == 403
     assert signed_in("anna").get("/app/reports/sales_by_status/export/pdf").status_code == 404
+
+
+EFFORT_REPORT = """\
+name: specimens_by_colour
+label: Specimens
+entity: specimen
+group_by: [colour]
+group_choices: [colour, effort]
+aggregates:
+  - {function: count, label: Count}
+"""
+
+
+@pytest.fixture
+def efforts(packs_dir: Path) -> None:
+    """A report on specimens, whose duration field ``effort`` is among its groups."""
+    (packs_dir / "testshop" / "reports" / "specimens_by_colour.yaml").write_text(EFFORT_REPORT)
+
+
+def test_durations_filter_by_a_range_as_on_list_pages(
+        efforts: None, app: Flask, signed_in: Callable[[str], FlaskClient]) -> None:
+    service = app.extensions["officina"].records
+    for name, seconds in (("Short", 1800), ("Hour", 3600), ("Long", 7200)):
+        service.create(SYSTEM, "specimen", {"label_text": name, "colour": "red",
+                                            "effort": seconds})
+    anna = signed_in("anna")
+    page = anna.get("/app/reports/specimens_by_colour").get_data(as_text=True)
+    assert 'name="f.effort.from"' in page and 'name="f.effort.to"' in page
+    _rows, totals = _table(anna.get("/app/reports/specimens_by_colour?f.effort.from=3600"
+                                    "&f.effort.to=7200").get_data(as_text=True))
+    assert totals == ["Total", "2"]

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 
 from core.auth.sessions import SessionInfo, active_sessions, end_sessions
+from core.formatting import format_datetime
 from core.i18n import _
 from core.ui.access import USER, access
 from core.ui.context import actor, gettext, locale, officina
-from core.ui.formatting import format_datetime
 from core.ui.sessions import current_session_id, finish_session, session_policy
 from core.ui.views import NavItem
 

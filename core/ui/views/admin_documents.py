@@ -20,6 +20,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from core.documents import store
 from core.documents.errors import DocumentError
 from core.files import safe_file_name
+from core.formatting import format_datetime
 from core.records.errors import NotFound, RecordError
 from core.ui.access import ADMIN, access
 from core.ui.context import (
@@ -33,7 +34,6 @@ from core.ui.context import (
     officina,
     registry,
 )
-from core.ui.formatting import format_datetime
 from core.ui.views.documents import service
 
 admin_documents = Blueprint("admin_documents", __name__, url_prefix="/admin/documents")

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, send_file
 
 from core.files import safe_file_name
+from core.formatting import format_datetime
 from core.i18n import _
 from core.records.errors import NotFound
 from core.rules.mail_files import (
@@ -29,7 +30,6 @@ from core.rules.mail_files import (
 )
 from core.ui.access import ADMIN, access
 from core.ui.context import gettext, locale, officina
-from core.ui.formatting import format_datetime
 
 admin_mail = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
 PAGE_SIZE = 50

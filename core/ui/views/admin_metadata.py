@@ -35,11 +35,15 @@ from core.ui.views.admin import admin_pages
 log = logging.getLogger(__name__)
 ROLE_KEY = re.compile(r"^(\*|[a-z][a-z0-9_]*)$")
 CUSTOM_NAME = re.compile(r"^x_[a-z0-9_]+$")
-CUSTOM_TYPES = tuple(t for t in FIELD_TYPES if t != "table")
 ACTION_LABELS = {"read": _("Read"), "create": _("Create"), "update": _("Update"),
                  "delete": _("Delete"), "export": _("Export")}
 BLUEPRINTS: list = []
 
+
+
+def custom_types() -> tuple[str, ...]:
+    """The types an administrator may give a custom field: every one but child tables."""
+    return tuple(name for name, kind in FIELD_TYPES.items() if kind.traits.family != "table")
 
 def _entity(name: str) -> EntitySpec:
     spec = registry().entities.get(name)
@@ -230,16 +234,17 @@ def _custom_field(form: dict[str, str], errors: list[str]) -> tuple[str, dict[st
     if not CUSTOM_NAME.fullmatch(name):
         errors.append(gettext("The name of a custom field starts with x_ followed by "
                               "lowercase letters, digits or underscores."))
-    if kind not in CUSTOM_TYPES:
+    if kind not in custom_types():
         errors.append(gettext("Choose a field type from the list."))
     field: dict[str, Any] = {"type": kind}
     if form.get("label", "").strip():
         field["label"] = form["label"].strip()
     if form.get("required") == "on":
         field["required"] = True
-    if kind in ("select", "multiselect"):
+    keys = FIELD_TYPES[kind].schema if kind in FIELD_TYPES else {}
+    if "options" in keys:
         field["options"] = [o.strip() for o in form.get("options", "").split(",") if o.strip()]
-    if kind == "link":
+    if "target" in keys:
         field["target"] = form.get("target", "").strip()
     return name, field
 
@@ -298,7 +303,7 @@ def customize_entity(entity: str) -> Response | tuple[str, int]:
             return redirect(url_for("admin.customize_entity", entity=entity))
     return render_template(
         "admin_customize.html", spec=spec, text=text, form=form, action=action,
-        problems=problems, loss=loss, types=CUSTOM_TYPES,
+        problems=problems, loss=loss, types=custom_types(),
         targets=sorted(e.name for e in registry().entities.values() if not e.is_child),
     ), (400 if problems else 200)
 

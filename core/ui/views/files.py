@@ -14,10 +14,12 @@ from flask import Response
 
 from core.files import safe_file_name
 from core.i18n import _
+from core.metadata.field_types import traits_of
+from core.metadata.specs import FieldSpec
 from core.records.errors import NotFound
 from core.ui.access import USER, access
 from core.ui.context import actor, entity_spec, gettext, officina
-from core.ui.detail import FILE_TYPES, file_name
+from core.ui.detail import file_name
 from core.ui.views.records import records
 
 # Raster formats a browser may show inline; SVG is not among them (it can carry scripts).
@@ -40,7 +42,7 @@ def _missing() -> NotFound:
     return NotFound(gettext(_("No such file.")))
 
 
-def send_stored(key: Any, field_type: str) -> Response:
+def send_stored(key: Any, spec: FieldSpec) -> Response:
     """The stored file ``key`` as a response with safe headers."""
     files = officina().records.files
     if not key or files is None or not files.exists(str(key)):
@@ -49,7 +51,7 @@ def send_stored(key: Any, field_type: str) -> Response:
     name = file_name(str(key))
     guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
     sniffed = _sniffed(data)
-    inline = field_type == "image" and sniffed is not None and sniffed == guessed
+    inline = traits_of(spec).image and sniffed is not None and sniffed == guessed
     mimetype = sniffed if inline else guessed
     if mimetype.startswith("text/") or mimetype in ("image/svg+xml", "application/xhtml+xml"):
         mimetype = "application/octet-stream"
@@ -69,12 +71,12 @@ def file_view(entity: str, record_id: int, field: str) -> Response:
     """The file of attachment or image ``field`` of record ``record_id``."""
     spec = entity_spec(entity)
     field_spec = spec.field(field)
-    if field_spec is None or field_spec.type not in FILE_TYPES:
+    if field_spec is None or not traits_of(field_spec).file:
         raise _missing()
     record = officina().records.get(actor(), spec.name, record_id)
     if field not in record:  # hidden from this user
         raise _missing()
-    return send_stored(record.get(field), field_spec.type)
+    return send_stored(record.get(field), field_spec)
 
 
 @records.get("/<entity>/<int:record_id>/line/<table>/<int:line_id>/file/<field>")
@@ -84,17 +86,17 @@ def line_file_view(entity: str, record_id: int, table: str, line_id: int,
     """The file of ``field`` of line ``line_id`` in child table ``table`` of a record."""
     spec = entity_spec(entity)
     table_spec = spec.field(table)
-    if table_spec is None or table_spec.type != "table":
+    if table_spec is None or traits_of(table_spec).family != "table":
         raise _missing()
     child = officina().registry.current().registry.entities.get(table_spec.target or "")
     field_spec = child.field(field) if child is not None else None
-    if field_spec is None or field_spec.type not in FILE_TYPES:
+    if field_spec is None or not traits_of(field_spec).file:
         raise _missing()
     record = officina().records.get(actor(), spec.name, record_id)
     line = next((line for line in record.get(table) or [] if line.get("id") == line_id), None)
     if line is None or field not in line:
         raise _missing()
-    return send_stored(line.get(field), field_spec.type)
+    return send_stored(line.get(field), field_spec)
 
 
 BLUEPRINTS: list = []

@@ -22,6 +22,7 @@ from babel import dates
 from flask import render_template, request, url_for
 
 from core.i18n import _
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec, PlannerSpec
 from core.records.errors import NotFound, PermissionDenied, QueryError
 from core.records.reading import ListQuery
@@ -93,7 +94,9 @@ def _status_field(spec: EntitySpec) -> FieldSpec | None:
     machine = registry().state_machine(spec.name)
     name = machine.field if machine is not None else "status"
     found = spec.field(name)
-    return found if found is not None and found.type == "select" else None
+    if found is None or not (traits_of(found).family == "choice" and not traits_of(found).multiple):
+        return None
+    return found
 
 
 def _all(entity: str, query: ListQuery, limit: int) -> list[dict]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from flask import current_app, render_template, url_for
 from jinja2 import TemplateNotFound
 
+from core.formatting import format_datetime
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import RecordError
 from core.records.reading import ListQuery, Page
@@ -26,7 +28,6 @@ from core.ui.context import (
     registry,
 )
 from core.ui.detail import detail_layout, may
-from core.ui.formatting import format_datetime
 from core.ui.timeline import timeline
 from core.ui.views.records import records
 
@@ -57,7 +58,8 @@ def linking_fields(entity: EntitySpec) -> list[tuple[EntitySpec, FieldSpec]]:
     for other in registry().entities.values():
         if other.is_child:
             continue
-        found += [(other, f) for f in other.fields if f.type == "link" and f.target == entity.name]
+        found += [(other, f) for f in other.fields
+                  if traits_of(f).family == "link" and f.target == entity.name]
     return found
 
 

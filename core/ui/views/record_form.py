@@ -16,6 +16,7 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from core.i18n import _
+from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec
 from core.records.errors import Conflict, NotFound, PermissionDenied, RecordError
 from core.records.reading import ListQuery
@@ -36,7 +37,6 @@ from core.ui.context import (
 from core.ui.form_fields import FormContext
 from core.ui.form_layout import build_tabs, shown_paths
 from core.ui.form_state import (
-    FILE_TYPES,
     FormAccess,
     FormState,
     move_line,
@@ -129,7 +129,7 @@ def _path_label(entity: EntitySpec, path: str) -> str:
     if spec is None:
         return path.lstrip("_")
     label = labels().field_label(spec)
-    if len(names) == 3 and names[1].isdigit() and spec.type == "table":
+    if len(names) == 3 and names[1].isdigit() and traits_of(spec).family == "table":
         child = registry().entity(spec.target or "")
         cell = child.field(names[2])
         cell_label = labels().field_label(cell) if cell is not None else names[2]
@@ -161,7 +161,7 @@ def _resolve_typed_links(entity: EntitySpec, state: FormState, children: dict[st
         return str(rows[0]["id"])
 
     for spec in entity.fields:
-        if spec.type == "link" and not state.shown.get(spec.name) \
+        if traits_of(spec).family == "link" and not state.shown.get(spec.name) \
                 and state.titles.get(spec.name, "").strip():
             state.shown[spec.name] = resolve(spec.target or "", state.titles[spec.name].strip(),
                                              spec.name)
@@ -170,7 +170,7 @@ def _resolve_typed_links(entity: EntitySpec, state: FormState, children: dict[st
         for index, line in enumerate(lines):
             for spec in child.fields:
                 text = line.titles.get(spec.name, "").strip()
-                if spec.type == "link" and not line.shown.get(spec.name) and text:
+                if traits_of(spec).family == "link" and not line.shown.get(spec.name) and text:
                     line.shown[spec.name] = resolve(spec.target or "", text,
                                                     f"{table}.{index}.{spec.name}")
 
@@ -182,7 +182,7 @@ def _files(entity: EntitySpec, state: FormState, access_: FormAccess,
     uploads: list[tuple[str, bytes, str]] = []
     for spec in entity.fields:
         name = spec.name
-        if spec.type not in FILE_TYPES:
+        if not traits_of(spec).file:
             continue
         if name not in access_.editable:
             if request.files.get(name) and request.files[name].filename:

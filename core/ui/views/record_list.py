@@ -25,8 +25,9 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
+from core.formatting import format_boolean, format_duration, format_number
 from core.i18n import _
-from core.metadata.field_types import FIELD_TYPES
+from core.metadata.field_types import FIELD_TYPES, traits_of
 from core.metadata.filter_grammar import STANDARD_FIELDS
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import PermissionDenied, QueryError, RecordError
@@ -47,7 +48,6 @@ from core.ui.context import (
     page_template,
     registry,
 )
-from core.ui.formatting import format_boolean, format_duration, format_number
 from core.ui.list_cells import Column, row_cells
 from core.ui.list_query import PAGE_SIZES, ListRequest, Parser, columns, filter_fields
 from core.ui.request_reads import shared_read, shares_sign_in_read
@@ -95,7 +95,7 @@ def new_url(entity: str) -> str:
 def parser(spec: EntitySpec, readable: Collection[str] | None) -> Parser:
     titles = {}
     for field in spec.stored_fields:
-        if field.type == "link":
+        if traits_of(field).family == "link":
             target = registry().entities.get(field.target or "")
             titles[field.name] = target.title_field if target is not None else None
     return Parser(spec, readable, locale(), officina().settings.timezone, gettext,
@@ -224,15 +224,15 @@ def _export_cell(row: dict[str, Any], field: FieldSpec) -> Any:
     value = row.get(field.name)
     if value is None:
         return None
-    if field.type == "link":
+    if traits_of(field).family == "link":
         return (row.get("_titles") or {}).get(field.name) or value
-    if field.type in ("select", "multiselect"):
+    if traits_of(field).family == "choice":
         choices = dict(labels().option_choices(field))
         items = value if isinstance(value, list) else [value]
         return ", ".join(choices.get(str(v), str(v)) for v in items)
-    if field.type == "boolean":
+    if traits_of(field).family == "flag":
         return format_boolean(value, locale())
-    if field.type == "duration":
+    if traits_of(field).elapsed:
         return format_duration(value)
     return value
 

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from core.i18n import _
 from core.records.errors import NotFound, PermissionDenied, RecordError
-from core.ui import reporting
+from core.ui import report_output, reporting
 from core.ui.access import USER, access
 from core.ui.context import actor, gettext, labels, language, officina
 from core.ui.detail import may
@@ -43,12 +43,12 @@ def report_view(report: str) -> str:
     spec = reporting.report_spec(report)
     params = reporting.parameters(spec, request.args)
     result = reporting.run(params)
-    columns, rows, totals = reporting.table(result)
+    columns, rows, totals = report_output.table(result)
     export = may(spec.entity, "export")
     return render_template(
         "report.html", spec=spec, title=reporting.title(spec), params=params,
         columns=columns, rows=rows, totals=totals, has_rows=bool(result.rows),
-        chart=reporting.chart(result, params.chart, params.measure),
+        chart=report_output.chart(result, params.chart, params.measure),
         measures=[(a.label, labels().gettext(a.label)) for a in spec.aggregates],
         export_urls={kind: url_for("reports.export_view", report=spec.name, fmt=kind,
                                    **params.query) for kind in EXPORTS} if export else {})
@@ -65,7 +65,7 @@ def export_view(report: str, fmt: str) -> Response:
         raise PermissionDenied(gettext(_("You may not export this report.")))
     params = reporting.parameters(spec, request.args)
     result = reporting.run(params)
-    columns, rows = reporting.export_table(result)
+    columns, rows = report_output.export_table(result)
     timezone = officina().settings.timezone
     title = reporting.title(spec)
     if fmt == "csv":
@@ -101,12 +101,12 @@ def _widget(spec: reporting.ReportSpec) -> Widget | None:
     except RecordError as exc:  # a report the user cannot run as it is: leave it out
         log.info("dashboard widget %s left out: %s", spec.name, exc)
         return None
-    columns, rows, totals = reporting.table(result)
+    columns, rows, totals = report_output.table(result)
     kind = board.chart or (spec.chart if spec.chart != "none" else "bar")
     title = reporting.title(spec)
     return Widget(template=WIDGET_TEMPLATE, title=title, values={
         "name": spec.name,
-        "chart": reporting.chart(result, kind, None, width=420, height=240, heading=title),
+        "chart": report_output.chart(result, kind, None, width=420, height=240, heading=title),
         "columns": columns, "rows": rows[:board.rows], "more": len(rows) > board.rows,
         "totals": totals, "url": url_for("reports.report_view", report=spec.name)})
 

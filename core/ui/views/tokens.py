@@ -21,13 +21,13 @@ from werkzeug.exceptions import NotFound as PageNotFound
 from core.auth.api_tokens import TokenInfo, create_token, list_tokens, revoke_token
 from core.auth.errors import LdapUnavailable, LoginThrottled
 from core.auth.login import login
+from core.formatting import format_datetime
 from core.i18n import _
 from core.records.actor import Actor
 from core.records.errors import NotFound, RecordValidationError
 from core.records.token_scopes import EVERY_ENTITY, LEVELS, TokenScopes
 from core.ui.access import ADMIN, USER, access
 from core.ui.context import actor, gettext, labels, locale, officina, registry, translator
-from core.ui.formatting import format_datetime
 from core.ui.views import NavItem
 from core.ui.views.auth import ldap_settings
 from core.users import actor_for, user_exists

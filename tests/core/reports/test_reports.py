@@ -155,6 +155,18 @@ def test_unknown_fields_are_clear_errors(shop: Env, keys: dict, message: str) ->
         run_report(shop.service, SYSTEM, report(**keys))
 
 
+@pytest.mark.parametrize("field", ["tags", "manual", "picture", "signature"])
+def test_option_lists_and_files_are_not_groups(shop: Env, field: str) -> None:
+    with pytest.raises(QueryError, match=f'Cannot group by field "{field}" of specimen'):
+        run_report(shop.service, SYSTEM, report(entity="specimen", group_by=[field]))
+
+
+def test_long_text_still_groups(shop: Env) -> None:
+    shop.service.create(SYSTEM, "specimen", {"label_text": "Alpha", "body": "Long text"})
+    result = run_report(shop.service, SYSTEM, report(entity="specimen", group_by=["body"]))
+    assert [(r["body"], r["count"]) for r in result.rows] == [("Long text", 1)]
+
+
 def test_unknown_entity_and_lines(shop: Env) -> None:
     with pytest.raises(NotFound, match='Unknown entity "invoice"'):
         run_report(shop.service, SYSTEM, report(entity="invoice"))

@@ -1,4 +1,8 @@
-"""Locale-aware display of Officina field values (Babel), and parsing of typed-in numbers."""
+"""Locale-aware display of values (Babel), and parsing of typed-in numbers.
+
+Which of these shows a field's value is its type's display facet (``core.ui.field_facets``:
+``format_value``).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError, dates, numbers
 
-TEXT_TYPES = frozenset({"string", "text", "email", "phone", "url"})
 # Date patterns a user of the language expects; other languages get CLDR's medium date.
 DATE_PATTERNS = {"it": "dd/MM/yyyy"}
 BOOLEAN_WORDS = {"it": ("Sì", "No"), "en": ("Yes", "No"), "de": ("Ja", "Nein"),
                  "fr": ("Oui", "Non"), "es": ("Sí", "No")}
 
 
-def _locale(locale: str | Locale) -> Locale:
+def as_locale(locale: str | Locale) -> Locale:
+    """``locale`` as a Babel ``Locale``; ``ValueError`` when it is not one."""
     try:
         return locale if isinstance(locale, Locale) else Locale.parse(locale.replace("-", "_"))
     except (UnknownLocaleError, ValueError) as exc:
@@ -74,37 +78,17 @@ def format_boolean(value: Any, locale: Locale) -> str:
     return yes if value else no
 
 
-def _choices(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [v for v in value.split(",") if v]
-    return [str(v) for v in value]
+def format_option(value: Any, labels: Mapping[str, str]) -> str:
+    """An option by its label (the option itself when it has none)."""
+    text = str(value)
+    return labels.get(text, text)
 
 
-def format_value(value: Any, field_type: str, locale: str | Locale, *, currency: str = "EUR",
-                 timezone: str = "Europe/Rome",
-                 options_labels: Mapping[str, str] | None = None) -> str:
-    """``value`` of an Officina ``field_type`` as display text; ``None`` is ``""``."""
-    if value is None:
-        return ""
-    loc = _locale(locale)
-    labels = options_labels or {}
-    if field_type in ("integer", "decimal"):
-        return format_number(value, loc)
-    if field_type == "money":
-        return numbers.format_currency(value, currency, locale=loc)
-    if field_type == "boolean":
-        return format_boolean(value, loc)
-    if field_type == "date":
-        return format_date(value, loc)
-    if field_type == "datetime":
-        return format_datetime(value, loc, timezone)
-    if field_type == "duration":
-        return format_duration(value)
-    if field_type == "select":
-        return labels.get(str(value), str(value))
-    if field_type == "multiselect":
-        return ", ".join(labels.get(v, v) for v in _choices(value))
-    return str(value)
+def format_options(value: Any, labels: Mapping[str, str]) -> str:
+    """Options (a comma-separated text or a list) by their labels, comma-separated."""
+    chosen = [v for v in value.split(",") if v] if isinstance(value, str) else [
+        str(v) for v in value]
+    return ", ".join(labels.get(v, v) for v in chosen)
 
 
 def money_formatter(currency: str, locale: Locale) -> Callable[[Any], str]:
@@ -131,32 +115,9 @@ def money_formatter(currency: str, locale: Locale) -> Callable[[Any], str]:
     return lambda value: prepared.apply(value, locale)
 
 
-def value_formatter(field_type: str, locale: str | Locale, *, currency: str = "EUR",
-                    timezone: str = "Europe/Rome",
-                    options_labels: Mapping[str, str] | None = None) -> Callable[[Any], str]:
-    """``format_value`` for values of one field, with its type, locale and options bound
-    once (a list formats every cell of a column alike)."""
-    loc = _locale(locale)
-    labels = dict(options_labels or {})
-    show: Callable[[Any], str]
-    if field_type == "money":
-        show = money_formatter(currency, loc)
-    elif field_type == "select":
-        def show(value: Any) -> str:
-            text = str(value)
-            return labels.get(text, text)
-    elif field_type in TEXT_TYPES:
-        show = str
-    else:
-        def show(value: Any) -> str:
-            return format_value(value, field_type, loc, currency=currency, timezone=timezone,
-                                options_labels=labels)
-    return lambda value: "" if value is None else show(value)
-
-
 def parse_decimal_input(text: str, locale: str | Locale) -> Decimal:
     """A number typed with the locale's separators (``1.234,56`` in Italian) as ``Decimal``."""
-    loc = _locale(locale)
+    loc = as_locale(locale)
     cleaned = (text or "").strip().replace("\xa0", "").replace("\u202f", "")
     if not cleaned:
         raise ValueError("Enter a number.")

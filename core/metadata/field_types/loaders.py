@@ -1,24 +1,17 @@
-"""The field-type registry: each type declares, in one place, everything the engine needs.
-
-A field type gives its extra metadata keys (as a JSON Schema fragment), its column type, its
-marshmallow field, its filter operators and an estimate of its size in a row. A new type is one
-entry in ``FIELD_TYPES``.
-"""
+"""Marshmallow fields of the field types: how a value sent by a user or a pack is validated
+and converted to what the column stores."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from marshmallow import ValidationError, fields, validate
 
 from core.i18n import Translator, _
-from core.metadata.field_checks import CHECK_NAME, CheckFailed, find_check
+from core.metadata.field_checks import CheckFailed, find_check
 from core.metadata.patterns import compiled
 from core.metadata.specs import FieldSpec
 from core.metadata.value_limits import (
@@ -29,31 +22,17 @@ from core.metadata.value_limits import (
     storable_problem,
 )
 
-COMPARISON = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is null", "is not null")
-EQUALITY = ("=", "!=", "in", "not in", "is null", "is not null")
-TEXTUAL = (*COMPARISON, "like")
 FILE_KEY = re.compile(r"[0-9a-f]{64}/[^/\\\x00-\x1f\x7f]{1,200}\Z")  # no control characters
 PHONE = re.compile(r"\+?[0-9 ()./-]{4,30}\Z")
 DURATION_TEXT = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.IGNORECASE)
 CLOCK = re.compile(r"^\s*(\d+):([0-5]\d)\s*$")
 WHOLE_TEXT = re.compile(r"^\s*([+-]?\d+)(?:\.0*)?\s*$")
 MAX_REF = 140  # the length of the ref column a link's text value is compared with
+MONEY_PRECISION, MONEY_SCALE = 18, 2  # a money column is NUMERIC(18, 2), whatever the spec says
 
 
-@dataclass(frozen=True)
-class FieldType:
-    """How one type of field is stored, validated, filtered and sized."""
-
-    name: str
-    column: Callable[[FieldSpec], sa.types.TypeEngine] | None
-    loader: Callable[[FieldSpec, Translator], fields.Field]
-    operators: tuple[str, ...]
-    schema: dict[str, Any]
-    row_bytes: Callable[[FieldSpec], int]
-    sortable: bool = True
-
-
-def _messages(t: Translator) -> dict[str, str]:
+def error_messages(t: Translator) -> dict[str, str]:
+    """The messages every field type's marshmallow field shows for a missing or bad value."""
     return {
         "required": t.gettext(_("A value is required.")),
         "null": t.gettext(_("A value is required.")),
@@ -109,17 +88,17 @@ class _CheckedString(fields.String):
             raise ValidationError(exc.message) from None
 
 
-def _string(spec: FieldSpec, t: Translator) -> fields.Field:
+def string_loader(spec: FieldSpec, t: Translator) -> fields.Field:
     validators = _length(spec, t) + _pattern(spec, t)
     if spec.check:
-        return _CheckedString(spec, t, validate=validators, error_messages=_messages(t),
+        return _CheckedString(spec, t, validate=validators, error_messages=error_messages(t),
                               allow_none=True)
-    return fields.String(validate=validators, error_messages=_messages(t), allow_none=True)
+    return fields.String(validate=validators, error_messages=error_messages(t), allow_none=True)
 
 
-def _text(spec: FieldSpec, t: Translator) -> fields.Field:
+def text_loader(spec: FieldSpec, t: Translator) -> fields.Field:
     return fields.String(validate=_length(spec, t) + _pattern(spec, t),
-                         error_messages=_messages(t), allow_none=True)
+                         error_messages=error_messages(t), allow_none=True)
 
 
 class _WholeNumberField(fields.Integer):
@@ -139,8 +118,8 @@ class _WholeNumberField(fields.Integer):
         return super()._validated(value)
 
 
-def _integer(spec: FieldSpec, t: Translator) -> fields.Field:
-    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid whole number."))}
+def integer_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**error_messages(t), "invalid": t.gettext(_("Not a valid whole number."))}
     return _WholeNumberField(strict=False, validate=[bigint_range(t), *_range(spec, t)],
                              error_messages=messages, allow_none=True)
 
@@ -148,9 +127,11 @@ def _integer(spec: FieldSpec, t: Translator) -> fields.Field:
 class _DecimalField(fields.Decimal):
     """A decimal that must fit its column's precision and scale."""
 
-    def __init__(self, spec: FieldSpec, t: Translator, **kwargs: Any):
+    def __init__(self, spec: FieldSpec, t: Translator, digits: tuple[int, int] | None = None,
+                 **kwargs: Any):
         self._spec = spec
         self._t = t
+        self._digits = digits  # the column's (precision, scale) when the spec does not say it
         super().__init__(places=spec.scale, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
@@ -159,9 +140,7 @@ class _DecimalField(fields.Decimal):
         if isinstance(value, str):
             value = value.strip().replace(" ", "")
         result = super()._deserialize(value, attr, data, **kwargs)
-        precision, scale = self._spec.precision or 18, self._spec.scale or 0
-        if self._spec.type == "money":  # its column is NUMERIC(18, 2), whatever the spec says
-            precision, scale = 18, 2
+        precision, scale = self._digits or (self._spec.precision or 18, self._spec.scale or 0)
         if result.is_finite() and abs(result) >= Decimal(10) ** (precision - scale):
             raise ValidationError(self._t.gettext(_("Too large: at most {digits} digits before "
                                                     "the decimal point."),
@@ -169,20 +148,25 @@ class _DecimalField(fields.Decimal):
         return result
 
 
-def _decimal(spec: FieldSpec, t: Translator) -> fields.Field:
-    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid number.")),
+def decimal_loader(spec: FieldSpec, t: Translator,
+             digits: tuple[int, int] | None = None) -> fields.Field:
+    messages = {**error_messages(t), "invalid": t.gettext(_("Not a valid number.")),
                 "special": t.gettext(_("Not a valid number."))}
-    return _DecimalField(spec, t, validate=_range(spec, t), error_messages=messages,
+    return _DecimalField(spec, t, digits, validate=_range(spec, t), error_messages=messages,
                          allow_none=True)
 
 
-def _boolean(spec: FieldSpec, t: Translator) -> fields.Field:
-    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid yes/no value."))}
+def money_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    return decimal_loader(spec, t, (MONEY_PRECISION, MONEY_SCALE))
+
+
+def boolean_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**error_messages(t), "invalid": t.gettext(_("Not a valid yes/no value."))}
     return fields.Boolean(error_messages=messages, allow_none=True)
 
 
-def _date(spec: FieldSpec, t: Translator) -> fields.Field:
-    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid date (YYYY-MM-DD)."))}
+def date_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**error_messages(t), "invalid": t.gettext(_("Not a valid date (YYYY-MM-DD)."))}
     return fields.Date(error_messages=messages, allow_none=True)
 
 
@@ -199,8 +183,8 @@ class _UtcDateTime(fields.DateTime):
         return result
 
 
-def _datetime(spec: FieldSpec, t: Translator) -> fields.Field:
-    messages = {**_messages(t),
+def datetime_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**error_messages(t),
                 "invalid": t.gettext(_("Not a valid date and time (YYYY-MM-DDTHH:MM)."))}
     return _UtcDateTime(error_messages=messages, allow_none=True)
 
@@ -237,8 +221,8 @@ class _DurationField(fields.Field):
         return seconds
 
 
-def _duration(spec: FieldSpec, t: Translator) -> fields.Field:
-    messages = {**_messages(t),
+def duration_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**error_messages(t),
                 "invalid": t.gettext(_("Not a valid duration (seconds, h:mm or 2h 30m)."))}
     return _DurationField(validate=[bigint_range(t), *_range(spec, t)], error_messages=messages,
                           allow_none=True)
@@ -249,8 +233,8 @@ def _one_of(spec: FieldSpec, t: Translator) -> validate.Validator:
                                                         choices=", ".join(spec.options)))
 
 
-def _select(spec: FieldSpec, t: Translator) -> fields.Field:
-    return fields.String(validate=[Storable(t), _one_of(spec, t)], error_messages=_messages(t),
+def select_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    return fields.String(validate=[Storable(t), _one_of(spec, t)], error_messages=error_messages(t),
                          allow_none=True)
 
 
@@ -276,8 +260,8 @@ class _MultiSelectField(fields.Field):
         return [v for v in (value or "").split(",") if v]
 
 
-def _multiselect(spec: FieldSpec, t: Translator) -> fields.Field:
-    return _MultiSelectField(spec, t, error_messages=_messages(t), allow_none=True)
+def multiselect_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    return _MultiSelectField(spec, t, error_messages=error_messages(t), allow_none=True)
 
 
 class LinkValue(fields.Field):
@@ -300,103 +284,34 @@ class LinkValue(fields.Field):
         raise self.make_error("invalid")
 
 
-def _link(spec: FieldSpec, t: Translator) -> fields.Field:
-    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid reference."))}
+def link_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**error_messages(t), "invalid": t.gettext(_("Not a valid reference."))}
     return LinkValue(error_messages=messages, allow_none=True)
 
 
-def _email(spec: FieldSpec, t: Translator) -> fields.Field:
-    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid e-mail address."))}
+def email_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**error_messages(t), "invalid": t.gettext(_("Not a valid e-mail address."))}
     return fields.Email(validate=_length(spec, t), error_messages=messages, allow_none=True)
 
 
-def _phone(spec: FieldSpec, t: Translator) -> fields.Field:
+def phone_loader(spec: FieldSpec, t: Translator) -> fields.Field:
     error = t.gettext(_("Not a valid phone number."))
     return fields.String(validate=[Storable(t), validate.Regexp(PHONE, error=error),
                                    *_pattern(spec, t)],
-                         error_messages=_messages(t), allow_none=True)
+                         error_messages=error_messages(t), allow_none=True)
 
 
-def _url(spec: FieldSpec, t: Translator) -> fields.Field:
-    messages = {**_messages(t), "invalid": t.gettext(_("Not a valid URL."))}
+def url_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**error_messages(t), "invalid": t.gettext(_("Not a valid URL."))}
     return fields.Url(validate=_length(spec, t), error_messages=messages, allow_none=True)
 
 
-def _file(spec: FieldSpec, t: Translator) -> fields.Field:
+def file_loader(spec: FieldSpec, t: Translator) -> fields.Field:
     error = t.gettext(_("Not a stored file reference."))
     return fields.String(validate=[Storable(t), validate.Regexp(FILE_KEY, error=error)],
-                         error_messages=_messages(t), allow_none=True)
+                         error_messages=error_messages(t), allow_none=True)
 
 
-def _table(spec: FieldSpec, t: Translator) -> fields.Field:
-    messages = {**_messages(t), "invalid": t.gettext(_("Must be a list of lines."))}
+def table_loader(spec: FieldSpec, t: Translator) -> fields.Field:
+    messages = {**error_messages(t), "invalid": t.gettext(_("Must be a list of lines."))}
     return fields.List(fields.Dict(), error_messages=messages, allow_none=True)
-
-
-def _numeric_bytes(spec: FieldSpec) -> int:
-    return 8 + 2 * ((spec.precision or 18) + 3) // 4
-
-
-def _string_bytes(spec: FieldSpec) -> int:
-    # PostgreSQL keeps short strings inline (4 bytes per character at worst) and moves long
-    # ones out of the row, leaving an 18-byte pointer.
-    return min(4 + 4 * (spec.length or 255), 2000) if (spec.length or 255) < 500 else 18
-
-
-_S = {"type": "string"}
-_LEN = {"length": {"type": "integer", "minimum": 1, "maximum": 10000}}
-_TEXT_LEN = {"length": {"type": "integer", "minimum": 1, "maximum": 1_000_000}}
-_NUM = {"min": {"type": "number"}, "max": {"type": "number"}}
-_TARGET = {"target": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}}
-_PATTERN = {"pattern": _S}
-_CHECK = {"check": {"type": "string", "pattern": CHECK_NAME.pattern,
-                    "description": "a python-stdnum module that validates the value, e.g. "
-                                   "it.iva, eu.vat, it.codicefiscale, iban"}}
-
-FIELD_TYPES: dict[str, FieldType] = {
-    t.name: t
-    for t in (
-        FieldType("string", lambda s: sa.String(s.length or 255), _string, TEXTUAL,
-                  {**_LEN, **_PATTERN, **_CHECK}, _string_bytes),
-        FieldType("text", lambda s: sa.Text(), _text, TEXTUAL, {**_PATTERN, **_TEXT_LEN},
-                  lambda s: 18),
-        FieldType("integer", lambda s: sa.BigInteger(), _integer, COMPARISON, _NUM,
-                  lambda s: 8),
-        FieldType("decimal", lambda s: sa.Numeric(s.precision or 18, s.scale or 0), _decimal,
-                  COMPARISON,
-                  {**_NUM, "precision": {"type": "integer", "minimum": 1, "maximum": 38},
-                   "scale": {"type": "integer", "minimum": 0, "maximum": 18}}, _numeric_bytes),
-        FieldType("money", lambda s: sa.Numeric(18, 2), _decimal, COMPARISON,
-                  {**_NUM, "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}},
-                  _numeric_bytes),
-        FieldType("boolean", lambda s: sa.Boolean(create_constraint=False), _boolean,
-                  EQUALITY, {}, lambda s: 1),
-        FieldType("date", lambda s: sa.Date(), _date, COMPARISON, {}, lambda s: 4),
-        FieldType("datetime", lambda s: sa.DateTime(), _datetime, COMPARISON, {},
-                  lambda s: 8),
-        FieldType("duration", lambda s: sa.BigInteger(), _duration, COMPARISON, _NUM,
-                  lambda s: 8),
-        FieldType("select", lambda s: sa.String(64), _select, EQUALITY,
-                  {"options": {"type": "array", "minItems": 1, "uniqueItems": True,
-                               "items": {"type": "string",
-                                         "pattern": "^[A-Za-z0-9_.-]{1,64}$"}}},
-                  lambda s: 68),
-        FieldType("multiselect", lambda s: sa.Text(), _multiselect, ("has", "is null",
-                                                                     "is not null"),
-                  {"options": {"type": "array", "minItems": 1, "uniqueItems": True,
-                               "items": {"type": "string",
-                                         "pattern": "^[A-Za-z0-9_.-]{1,64}$"}}},
-                  lambda s: 18, sortable=False),
-        FieldType("link", lambda s: sa.BigInteger(), _link, EQUALITY, _TARGET, lambda s: 8),
-        FieldType("table", None, _table, (), _TARGET, lambda s: 0, sortable=False),
-        FieldType("email", lambda s: sa.String(s.length or 254), _email, TEXTUAL, _LEN,
-                  _string_bytes),
-        FieldType("phone", lambda s: sa.String(40), _phone, TEXTUAL, _PATTERN,
-                  lambda s: 164),
-        FieldType("url", lambda s: sa.String(s.length or 2000), _url, TEXTUAL, _LEN,
-                  _string_bytes),
-        FieldType("attachment", lambda s: sa.String(300), _file, EQUALITY, {}, lambda s: 18),
-        FieldType("image", lambda s: sa.String(300), _file, EQUALITY,
-                  {"signature": {"type": "boolean"}}, lambda s: 18),
-    )
-}
