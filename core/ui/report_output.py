@@ -12,8 +12,8 @@ from markupsafe import Markup
 from core.formatting import format_number
 from core.i18n import _
 from core.metadata.field_types import traits_of
+from core.metadata.filter_grammar import filter_field
 from core.metadata.specs import EntitySpec, FieldSpec
-from core.records.filters import filter_field
 from core.reports import ReportResult
 from core.reports.engine import LABEL_SUFFIX
 from core.ui import charts

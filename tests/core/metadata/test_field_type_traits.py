@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from marshmallow import ValidationError
 
-from core.cli.output import json_default
+from core.json_encoding import json_default
 from core.metadata.field_types import FIELD_TYPES, Traits
 from core.metadata.specs import FieldSpec
 from core.records.audit import audit_text
