@@ -16,14 +16,11 @@ also decode as an allowed image within the configured pixel limit.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from core.i18n import _
 from core.images import ImageRefused, decoded_kind
 from core.metadata.specs import EntitySpec
-
-if TYPE_CHECKING:
-    from core.records.writing import Prepared, WriteContext
+from core.records.write_context import Prepared, WriteContext
 
 FILE_FIELD_TYPES = ("attachment", "image")
 
