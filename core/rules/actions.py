@@ -2,7 +2,8 @@
 
 Synchronous actions (set, create, transition, timers, notices, refuse, named actions) run in
 the transaction of the change that fired them; mail, webhooks and documents to render become
-outbox rows in that same transaction, which the worker delivers after commit.
+outbox rows in that same transaction, which the worker delivers after commit. Actions read
+and write records through ``ctx.records`` only (the records port, ``core.rules.context``).
 """
 
 from __future__ import annotations
