@@ -60,4 +60,3 @@ class WriteContext:
 
     def error(self, path: str, message: str) -> None:
         self.errors.setdefault(path, []).append(message)
-

@@ -41,7 +41,6 @@ class RuleActionError(RecordError):
     code = "rule"
 
 
-
 class EnginePort(Protocol):
     """What actions use of the rules engine that runs them."""
 
