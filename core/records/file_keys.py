@@ -16,15 +16,12 @@ also decode as an allowed image within the configured pixel limit.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from core.i18n import _
 from core.images import ImageRefused, decoded_kind
 from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec
-
-if TYPE_CHECKING:
-    from core.records.writing import Prepared, WriteContext
+from core.records.write_context import Prepared, WriteContext
 
 def image_refusal(exc: ImageRefused, name: str, max_pixels: int,
                   gettext: Callable[..., str]) -> str:

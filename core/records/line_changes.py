@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from core.metadata.specs import EntitySpec
 from core.records.audit import changed_fields
-from core.records.writing import Prepared, WriteContext, stored_lines
+from core.records.write_context import Prepared, WriteContext
+from core.records.writing import stored_lines
 
 
 def lines_change(ctx: WriteContext, entity: EntitySpec, parent_id: int,

@@ -3,74 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
-from sqlalchemy.engine import Connection
 
-from core.files import FileStore
 from core.i18n import Translator, _
 from core.i18n_metadata import MetadataTranslator
 from core.metadata.expressions import FormulaError, compile_formula, formula_names
 from core.metadata.field_types import FIELD_TYPES, traits_of
 from core.metadata.formula_order import computed_in_order
 from core.metadata.names import line_names
-from core.metadata.specs import EntitySpec, FieldSpec, Registry
+from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.write_authority import STATE
 from core.records.file_keys import check_file_keys
-from core.records.limits import DEFAULT_LIMITS, Limits
 from core.records.reading import title_column
 from core.records.validation import load, writable
+from core.records.write_context import LinkReach as LinkReach  # as the records service imports it
+from core.records.write_context import Prepared, WriteContext
 from core.records.written import known_to_exist
-from core.storage.tables import Schema
-
-# How an untrusted actor may read a link's target: whether at all, and the row condition
-# on the target's table (None: every row).
-LinkReach = Callable[[EntitySpec, sa.Table], tuple[bool, "sa.ColumnElement[bool] | None"]]
-
-
-@dataclass
-class Prepared:
-    """Validated values of one record or line, and its validated child lines."""
-
-    values: dict[str, Any]
-    line_id: int | None = None
-    current: dict[str, Any] = field(default_factory=dict)
-    lines: dict[str, list[Prepared]] = field(default_factory=dict)
-    unchanged: bool = False  # a stored line given as it is stored: nothing to check or write
-
-    @property
-    def merged(self) -> dict[str, Any]:
-        """Stored values overlaid with the new ones."""
-        return {**self.current, **self.values}
-
-
-@dataclass
-class WriteContext:
-    """What preparing a write needs to know."""
-
-    registry: Registry
-    schema: Schema
-    connection: Connection
-    username: str
-    translator: Translator
-    now: dt.datetime
-    today: dt.date  # in the instance's time zone, not UTC's
-    files: FileStore | None = None
-    trusted: bool = False
-    limits: Limits = DEFAULT_LIMITS
-    actor_admin: bool = False  # administrators may attach any stored file
-    link_reach: LinkReach | None = None  # None: links may point anywhere (trusted actors)
-    errors: dict[str, list[str]] = field(default_factory=dict)
-    # Stored lines read ahead for a whole table at once, by (child entity, parent id).
-    stored_cache: dict[tuple[str, int], dict[int, dict]] = field(default_factory=dict)
-
-    def error(self, path: str, message: str) -> None:
-        self.errors.setdefault(path, []).append(message)
 
 
 def default_value(spec: FieldSpec, username: str, now: dt.datetime, today: dt.date) -> Any:

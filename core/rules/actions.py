@@ -2,221 +2,45 @@
 
 Synchronous actions (set, create, transition, timers, notices, refuse, named actions) run in
 the transaction of the change that fired them; mail, webhooks and documents to render become
-outbox rows in that same transaction, which the worker delivers after commit.
+outbox rows in that same transaction, which the worker delivers after commit. Actions read
+and write records through ``ctx.records`` only (the records port, ``core.rules.context``).
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.engine import Connection
 
-from core.calendar import DEFAULT_CALENDAR, BusinessCalendar, calendar_from_dict
 from core.documents.jobs import document_job_payload
 from core.i18n import SUPPORTED_LANGUAGES
-from core.metadata.expressions import FormulaError, compile_formula
 from core.metadata.field_types import Traits, traits_of
 from core.metadata.specs import Registry
-from core.metadata.timeexpr import parse_duration, parse_relative
+from core.metadata.timeexpr import parse_relative
 from core.metadata.workflow_specs import ActionSpec
-from core.records.actor import Actor
 from core.records.errors import RecordError
-from core.records.events import RecordEvent
-from core.records.pending import held_values, hold, pending_mark, release
-from core.records.write_marks import write_mark
+from core.records.pending import hold, release
 from core.records.writing import field_loader, formulas_read
-from core.records.written import created_here, recall, row_of
+from core.records.written import created_here
+from core.rules.context import ActionContext, RuleActionError
 from core.rules.locks import lock_row, serialise_creation
-from core.rules.lookups import PURE_FUNCTIONS, record_functions
+from core.rules.lookups import record_functions
 from core.rules.mail import MailTemplate, render_mail
 from core.sandbox import NOTIFY_TEXT, BoundedSandbox, sandbox_for
 from core.storage.outbox import enqueue
-from core.storage.tables import Schema
-
-if TYPE_CHECKING:
-    from core.rules.engine import RulesEngine
-
-
-class RuleActionError(RecordError):
-    """An action of a rule could not be done; the change that fired it is rolled back."""
-
-    code = "rule"
 
 
 class RuleRefused(RecordError):
     """A rule refused the change (``refuse`` action), with its message."""
 
     code = "refused"
-
-
-@dataclass
-class ActionContext:
-    """Everything an action may use; named actions receive it too."""
-
-    engine: RulesEngine
-    connection: Connection
-    registry: Registry
-    schema: Schema
-    event: RecordEvent
-    rule: str
-    actor: Actor
-    now: dt.datetime
-    calendar: BusinessCalendar
-    bindings: dict[str, Any] = field(default_factory=dict)  # names given by ``for_each``
-    lines_cache: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
-    # Shared by the contexts of one run (``for_each`` copies this context): the record and
-    # the expression names read at one record-write mark of the connection.
-    snapshots: dict[str, tuple[int, Any]] = field(default_factory=dict)
-
-    @property
-    def record(self) -> dict[str, Any]:
-        """The record as it is now, in this transaction (with the values the event's
-        ``set`` actions hold back, ``core.records.pending``)."""
-        record = dict(self._stored())
-        held = held_values(self.connection, self.event.entity, self.event.record.get("id"))
-        if held:
-            record.update(held)
-        return record
-
-    def _stored(self) -> dict[str, Any]:
-        """The record's row, read again only after a record was written on the connection
-        (the event's record serves while nothing was written since it was read)."""
-        mark = write_mark(self.connection)
-        held = self.snapshots.get("row")
-        if held is not None and held[0] == mark:
-            return held[1]
-        table = self.schema.table(self.event.entity)
-        event = self.event
-        entity = self.registry.entity(event.entity)
-        columns = table.c.keys()
-        current = row_of(entity, columns, event.record) if event.write_mark == mark else None
-        if current is None:  # a copy of the record as this transaction last wrote it
-            held = recall(self.connection, event.entity, event.record["id"], copy=False)
-            current = row_of(entity, columns, held) if held is not None else None
-        if current is None:
-            row = self.connection.execute(sa.select(table).where(
-                table.c.id == event.record["id"])).first()
-            current = dict(row._mapping) if row is not None else dict(event.record)
-        self.snapshots["row"] = (mark, current)
-        return current
-
-    def _lines(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """The lines of the record's table fields as stored now (shared: do not change)."""
-        tables = [f.name for f in self.registry.entity(self.event.entity).table_fields]
-        if not tables or "id" not in record:
-            return {}
-        event = self.event
-        if event.write_mark == write_mark(self.connection) \
-                and all(name in event.record for name in tables):
-            return {name: event.record[name] for name in tables}
-        held = recall(self.connection, event.entity, record["id"], copy=False)
-        if held is not None and all(name in held for name in tables):
-            return {name: held[name] for name in tables}  # as this transaction wrote them
-        # Lines change only with the record's version: read them once per version.
-        key = (self.event.entity, record["id"], record.get("version"))
-        if key not in self.lines_cache:
-            try:
-                whole = self.engine.records.get(self.actor, self.event.entity,
-                                                record["id"], connection=self.connection)
-            except RecordError:
-                whole = {}
-            self.lines_cache[key] = {name: whole.get(name, []) for name in tables}
-        return self.lines_cache[key]
-
-    def record_with_lines(self) -> dict[str, Any]:
-        """The record now, with the lines of its table fields (lists of dicts)."""
-        record = self.record
-        record.update(copy.deepcopy(self._lines(record)))
-        return record
-
-    def expression_context(self) -> dict[str, Any]:
-        """The names rule expressions see: built once per record-write mark (expressions
-        run in the immutable sandbox, so they share one snapshot), plus ``for_each``'s."""
-        mark = (write_mark(self.connection), pending_mark(self.connection))
-        held = self.snapshots.get("names")
-        if held is None or held[0] != mark:
-            record = self.record
-            record.update(self._lines(record))
-            calendar = self.calendar
-            first = {**PURE_FUNCTIONS, **record_functions(self)}
-            last = {
-                "record": record, "old": dict(self.event.old or {}),
-                "user": self.event.actor.username, "now": self.now, "today": self.now.date(),
-                "duration": parse_duration,
-                "add_working_time": lambda start, amount, calendar_name=None:
-                    self.calendar_named(calendar_name).add_working_time(
-                        start, working_amount(amount)),
-                "working_time_between": lambda a, b, calendar_name=None: self.calendar_named(
-                    calendar_name).working_time_between(a, b),
-                "local_time": lambda day, clock="00:00": local_time(day, clock,
-                                                                    calendar.timezone),
-            }
-            held = (mark, (first, last))
-            self.snapshots["names"] = held
-        first, last = held[1]
-        return {**first, **self.bindings, **last} if self.bindings else {**first, **last}
-
-    def calendar_named(self, name: str | None) -> BusinessCalendar:
-        """The calendar called ``name`` (the workflow's when empty); unknown names fail."""
-        if not name:
-            return self.calendar
-        if name not in self.registry.calendars:
-            raise RuleActionError(f"rule {self.rule}: no calendar '{name}'")
-        return load_calendar(self.registry, name)
-
-    def value(self, raw: Any, context: dict[str, Any] | None = None) -> Any:
-        """A literal, or the result of ``"= expression"`` in the sandbox (``raw`` may be a
-        mapping or list of them, evaluated against one snapshot of the record)."""
-        if isinstance(raw, str) and raw.startswith("="):
-            try:
-                return compile_formula(raw[1:].strip())(
-                    context if context is not None else self.expression_context())
-            except FormulaError as exc:
-                raise RuleActionError(f"rule {self.rule}: {exc}") from None
-        if isinstance(raw, dict | list) and context is None and _has_expression(raw):
-            context = self.expression_context()
-        if isinstance(raw, dict):
-            return {k: self.value(v, context) for k, v in raw.items()}
-        if isinstance(raw, list):
-            return [self.value(v, context) for v in raw]
-        return raw
-
-
-def working_amount(amount: Any) -> dt.timedelta:
-    """A working duration: ``'4h'``, a ``timedelta``, or a number of hours."""
-    if isinstance(amount, dt.timedelta):
-        return amount
-    if isinstance(amount, str):
-        return parse_duration(amount)
-    return dt.timedelta(hours=float(amount))
-
-
-def local_time(day: dt.date, clock: str, timezone: str) -> dt.datetime:
-    """The naive UTC moment of ``clock`` (``HH:MM``) on ``day`` in ``timezone``."""
-    hour, _, minute = clock.partition(":")
-    moment = dt.datetime.combine(day if not isinstance(day, dt.datetime) else day.date(),
-                                 dt.time(int(hour), int(minute or 0)),
-                                 tzinfo=ZoneInfo(timezone))
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def _has_expression(raw: Any) -> bool:
-    if isinstance(raw, str):
-        return raw.startswith("=")
-    if isinstance(raw, dict):
-        return any(_has_expression(v) for v in raw.values())
-    if isinstance(raw, list):
-        return any(_has_expression(v) for v in raw)
-    return False
 
 
 def _set(ctx: ActionContext, params: dict[str, Any]) -> None:
@@ -232,8 +56,8 @@ def _set(ctx: ActionContext, params: dict[str, Any]) -> None:
         return
     release(ctx.connection, ctx.event.entity, record_id)  # what is held goes first
     current = ctx.record
-    ctx.engine.records.update(ctx.actor, ctx.event.entity, current["id"], values,
-                              version=current["version"], connection=ctx.connection)
+    ctx.records.update(ctx.actor, ctx.event.entity, current["id"], values,
+                       version=current["version"], connection=ctx.connection)
 
 
 def held_form(ctx: ActionContext, values: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -295,7 +119,7 @@ def _create(ctx: ActionContext, params: dict[str, Any]) -> None:
         serialise_creation(ctx.connection, params["entity"], wanted)
         if record_functions(ctx)["exists"](params["entity"], wanted):
             return  # already there: running the rule again creates no duplicate
-    ctx.engine.records.create(ctx.actor, params["entity"], values, connection=ctx.connection)
+    ctx.records.create(ctx.actor, params["entity"], values, connection=ctx.connection)
 
 
 def _update(ctx: ActionContext, params: dict[str, Any]) -> None:
@@ -305,9 +129,9 @@ def _update(ctx: ActionContext, params: dict[str, Any]) -> None:
         return  # the link is empty: nothing to update
     entity = params["entity"]
     values = ctx.value(params["values"])
-    current = ctx.engine.records.get(ctx.actor, entity, key, connection=ctx.connection)
-    ctx.engine.records.update(ctx.actor, entity, current["id"], values,
-                              version=current["version"], connection=ctx.connection)
+    current = ctx.records.get(ctx.actor, entity, key, connection=ctx.connection)
+    ctx.records.update(ctx.actor, entity, current["id"], values,
+                       version=current["version"], connection=ctx.connection)
 
 
 def _lock(ctx: ActionContext, params: dict[str, Any]) -> None:
@@ -317,7 +141,7 @@ def _lock(ctx: ActionContext, params: dict[str, Any]) -> None:
         return  # the link is empty: nothing to lock
     entity = params["entity"]
     lock_row(ctx.connection, ctx.schema.table(entity), key)
-    locked = ctx.engine.records.get(ctx.actor, entity, key, connection=ctx.connection)
+    locked = ctx.records.get(ctx.actor, entity, key, connection=ctx.connection)
     inner = replace(ctx, bindings={**ctx.bindings, params["as"]: locked})
     for action in params["do"]:
         run_action(inner, action)
@@ -344,8 +168,8 @@ def _if(ctx: ActionContext, params: dict[str, Any]) -> None:
 
 
 def _transition(ctx: ActionContext, name: str) -> None:
-    ctx.engine.records.transition(ctx.actor, ctx.event.entity, ctx.record["id"], name,
-                                  connection=ctx.connection)
+    ctx.records.transition(ctx.actor, ctx.event.entity, ctx.record["id"], name,
+                           connection=ctx.connection)
 
 
 def due_time(ctx: ActionContext, text: str, business_hours: bool) -> dt.datetime | None:
@@ -477,8 +301,7 @@ def rendered_mails(ctx: ActionContext, template_name: str, to: list[str]
     mails = []
     for language, addresses in sorted(by_language.items()):
         try:
-            rendered = render_mail(template, context, language,
-                                   timezone=ctx.engine.records.options.timezone)
+            rendered = render_mail(template, context, language, timezone=ctx.timezone)
         except Exception as exc:
             raise RuleActionError(f"rule {ctx.rule}: mail template {template_name}: "
                                   f"{exc}") from None
@@ -551,8 +374,8 @@ def _call(ctx: ActionContext, params: dict[str, Any]) -> None:
     if values:  # data, never expressions: a value starting with "=" is stored as written
         release(ctx.connection, ctx.event.entity)
         current = ctx.record
-        ctx.engine.records.update(ctx.actor, ctx.event.entity, current["id"], dict(values),
-                                  version=current["version"], connection=ctx.connection)
+        ctx.records.update(ctx.actor, ctx.event.entity, current["id"], dict(values),
+                           version=current["version"], connection=ctx.connection)
 
 
 def _refuse(ctx: ActionContext, message: str | Mapping[str, str]) -> None:
@@ -574,23 +397,6 @@ ACTIONS: dict[str, Callable[[ActionContext, Any], None]] = {
 def run_action(ctx: ActionContext, action: ActionSpec) -> None:
     """Do one action of a rule."""
     ACTIONS[action.kind](ctx, action.params)
-
-
-_CALENDARS: dict[tuple[int, str], tuple[Registry, BusinessCalendar]] = {}
-
-
-def load_calendar(registry: Registry, name: str | None) -> BusinessCalendar:
-    """The named calendar of the registry, or the default one (built once per registry:
-    calendars are immutable)."""
-    if not name or name not in registry.calendars:
-        return DEFAULT_CALENDAR
-    found = _CALENDARS.get((id(registry), name))
-    if found is None or found[0] is not registry:
-        if len(_CALENDARS) > 256:
-            _CALENDARS.clear()
-        found = _CALENDARS[(id(registry), name)] = (
-            registry, calendar_from_dict(registry.calendars[name].data))
-    return found[1]
 
 
 def load_mail_template(registry: Registry, name: str) -> MailTemplate:

@@ -8,23 +8,48 @@ the records service and queues the mails the action rendered, each with the file
 
 A job whose record, template or field is gone fails at once (retrying cannot help); a
 conversion that failed (LibreOffice busy or crashed) is retried with the worker's back-off.
+The job reaches the worker through ``DocumentJobHost`` (what it uses of it, and no more).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 
 from core.documents.pdf_settings import PdfError
 from core.records.actor import WORKER_ACTOR
 from core.records.errors import Conflict, RecordError
+from core.records.ports import FileRecordsPort
+from core.storage.database import Database
 from core.storage.outbox import enqueue
 from core.users import actor_for
 
-if TYPE_CHECKING:
-    from core.rules.worker import Worker
+
+class DocumentJobHost(Protocol):
+    """What a document job uses of the worker that runs it."""
+
+    @property
+    def documents(self) -> Any:
+        """The document service that renders, or None when this worker cannot."""
+        ...
+
+    @property
+    def records(self) -> FileRecordsPort:
+        """Records (to set the attachment field) and the file store."""
+        ...
+
+    @property
+    def database(self) -> Database:
+        """The database, for the job's own transactions."""
+        ...
+
+    @property
+    def clock(self) -> Callable[[], dt.datetime]:
+        """Now, as naive UTC."""
+        ...
 
 
 class DocumentJobError(Exception):
@@ -35,7 +60,7 @@ class DocumentJobError(Exception):
         self.permanent = permanent
 
 
-def run_document_job(worker: Worker, payload: dict[str, Any],
+def run_document_job(worker: DocumentJobHost, payload: dict[str, Any],
                      finish: Callable[[Connection], None]) -> None:
     """Render, attach and mail one queued document; ``finish`` marks the job done."""
     entity, record_id = payload["entity"], payload["record_id"]

@@ -27,14 +27,9 @@ from core.records.errors import PermissionDenied, RecordError, RecordValidationE
 from core.records.events import RecordEvent
 from core.records.pending import drop_all, release
 from core.records.written import recall
-from core.rules.actions import (
-    ActionContext,
-    RuleActionError,
-    load_calendar,
-    load_mail_template,
-    run_action,
-)
+from core.rules.actions import load_mail_template, run_action
 from core.rules.compiler import GUARD_PREFIX, CompiledEntity, compile_entity
+from core.rules.context import ActionContext, RuleActionError, load_calendar
 from core.rules.facts import build_fact
 from core.rules.host import RulesHost
 from core.rules.lookups import LOOKUPS
@@ -315,7 +310,8 @@ class RulesEngine:
              now: dt.datetime, calendar: str | None) -> None:
         started = time.perf_counter()
         ctx = ActionContext(
-            engine=self, connection=connection, registry=registry, schema=schema, event=event,
+            engine=self, records=self.records, timezone=self.records.options.timezone,
+            connection=connection, registry=registry, schema=schema, event=event,
             rule=name, now=now, calendar=load_calendar(registry, calendar),
             actor=Actor(f"rule:{name}", frozenset({ADMIN_ROLE}), event.actor.language,
                         trusted=True))

@@ -1,8 +1,9 @@
 """Functions that rule expressions may call to read other records and reckon dates.
 
-They read through the records service as the rule's actor (an administrator), inside the
-transaction of the change, so a rule sees what earlier actions wrote. Every function is
-plain data in, plain data out: expressions stay in Jinja2's sandbox.
+They read through the records port (``core.records.ports``) as the rule's actor (an
+administrator), inside the transaction of the change, so a rule sees what earlier actions
+wrote. Every function is plain data in, plain data out: expressions stay in Jinja2's
+sandbox.
 """
 
 from __future__ import annotations
@@ -10,18 +11,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Connection
 
 from core import recurrence as recurrence_rules
 from core.metadata.field_types import traits_of
 from core.metadata.specs import Registry
+from core.records.actor import Actor
 from core.records.errors import NotFound
+from core.records.ports import RecordsPort
 from core.records.reading import ListQuery
 from core.records.write_marks import entity_mark, write_mark
 from core.sandbox import reads_stored
-
-if TYPE_CHECKING:
-    from core.rules.actions import ActionContext
 
 FIND_LIMIT = 500
 OCCURRENCES_LIMIT = 500
@@ -30,6 +32,17 @@ REACH_HORIZON_DAYS = 100 * 366
 # by (entity, key): the entity's write mark when read, and the record or None), kept while
 # no write changes how that entity's records read.
 LOOKUPS = "officina_rule_lookups"
+
+
+class LookupScope(Protocol):
+    """What the record functions read with (an ``ActionContext`` is one)."""
+
+    records: RecordsPort
+    connection: Connection
+    actor: Actor
+    registry: Registry
+    # Reads kept per record-write mark of the connection (shared by one run's contexts).
+    snapshots: dict[str, tuple[int, Any]]
 
 
 def _plain(value: Any) -> Any:
@@ -53,10 +66,10 @@ def _filters(raw: Any) -> Any:
     return _plain(raw)
 
 
-def record_functions(ctx: ActionContext) -> dict[str, Callable[..., Any]]:
+def record_functions(ctx: LookupScope) -> dict[str, Callable[..., Any]]:
     """``get``, ``find``, ``find_one``, ``exists``, ``copy_lines`` and ``edit_lines``, bound to the
     transaction of ``ctx``."""
-    records = ctx.engine.records
+    records = ctx.records
 
     def get(entity: str, key: int | str | None) -> dict[str, Any] | None:
         """The record ``key`` (id or reference) of ``entity`` with its lines, or none (read

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from core.records.actor import WORKER_ACTOR
 from core.records.events import RecordEvent
-from core.rules.actions import load_calendar
+from core.rules.context import load_calendar
 from core.rules.document_jobs import run_document_job
 from core.rules.engine import RulesEngine
 from core.rules.mail import MailError, MailSettings, RenderedMail, send_mail
