@@ -640,6 +640,11 @@ class RecordsService:
                                            "before deleting."), ref=existing["ref"]))
             self._refuse_if_linked(conn, loaded, entity, existing, t)
             ctx = self._context(loaded, conn, actor)
+            # The record as the rules on ``deleted`` see it, lines included: read before
+            # they go (this transaction's copy of it serves, if it wrote one).
+            whole = None if self.events is None else (
+                recall(conn, entity.name, existing["id"])
+                or self._fetch(conn, loaded, entity, existing["id"], None, actor))
             self._delete_children(ctx, entity, [existing["id"]])
             table = loaded.schema.table(entity.name)
             conn.execute(table.delete().where(table.c.id == existing["id"]))
@@ -655,9 +660,9 @@ class RecordsService:
                                  if existing[f.name] is not None} | {"ref": (existing["ref"],
                                                                               None)},
                         at=ctx.now)
-            if self.events is not None:
-                self.events.emit(conn, RecordEvent("deleted", entity.name, existing, actor,
-                                                   old=existing))
+            if self.events is not None and whole is not None:
+                self.events.emit(conn, RecordEvent("deleted", entity.name, whole, actor,
+                                                   old=existing, write_mark=write_mark(conn)))
 
     # -- internals of writing --------------------------------------------------------------
 
