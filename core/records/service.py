@@ -36,6 +36,7 @@ from core.records.limits import (
 from core.records.line_changes import lines_change
 from core.records.list_statements import ListShape, build_shape, page_parameters, run_count
 from core.records.naming import next_ref
+from core.records.options import SAVE, SaveOptions
 from core.records.pending import release
 from core.records.permissions import (
     ACTION_NAMES,
@@ -98,6 +99,16 @@ class ServiceOptions:
     max_page_size: int = 1_000
     timezone: str = "Europe/Rome"  # whose "today" defaults and naming series use
     limits: Limits = DEFAULT_LIMITS  # lines per record, filter sizes, image pixels
+
+
+def would_be(prepared: Prepared, existing: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The record a validated write would store: ``existing`` (None when new) with the
+    prepared values, and the prepared lines (with theirs)."""
+    record = {**(existing or {}), **prepared.values}
+    for name, lines in prepared.lines.items():
+        record[name] = [{**would_be(line, line.current),
+                         **({"id": line.line_id} if line.line_id else {})} for line in lines]
+    return record
 
 
 def utcnow() -> dt.datetime:
@@ -481,21 +492,27 @@ class RecordsService:
     # -- writing ---------------------------------------------------------------------------
 
     def create(self, actor: Actor, entity_name: str, data: Mapping[str, Any], *,
+               options: SaveOptions = SAVE,
                connection: Connection | None = None) -> dict[str, Any]:
         """Validate and insert a record with its child lines; return it as ``get`` would.
 
         Fields the actor may not write (hidden or read-only for them) are refused with a
         field error; the new record must fall inside their row condition for ``create``.
+        With ``options.validate_only``, return the record as it would be, writing nothing.
         """
+        actor = options.actor(actor)
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         scope = Scope(self.policy, loaded, actor, entity, "create")
-        with self._writing(connection) as conn:
+        with self._reading(connection) if options.validate_only \
+                else self._writing(connection) as conn:
             ctx = self._context(loaded, conn, actor)
             prepared = self._prepared(ctx, entity, data, None, scope.access.locked,
                                       scope.access.hidden)
             if self.events is not None:
                 self.events.transition_for(conn, actor, entity.name, None, prepared.values)
+            if options.validate_only:
+                return would_be(prepared, None)
             table = loaded.schema.table(entity.name)
             series = loaded.schema.system["officina_naming_series"]
             ref = next_ref(conn, series, entity.naming or "", ctx.today, entity.name)
@@ -550,13 +567,16 @@ class RecordsService:
 
     def update(self, actor: Actor, entity_name: str, key: int | str,
                data: Mapping[str, Any], *, version: int | None = None,
-               connection: Connection | None = None,
+               options: SaveOptions = SAVE, connection: Connection | None = None,
                _transition: str | None = None) -> dict[str, Any]:
         """Change a record; ``version`` (or ``data["version"]``) must be the one last read.
 
         A record outside the actor's row condition for ``update`` is ``NotFound``, and must
         stay inside it; fields the actor may not write are refused with a field error.
+        With ``options.validate_only``, return the record as it would be, writing nothing
+        (a ``version`` other than the stored one is the ``Conflict`` a save would meet).
         """
+        actor = options.actor(actor)
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         scope = Scope(self.policy, loaded, actor, entity, "update")
@@ -567,9 +587,12 @@ class RecordsService:
                                                     "record it changes.")),
                                         {"version": [t.gettext(_("A value is required."))]})
         check_version(expected, t)
-        with self._writing(connection) as conn:
+        with self._reading(connection) if options.validate_only \
+                else self._writing(connection) as conn:
             release(conn, entity.name)
-            existing = self._current(conn, loaded, entity, actor, key, scope)
+            existing = (self._find(conn, loaded, entity, actor, key, scope)
+                        if options.validate_only
+                        else self._current(conn, loaded, entity, actor, key, scope))
             before = recall(conn, entity.name, existing["id"], copy=False)
             ctx = self._context(loaded, conn, actor)
             for child, rows in (recall_lines(conn, entity.name, existing["id"]) or {}).items():
@@ -581,6 +604,10 @@ class RecordsService:
             if self.events is not None:
                 transition = self.events.transition_for(conn, actor, entity.name, existing,
                                                         prepared.values, _transition)
+            if options.validate_only:
+                if expected != existing["version"]:
+                    raise self._stale(t, existing, expected)
+                return would_be(prepared, existing)
             table = loaded.schema.table(entity.name)
             if not changes and transition is None and not (
                     prepared.lines and lines_change(ctx, entity, existing["id"], prepared)):
