@@ -23,7 +23,7 @@ from core.metadata.specs import ACTIONS, EntitySpec
 from core.records.actor import Actor
 from core.records.audit import changed_fields, write_audit
 from core.records.errors import Conflict, NotFound, RecordValidationError
-from core.records.events import EventSink, RecordEvent
+from core.records.events import EventRelay, EventSink, RecordEvent
 from core.records.history import HistoryEntry, read_history
 from core.records.limits import (
     DEFAULT_LIMITS,
@@ -121,16 +121,31 @@ class RecordsService:
 
     def __init__(self, database: Database, registry: RegistryStore,
                  policy: PermissionPolicy | None = None,
-                 options: ServiceOptions | None = None, files: FileStore | None = None):
+                 options: ServiceOptions | None = None, files: FileStore | None = None,
+                 events: EventSink | None = None):
+        """``events``: where changes are reported inside their transaction (the rules
+        engine); an ``EventRelay`` when the sink is built after the service, as the rules
+        engine is (it needs the service)."""
         self.database = database
         self.registry = registry
         self.policy: PermissionPolicy = ScopedPolicy(policy or RolePolicy())
         self.options = options or ServiceOptions()
         self.files = files
         self.clock: Callable[[], dt.datetime] = utcnow  # replaceable, e.g. by tests
-        self.events: EventSink | None = None  # the rules engine, when one is attached
+        self._events = events
         self._statements = StatementCache()  # reads built once per registry version
         watch(database.engine)  # copies of written records go when a savepoint rolls back
+
+    @property
+    def events(self) -> EventSink | None:
+        """The sink the service reports its events to now (None: none, no rules run)."""
+        events = self._events
+        return events.sink if isinstance(events, EventRelay) else events
+
+    @events.setter
+    def events(self, sink: EventSink | None) -> None:
+        """Attach or detach the sink directly (tests and benchmarks that swap the rules)."""
+        self._events = sink
 
     # -- helpers ---------------------------------------------------------------------------
 
