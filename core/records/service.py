@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from core.files import FileStore
 from core.i18n import Translator, _
 from core.metadata.specs import ACTIONS, EntitySpec
+from core.records.access import check_reach, field_access, governing, link_reach
 from core.records.actor import Actor
 from core.records.audit import changed_fields, write_audit
 from core.records.errors import Conflict, NotFound, RecordValidationError
@@ -34,12 +35,12 @@ from core.records.limits import (
     record_key,
 )
 from core.records.line_changes import lines_change
+from core.records.lines import delete_children, keep_lines, save_lines
 from core.records.list_statements import ListShape, build_shape, page_parameters, run_count
 from core.records.naming import next_ref
 from core.records.options import SAVE, SaveOptions
 from core.records.pending import release
 from core.records.permissions import (
-    ACTION_NAMES,
     FieldAccess,
     PermissionPolicy,
     RolePolicy,
@@ -55,11 +56,10 @@ from core.records.reading import (
     present,
     selection,
 )
-from core.records.scope import Scope, row_condition
+from core.records.scope import Scope
 from core.records.statements import StatementCache
 from core.records.write_marks import write_mark
 from core.records.writing import (
-    LinkReach,
     Prepared,
     WriteContext,
     apply_computed,
@@ -75,20 +75,12 @@ from core.records.written import (
     recall,
     recall_lines,
     remember,
-    remember_lines,
     row_of,
     watch,
     written,
 )
 from core.storage.database import Database
 from core.storage.registry_store import Loaded, RegistryStore
-
-
-def _hidden(path: str, names: frozenset[str]) -> bool:
-    """Whether field ``path`` (``table.field`` for lines) or a table holding it is among
-    ``names``."""
-    parts = path.split(".")
-    return any(".".join(parts[:i]) in names for i in range(1, len(parts) + 1))
 
 
 @dataclass(frozen=True)
@@ -222,16 +214,8 @@ class RecordsService:
                             translator=Translator(actor.language), now=now, today=today,
                             files=self.files, trusted=actor.trusted,
                             limits=self.options.limits, actor_admin=actor.is_admin,
-                            link_reach=None if actor.trusted else self._link_reach(loaded,
-                                                                                   actor))
-
-    def _link_reach(self, loaded: Loaded, actor: Actor) -> LinkReach:
-        """Whether ``actor`` may read a link's target entity, and which of its rows."""
-        def reach(target: EntitySpec, table: sa.Table
-                  ) -> tuple[bool, sa.ColumnElement[bool] | None]:
-            access = self.policy.access(actor, target, "read")
-            return access.allowed, row_condition(loaded, target, table, access)
-        return reach
+                            link_reach=None if actor.trusted else link_reach(self.policy,
+                                                                              loaded, actor))
 
     @staticmethod
     def _raise_errors(ctx: WriteContext, entity: EntitySpec) -> None:
@@ -326,21 +310,6 @@ class RecordsService:
         scope = Scope(self.policy, loaded, actor, entity, "read")
         return self._fetch(conn, loaded, entity, record_id, scope, actor, rows=False)
 
-    def _check_reach(self, conn: Connection, scope: Scope, record_id: int,
-                     action: str) -> None:
-        """Refuse a write that leaves the record outside the rows the actor may write."""
-        visible = scope.rows()
-        if visible is None:
-            return
-        found = conn.execute(sa.select(scope.table.c.id).where(
-            scope.table.c.id == record_id, visible)).first()
-        if found is None:
-            t = scope.translator
-            raise RecordValidationError(t.gettext(
-                _("The {entity} was not saved: it would be outside the records you may "
-                  "{action}."), entity=scope.entity.label.lower(),
-                action=t.gettext(ACTION_NAMES[action])))
-
     def list(self, actor: Actor, entity_name: str, query: ListQuery | None = None, *,
              connection: Connection | None = None) -> Page:
         """A page of records matching ``query``, with a total that stays cheap.
@@ -417,13 +386,7 @@ class RecordsService:
 
     def _governing(self, loaded: Loaded, name: str, actor: Actor) -> EntitySpec:
         """The entity whose permissions apply to ``name``: itself, or for lines the root."""
-        entity = self._entity(loaded, name, actor)
-        while entity.is_child:
-            parent = loaded.registry.parent_of(entity.name)
-            if parent is None:
-                break
-            entity = parent[0]
-        return entity
+        return governing(loaded.registry, self._entity(loaded, name, actor))
 
     def can(self, actor: Actor, entity_name: str, action: str) -> bool:
         """Whether ``actor`` may ``action`` (read, create, update, delete, export) records of
@@ -458,32 +421,7 @@ class RecordsService:
         """
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
-        read = self.policy.access(actor, entity, "read")
-        write = self.policy.access(actor, entity, action)
-        registry = loaded.registry
-
-        def names(of: EntitySpec, prefix: str = "") -> list[tuple[str, str, EntitySpec]]:
-            found = []
-            for f in of.fields:
-                found.append((prefix + f.name, f.name, of))
-                if f.type == "table":
-                    found += names(registry.entity(f.target or ""), f"{prefix}{f.name}.")
-            return found
-
-        def system(of: EntitySpec, name: str) -> bool:
-            spec = of.field(name)
-            return spec is not None and (bool(spec.computed) or (
-                not actor.trusted and name in registry.filled_by_system(of.name)))
-
-        every = names(entity)
-        readable = frozenset(path for path, _name, _of in every
-                             if read.allowed and not _hidden(path, read.hidden))
-        writable = frozenset(path for path, name, of in every
-                             if write.allowed and not _hidden(path, write.locked)
-                             and not system(of, name))
-        return FieldAccess(readable=readable, writable=writable,
-                           locked=frozenset(path for path, _name, _of in every
-                                            if _hidden(path, write.locked)))
+        return field_access(self.policy, loaded.registry, entity, actor, action)
 
     def history(self, actor: Actor, entity_name: str, key: int | str, *,
                 connection: Connection | None = None) -> list[HistoryEntry]:
@@ -538,7 +476,7 @@ class RecordsService:
                         action="create", entity=entity.name, record_id=record_id,
                         changes={k: (None, v) for k, v in prepared.values.items()
                                  if v is not None}, at=ctx.now)
-            self._save_lines(ctx, entity, record_id, prepared, new=True)
+            save_lines(ctx, entity, record_id, prepared, new=True)
             written(conn, loaded.registry, entity.name, record_id, titles=False)
             note_created(conn, entity.name, record_id)
             # A new record has the lines just written: none to read when none were given.
@@ -549,7 +487,7 @@ class RecordsService:
             remember(conn, entity.name, whole)
             note_existing(conn, entity, whole)
             if no_lines is not None:
-                self._keep_lines(ctx, entity, record_id, known_empty=True)
+                keep_lines(ctx, entity, record_id, known_empty=True)
             if self.events is not None:
                 fetched = write_mark(conn)
                 self.events.emit(conn, RecordEvent("created", entity.name, whole, actor,
@@ -557,7 +495,7 @@ class RecordsService:
                                                    write_mark=fetched))
                 if write_mark(conn) != fetched:  # the rules wrote: as they left it, if known
                     whole = recall(conn, entity.name, record_id)
-            self._check_reach(conn, scope, record_id, "create")
+            check_reach(conn, scope, record_id, "create")
             return self._result(conn, loaded, actor, entity, record_id, whole)
 
     def transition(self, actor: Actor, entity_name: str, key: int | str, name: str, *,
@@ -637,11 +575,11 @@ class RecordsService:
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
-            self._save_lines(ctx, entity, existing["id"], prepared)
+            save_lines(ctx, entity, existing["id"], prepared)
             written(conn, loaded.registry, entity.name, existing["id"],
                     titles=entity.title_field in changes)
             if not prepared.lines:  # the lines read for this write are still the stored ones
-                self._keep_lines(ctx, entity, existing["id"])
+                keep_lines(ctx, entity, existing["id"])
             # Lines not written are as the copy before the write holds them, if there is one.
             same_lines = before if before is not None and not prepared.lines and all(
                 f.name in before for f in entity.table_fields) else None
@@ -661,7 +599,7 @@ class RecordsService:
                         write_mark=fetched))
                 if write_mark(conn) != fetched:  # the rules wrote: as they left it, if known
                     whole = recall(conn, entity.name, existing["id"])
-            self._check_reach(conn, scope, existing["id"], "update")
+            check_reach(conn, scope, existing["id"], "update")
             return self._result(conn, loaded, actor, entity, existing["id"], whole)
 
     def delete(self, actor: Actor, entity_name: str, key: int | str, *,
@@ -687,7 +625,7 @@ class RecordsService:
             whole = None if self.events is None else (
                 recall(conn, entity.name, existing["id"])
                 or self._fetch(conn, loaded, entity, existing["id"], None, actor))
-            self._delete_children(ctx, entity, [existing["id"]])
+            delete_children(ctx, entity, [existing["id"]])
             table = loaded.schema.table(entity.name)
             conn.execute(table.delete().where(table.c.id == existing["id"]))
             written(conn, loaded.registry, entity.name, existing["id"])
@@ -791,81 +729,6 @@ class RecordsService:
                 .where(table.c.id == sa.bindparam("key_id"),
                        table.c.version == sa.bindparam("key_version"))
                 .values({name: sa.bindparam(f"new_{name}") for name in columns}))
-
-    @staticmethod
-    def _keep_lines(ctx: WriteContext, entity: EntitySpec, record_id: int,
-                    known_empty: bool = False) -> None:
-        """Keep for the rest of the transaction the stored lines this write read of record
-        ``record_id`` (or, ``known_empty``, that it has none), while it holds the record:
-        they are what the next write of the record starts from (``core.records.written``).
-        """
-        lines = {}
-        for spec in entity.table_fields:
-            child = spec.target or ""
-            rows = {} if known_empty else ctx.stored_cache.get((child, record_id))
-            if rows is not None:
-                lines[child] = rows
-        if lines:
-            remember_lines(ctx.connection, entity.name, record_id, lines)
-
-    def _save_lines(self, ctx: WriteContext, entity: EntitySpec, parent_id: int,
-                    prepared: Prepared, new: bool = False) -> None:
-        """Make the stored lines of each given child table equal the given list, in order
-        (``new``: the parent was just inserted, so it has none yet)."""
-        audit = ctx.schema.system["officina_audit"]
-        for name, lines in prepared.lines.items():
-            spec = entity.field(name)
-            assert spec is not None
-            child = ctx.registry.entity(spec.target or "")
-            table = ctx.schema.table(child.name)
-            stored = {} if new else stored_lines(ctx, child, parent_id)
-            kept = {line.line_id for line in lines if line.line_id}
-            self._delete_lines(ctx, child, [i for i in stored if i not in kept],
-                               parent=(entity.name, parent_id))
-            for index, line in enumerate(lines):
-                if line.line_id:
-                    changes = changed_fields(line.current, line.values)
-                    if changes or line.current.get("idx") != index:
-                        ctx.connection.execute(
-                            table.update().where(table.c.id == line.line_id)
-                            .values(**{k: v for k, (_o, v) in changes.items()}, idx=index))
-                    action, line_id = "update", line.line_id
-                else:
-                    changes = {k: (None, v) for k, v in line.values.items() if v is not None}
-                    line_id = int(ctx.connection.execute(
-                        table.insert().values(**line.values, parent_id=parent_id, idx=index)
-                        .returning(table.c.id)).scalar_one())
-                    action = "create"
-                if changes or action == "create":
-                    write_audit(ctx.connection, audit, username=ctx.username, action=action,
-                                entity=child.name, record_id=line_id, changes=changes,
-                                at=ctx.now, parent=(entity.name, parent_id))
-                self._save_lines(ctx, child, line_id, line, new=action == "create")
-
-    def _delete_children(self, ctx: WriteContext, entity: EntitySpec,
-                         parent_ids: list[int]) -> None:
-        """Delete every line that records ``parent_ids`` of ``entity`` own, depth first."""
-        for spec in entity.table_fields:
-            child = ctx.registry.entity(spec.target or "")
-            table = ctx.schema.table(child.name)
-            ids = list(ctx.connection.execute(
-                sa.select(table.c.id).where(table.c.parent_id.in_(parent_ids))).scalars())
-            self._delete_lines(ctx, child, ids)
-
-    def _delete_lines(self, ctx: WriteContext, child: EntitySpec, line_ids: list[int],
-                      parent: tuple[str, int] | None = None) -> None:
-        """Delete lines ``line_ids`` and theirs; audit them when ``parent`` is given."""
-        if not line_ids:
-            return
-        self._delete_children(ctx, child, line_ids)
-        if parent is not None:
-            audit = ctx.schema.system["officina_audit"]
-            for line_id in line_ids:
-                write_audit(ctx.connection, audit, username=ctx.username, action="delete",
-                            entity=child.name, record_id=line_id, changes={}, at=ctx.now,
-                            parent=parent)
-        table = ctx.schema.table(child.name)
-        ctx.connection.execute(table.delete().where(table.c.id.in_(line_ids)))
 
     def _refuse_if_linked(self, conn: Connection, loaded: Loaded, entity: EntitySpec,
                           existing: Mapping[str, Any], t: Translator) -> None:
