@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from core.files import FileStore
 from core.i18n import Translator, _
@@ -47,6 +46,14 @@ from core.records.permissions import (
     ScopedPolicy,
     denied,
 )
+from core.records.pipeline import (
+    refuse_if_linked,
+    stale,
+    validated,
+    would_be,
+    write_changes,
+    write_new,
+)
 from core.records.reading import (
     ListQuery,
     Page,
@@ -60,13 +67,7 @@ from core.records.scope import Scope
 from core.records.statements import StatementCache
 from core.records.write_marks import write_mark
 from core.records.writing import (
-    Prepared,
     WriteContext,
-    apply_computed,
-    check_unique,
-    formulas_read,
-    prepare,
-    stored_lines,
 )
 from core.records.written import (
     copied,
@@ -91,16 +92,6 @@ class ServiceOptions:
     max_page_size: int = 1_000
     timezone: str = "Europe/Rome"  # whose "today" defaults and naming series use
     limits: Limits = DEFAULT_LIMITS  # lines per record, filter sizes, image pixels
-
-
-def would_be(prepared: Prepared, existing: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The record a validated write would store: ``existing`` (None when new) with the
-    prepared values, and the prepared lines (with theirs)."""
-    record = {**(existing or {}), **prepared.values}
-    for name, lines in prepared.lines.items():
-        record[name] = [{**would_be(line, line.current),
-                         **({"id": line.line_id} if line.line_id else {})} for line in lines]
-    return record
 
 
 def utcnow() -> dt.datetime:
@@ -216,13 +207,6 @@ class RecordsService:
                             limits=self.options.limits, actor_admin=actor.is_admin,
                             link_reach=None if actor.trusted else link_reach(self.policy,
                                                                               loaded, actor))
-
-    @staticmethod
-    def _raise_errors(ctx: WriteContext, entity: EntitySpec) -> None:
-        if ctx.errors:
-            raise RecordValidationError(ctx.translator.gettext(
-                _("The {entity} was not saved: please correct the fields below."),
-                entity=entity.label.lower()), ctx.errors)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -460,8 +444,8 @@ class RecordsService:
         with self._reading(connection) if options.validate_only \
                 else self._writing(connection) as conn:
             ctx = self._context(loaded, conn, actor)
-            prepared = self._prepared(ctx, entity, data, None, scope.access.locked,
-                                      scope.access.hidden)
+            prepared = validated(ctx, entity, data, None, scope.access.locked,
+                                 scope.access.hidden)
             if self.events is not None:
                 self.events.transition_for(conn, actor, entity.name, None, prepared.values)
             if options.validate_only:
@@ -471,7 +455,7 @@ class RecordsService:
             ref = next_ref(conn, series, entity.naming or "", ctx.today, entity.name)
             standard = {"ref": ref, "created_at": ctx.now, "created_by": actor.username,
                         "modified_at": ctx.now, "modified_by": actor.username, "version": 1}
-            record_id = self._insert(conn, table, {**prepared.values, **standard}, ctx, entity)
+            record_id = write_new(conn, table, {**prepared.values, **standard}, ctx, entity)
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="create", entity=entity.name, record_id=record_id,
                         changes={k: (None, v) for k, v in prepared.values.items()
@@ -550,8 +534,8 @@ class RecordsService:
             ctx = self._context(loaded, conn, actor)
             for child, rows in (recall_lines(conn, entity.name, existing["id"]) or {}).items():
                 ctx.stored_cache[(child, existing["id"])] = rows
-            prepared = self._prepared(ctx, entity, data, existing, scope.access.locked,
-                                      scope.access.hidden)
+            prepared = validated(ctx, entity, data, existing, scope.access.locked,
+                                 scope.access.hidden)
             changes = changed_fields(existing, prepared.values)
             transition = None
             if self.events is not None:
@@ -559,19 +543,20 @@ class RecordsService:
                                                         prepared.values, _transition)
             if options.validate_only:
                 if expected != existing["version"]:
-                    raise self._stale(t, existing, expected)
+                    raise stale(t, existing, expected)
                 return would_be(prepared, existing)
             table = loaded.schema.table(entity.name)
             if not changes and transition is None and not (
                     prepared.lines and lines_change(ctx, entity, existing["id"], prepared)):
                 if expected != existing["version"]:
-                    raise self._stale(t, existing, expected)
+                    raise stale(t, existing, expected)
                 # Nothing changes: no new version, no audit, no event.
                 return self._result(conn, loaded, actor, entity, existing["id"],
                                     recall(conn, entity.name, existing["id"]))
-            result = self._update_row(ctx, entity, table, existing, expected, changes)
+            result = write_changes(self._statements, ctx, entity, table, existing, expected,
+                                   changes)
             if result.rowcount == 0:
-                raise self._stale(t, existing, expected)
+                raise stale(t, existing, expected)
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
@@ -618,7 +603,7 @@ class RecordsService:
             if version is not None and version != existing["version"]:
                 raise Conflict(t.gettext(_("{ref} was changed since you opened it: reload it "
                                            "before deleting."), ref=existing["ref"]))
-            self._refuse_if_linked(conn, loaded, entity, existing, t)
+            refuse_if_linked(conn, loaded, entity, existing, t)
             ctx = self._context(loaded, conn, actor)
             # The record as the rules on ``deleted`` see it, lines included: read before
             # they go (this transaction's copy of it serves, if it wrote one).
@@ -643,104 +628,3 @@ class RecordsService:
             if self.events is not None and whole is not None:
                 self.events.emit(conn, RecordEvent("deleted", entity.name, whole, actor,
                                                    old=existing, write_mark=write_mark(conn)))
-
-    # -- internals of writing --------------------------------------------------------------
-
-    @staticmethod
-    def _stale(t: Translator, existing: Mapping[str, Any], expected: int) -> Conflict:
-        return Conflict(t.gettext(
-            _("{ref} was changed by {user} since you opened it (version {expected}, now "
-              "{current}): reload it and apply your change again."),
-            ref=existing["ref"], user=existing["modified_by"], expected=expected,
-            current=existing["version"]))
-
-    def _prepared(self, ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
-                  existing: Mapping[str, Any] | None,
-                  locked: frozenset[str] = frozenset(),
-                  hidden: frozenset[str] = frozenset()) -> Prepared:
-        if not isinstance(data, Mapping):
-            raise RecordValidationError(ctx.translator.gettext(
-                _("Expected an object of field values.")))
-        prepared = prepare(ctx, entity, data, existing, locked=locked, hidden=hidden)
-        if not ctx.errors:
-            current: dict[str, Any] = {}
-            read = formulas_read(entity)
-            for spec in entity.table_fields:
-                if spec.name in prepared.lines or spec.name not in read:
-                    continue  # stored lines matter only to the formulas that read them
-                child = ctx.registry.entity(spec.target or "")
-                current[spec.name] = ([] if existing is None else
-                                      list(stored_lines(ctx, child, existing["id"]).values()))
-            apply_computed(ctx, entity, prepared, current)
-            check_unique(ctx, entity, prepared.values, existing["id"] if existing else None)
-        self._raise_errors(ctx, entity)
-        return prepared
-
-    @staticmethod
-    def _guarded(conn: Connection, entity: EntitySpec) -> AbstractContextManager[Any]:
-        """A savepoint around a write that may clash on a unique field (so the clash can be
-        reported as a field error); none for entities without unique fields."""
-        if entity.unique or any(f.unique for f in entity.stored_fields):
-            return conn.begin_nested()
-        return nullcontext()
-
-    def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any],
-                ctx: WriteContext, entity: EntitySpec) -> int:
-        try:
-            with self._guarded(conn, entity):
-                return int(conn.execute(table.insert().values(**values)
-                                        .returning(table.c.id)).scalar_one())
-        except IntegrityError:
-            # A concurrent writer took a unique value between our check and our insert.
-            check_unique(ctx, entity, values, None)
-            if not ctx.errors:
-                raise
-            self._raise_errors(ctx, entity)
-            raise
-
-    def _update_row(self, ctx: WriteContext, entity: EntitySpec, table: sa.Table,
-                    existing: Mapping[str, Any], expected: int,
-                    changes: Mapping[str, tuple[Any, Any]]) -> sa.CursorResult[Any]:
-        """Write ``changes``; a unique value a concurrent writer took meanwhile is a field
-        error, as the check before writing would have said."""
-        names = tuple(sorted(changes))
-        statement = self._statements.get(ctx.registry, ("update", entity.name, names),
-                                         lambda: self._update_statement(table, names))
-        parameters = {f"new_{k}": v for k, (_old, v) in changes.items()}
-        parameters.update(key_id=existing["id"], key_version=expected,
-                          new_version=expected + 1, new_modified_at=ctx.now,
-                          new_modified_by=ctx.username)
-        try:
-            with self._guarded(ctx.connection, entity):
-                return ctx.connection.execute(statement, parameters)
-        except IntegrityError:
-            check_unique(ctx, entity, {**existing, **{k: v for k, (_o, v) in changes.items()}},
-                         existing["id"])
-            if ctx.errors:
-                self._raise_errors(ctx, entity)
-            raise
-
-    @staticmethod
-    def _update_statement(table: sa.Table, names: tuple[str, ...]) -> sa.Update:
-        """The UPDATE of fields ``names`` (and the version and modification stamp) of the
-        record at the bound ``key_id`` and ``key_version``, values bound as ``new_<name>``."""
-        columns = (*names, "version", "modified_at", "modified_by")
-        return (table.update()
-                .where(table.c.id == sa.bindparam("key_id"),
-                       table.c.version == sa.bindparam("key_version"))
-                .values({name: sa.bindparam(f"new_{name}") for name in columns}))
-
-    def _refuse_if_linked(self, conn: Connection, loaded: Loaded, entity: EntitySpec,
-                          existing: Mapping[str, Any], t: Translator) -> None:
-        users = []
-        for other in loaded.registry.entities.values():
-            for spec in other.stored_fields:
-                if spec.type == "link" and spec.target == entity.name:
-                    table = loaded.schema.table(other.name)
-                    count = conn.execute(sa.select(sa.func.count()).select_from(table)
-                                         .where(table.c[spec.name] == existing["id"])).scalar()
-                    if count:
-                        users.append(f"{count} {other.plural.lower()} ({spec.label.lower()})")
-        if users:
-            raise Conflict(t.gettext(_("{ref} cannot be deleted: it is still used by {users}."),
-                                     ref=existing["ref"], users=", ".join(users)))
