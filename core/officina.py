@@ -12,6 +12,7 @@ from core.config import Settings
 from core.documents.field_use import TemplateGuard
 from core.files import FileStore
 from core.hooks.collect import register_actions
+from core.records.events import EventRelay
 from core.records.limits import Limits
 from core.records.service import RecordsService, ServiceOptions
 from core.rules.engine import RulesEngine
@@ -55,16 +56,17 @@ class Officina:
                                 instance_database(settings.database_url, settings.migrations))
         registry = registry or RegistryStore(database, settings.packs, settings.pack_paths,
                                              settings.registry_check_interval)
+        events = EventRelay()  # the rules engine attaches once built: it needs the records
         records = RecordsService(database, registry,
                                  options=ServiceOptions(count_limit=settings.count_limit,
                                                         timezone=settings.timezone,
                                                         limits=Limits.from_settings(
                                                             settings.limits)),
-                                 files=FileStore(settings.instance / "files"))
+                                 files=FileStore(settings.instance / "files"), events=events)
         engine = RulesEngine(records)
         engine.actions.load_entry_points()
         register_actions(engine.actions, registry.hooks)
-        records.events = engine
+        events.attach(engine)
         return cls(settings, database, registry, records, engine, registry.hooks)
 
     @cached_property

@@ -44,3 +44,29 @@ class EventSink(Protocol):
     def emit(self, connection: Connection, event: RecordEvent) -> bool:
         """Run the rules ``event`` fires (True if any action ran); an exception rolls back."""
         ...
+
+
+class EventRelay:
+    """The records service's end of its event sink, made with the service: the rules
+    engine, which needs the service to be built, attaches to it afterwards (one sink)."""
+
+    def __init__(self) -> None:
+        self.sink: EventSink | None = None
+
+    def attach(self, sink: EventSink) -> None:
+        """Report the service's events to ``sink`` from now on."""
+        if self.sink is not None and self.sink is not sink:
+            raise RuntimeError("the records service's events go to a sink already")
+        self.sink = sink
+
+    def transition_for(self, connection: Connection, actor: Actor, entity: str,
+                       old: Mapping[str, Any] | None, new: Mapping[str, Any],
+                       requested: str | None = None) -> str | None:
+        """The attached sink's answer; None without one."""
+        if self.sink is None:
+            return None
+        return self.sink.transition_for(connection, actor, entity, old, new, requested)
+
+    def emit(self, connection: Connection, event: RecordEvent) -> bool:
+        """The attached sink's run of ``event``; False (nothing ran) without one."""
+        return self.sink is not None and self.sink.emit(connection, event)

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from core.files import FileStore
 from core.i18n import Translator, _
-from core.metadata.field_types import traits_of
 from core.metadata.specs import ACTIONS, EntitySpec
+from core.records.access import check_reach, field_access, governing, link_reach
 from core.records.actor import Actor
 from core.records.audit import changed_fields, write_audit
 from core.records.errors import Conflict, NotFound, RecordValidationError
-from core.records.events import EventSink, RecordEvent
+from core.records.events import EventRelay, EventSink, RecordEvent
 from core.records.history import HistoryEntry, read_history
 from core.records.limits import (
     DEFAULT_LIMITS,
@@ -35,16 +34,25 @@ from core.records.limits import (
     record_key,
 )
 from core.records.line_changes import lines_change
+from core.records.lines import delete_children, keep_lines, save_lines
 from core.records.list_statements import ListShape, build_shape, page_parameters, run_count
 from core.records.naming import next_ref
+from core.records.options import SAVE, SaveOptions
 from core.records.pending import release
 from core.records.permissions import (
-    ACTION_NAMES,
     FieldAccess,
     PermissionPolicy,
     RolePolicy,
     ScopedPolicy,
     denied,
+)
+from core.records.pipeline import (
+    refuse_if_linked,
+    stale,
+    validated,
+    would_be,
+    write_changes,
+    write_new,
 )
 from core.records.reading import (
     ListQuery,
@@ -55,19 +63,10 @@ from core.records.reading import (
     present,
     selection,
 )
-from core.records.scope import Scope, row_condition
+from core.records.scope import Scope
 from core.records.statements import StatementCache
 from core.records.write_marks import write_mark
-from core.records.writing import (
-    LinkReach,
-    Prepared,
-    WriteContext,
-    apply_computed,
-    check_unique,
-    formulas_read,
-    prepare,
-    stored_lines,
-)
+from core.records.writing import WriteContext
 from core.records.written import (
     copied,
     note_created,
@@ -75,20 +74,12 @@ from core.records.written import (
     recall,
     recall_lines,
     remember,
-    remember_lines,
     row_of,
     watch,
     written,
 )
 from core.storage.database import Database
 from core.storage.registry_store import Loaded, RegistryStore
-
-
-def _hidden(path: str, names: frozenset[str]) -> bool:
-    """Whether field ``path`` (``table.field`` for lines) or a table holding it is among
-    ``names``."""
-    parts = path.split(".")
-    return any(".".join(parts[:i]) in names for i in range(1, len(parts) + 1))
 
 
 @dataclass(frozen=True)
@@ -111,16 +102,31 @@ class RecordsService:
 
     def __init__(self, database: Database, registry: RegistryStore,
                  policy: PermissionPolicy | None = None,
-                 options: ServiceOptions | None = None, files: FileStore | None = None):
+                 options: ServiceOptions | None = None, files: FileStore | None = None,
+                 events: EventSink | None = None):
+        """``events``: where changes are reported inside their transaction (the rules
+        engine); an ``EventRelay`` when the sink is built after the service, as the rules
+        engine is (it needs the service)."""
         self.database = database
         self.registry = registry
         self.policy: PermissionPolicy = ScopedPolicy(policy or RolePolicy())
         self.options = options or ServiceOptions()
         self.files = files
         self.clock: Callable[[], dt.datetime] = utcnow  # replaceable, e.g. by tests
-        self.events: EventSink | None = None  # the rules engine, when one is attached
+        self._events = events
         self._statements = StatementCache()  # reads built once per registry version
         watch(database.engine)  # copies of written records go when a savepoint rolls back
+
+    @property
+    def events(self) -> EventSink | None:
+        """The sink the service reports its events to now (None: none, no rules run)."""
+        events = self._events
+        return events.sink if isinstance(events, EventRelay) else events
+
+    @events.setter
+    def events(self, sink: EventSink | None) -> None:
+        """Attach or detach the sink directly (tests and benchmarks that swap the rules)."""
+        self._events = sink
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -197,23 +203,8 @@ class RecordsService:
                             translator=Translator(actor.language), now=now, today=today,
                             files=self.files, trusted=actor.trusted,
                             limits=self.options.limits, actor_admin=actor.is_admin,
-                            link_reach=None if actor.trusted else self._link_reach(loaded,
-                                                                                   actor))
-
-    def _link_reach(self, loaded: Loaded, actor: Actor) -> LinkReach:
-        """Whether ``actor`` may read a link's target entity, and which of its rows."""
-        def reach(target: EntitySpec, table: sa.Table
-                  ) -> tuple[bool, sa.ColumnElement[bool] | None]:
-            access = self.policy.access(actor, target, "read")
-            return access.allowed, row_condition(loaded, target, table, access)
-        return reach
-
-    @staticmethod
-    def _raise_errors(ctx: WriteContext, entity: EntitySpec) -> None:
-        if ctx.errors:
-            raise RecordValidationError(ctx.translator.gettext(
-                _("The {entity} was not saved: please correct the fields below."),
-                entity=entity.label.lower()), ctx.errors)
+                            link_reach=None if actor.trusted else link_reach(self.policy,
+                                                                              loaded, actor))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -301,21 +292,6 @@ class RecordsService:
         scope = Scope(self.policy, loaded, actor, entity, "read")
         return self._fetch(conn, loaded, entity, record_id, scope, actor, rows=False)
 
-    def _check_reach(self, conn: Connection, scope: Scope, record_id: int,
-                     action: str) -> None:
-        """Refuse a write that leaves the record outside the rows the actor may write."""
-        visible = scope.rows()
-        if visible is None:
-            return
-        found = conn.execute(sa.select(scope.table.c.id).where(
-            scope.table.c.id == record_id, visible)).first()
-        if found is None:
-            t = scope.translator
-            raise RecordValidationError(t.gettext(
-                _("The {entity} was not saved: it would be outside the records you may "
-                  "{action}."), entity=scope.entity.label.lower(),
-                action=t.gettext(ACTION_NAMES[action])))
-
     def list(self, actor: Actor, entity_name: str, query: ListQuery | None = None, *,
              connection: Connection | None = None) -> Page:
         """A page of records matching ``query``, with a total that stays cheap.
@@ -392,13 +368,7 @@ class RecordsService:
 
     def _governing(self, loaded: Loaded, name: str, actor: Actor) -> EntitySpec:
         """The entity whose permissions apply to ``name``: itself, or for lines the root."""
-        entity = self._entity(loaded, name, actor)
-        while entity.is_child:
-            parent = loaded.registry.parent_of(entity.name)
-            if parent is None:
-                break
-            entity = parent[0]
-        return entity
+        return governing(loaded.registry, self._entity(loaded, name, actor))
 
     def can(self, actor: Actor, entity_name: str, action: str) -> bool:
         """Whether ``actor`` may ``action`` (read, create, update, delete, export) records of
@@ -433,32 +403,7 @@ class RecordsService:
         """
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
-        read = self.policy.access(actor, entity, "read")
-        write = self.policy.access(actor, entity, action)
-        registry = loaded.registry
-
-        def names(of: EntitySpec, prefix: str = "") -> list[tuple[str, str, EntitySpec]]:
-            found = []
-            for f in of.fields:
-                found.append((prefix + f.name, f.name, of))
-                if traits_of(f).family == "table":
-                    found += names(registry.entity(f.target or ""), f"{prefix}{f.name}.")
-            return found
-
-        def system(of: EntitySpec, name: str) -> bool:
-            spec = of.field(name)
-            return spec is not None and (bool(spec.computed) or (
-                not actor.trusted and name in registry.filled_by_system(of.name)))
-
-        every = names(entity)
-        readable = frozenset(path for path, _name, _of in every
-                             if read.allowed and not _hidden(path, read.hidden))
-        writable = frozenset(path for path, name, of in every
-                             if write.allowed and not _hidden(path, write.locked)
-                             and not system(of, name))
-        return FieldAccess(readable=readable, writable=writable,
-                           locked=frozenset(path for path, _name, _of in every
-                                            if _hidden(path, write.locked)))
+        return field_access(self.policy, loaded.registry, entity, actor, action)
 
     def history(self, actor: Actor, entity_name: str, key: int | str, *,
                 connection: Connection | None = None) -> list[HistoryEntry]:
@@ -482,32 +427,38 @@ class RecordsService:
     # -- writing ---------------------------------------------------------------------------
 
     def create(self, actor: Actor, entity_name: str, data: Mapping[str, Any], *,
+               options: SaveOptions = SAVE,
                connection: Connection | None = None) -> dict[str, Any]:
         """Validate and insert a record with its child lines; return it as ``get`` would.
 
         Fields the actor may not write (hidden or read-only for them) are refused with a
         field error; the new record must fall inside their row condition for ``create``.
+        With ``options.validate_only``, return the record as it would be, writing nothing.
         """
+        actor = options.actor(actor)
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         scope = Scope(self.policy, loaded, actor, entity, "create")
-        with self._writing(connection) as conn:
+        with self._reading(connection) if options.validate_only \
+                else self._writing(connection) as conn:
             ctx = self._context(loaded, conn, actor)
-            prepared = self._prepared(ctx, entity, data, None, scope.access.locked,
-                                      scope.access.hidden)
+            prepared = validated(ctx, entity, data, None, scope.access.locked,
+                                 scope.access.hidden)
             if self.events is not None:
                 self.events.transition_for(conn, actor, entity.name, None, prepared.values)
+            if options.validate_only:
+                return would_be(prepared, None)
             table = loaded.schema.table(entity.name)
             series = loaded.schema.system["officina_naming_series"]
             ref = next_ref(conn, series, entity.naming or "", ctx.today, entity.name)
             standard = {"ref": ref, "created_at": ctx.now, "created_by": actor.username,
                         "modified_at": ctx.now, "modified_by": actor.username, "version": 1}
-            record_id = self._insert(conn, table, {**prepared.values, **standard}, ctx, entity)
+            record_id = write_new(conn, table, {**prepared.values, **standard}, ctx, entity)
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="create", entity=entity.name, record_id=record_id,
                         changes={k: (None, v) for k, v in prepared.values.items()
                                  if v is not None}, at=ctx.now)
-            self._save_lines(ctx, entity, record_id, prepared, new=True)
+            save_lines(ctx, entity, record_id, prepared, new=True)
             written(conn, loaded.registry, entity.name, record_id, titles=False)
             note_created(conn, entity.name, record_id)
             # A new record has the lines just written: none to read when none were given.
@@ -518,7 +469,7 @@ class RecordsService:
             remember(conn, entity.name, whole)
             note_existing(conn, entity, whole)
             if no_lines is not None:
-                self._keep_lines(ctx, entity, record_id, known_empty=True)
+                keep_lines(ctx, entity, record_id, known_empty=True)
             if self.events is not None:
                 fetched = write_mark(conn)
                 self.events.emit(conn, RecordEvent("created", entity.name, whole, actor,
@@ -526,7 +477,7 @@ class RecordsService:
                                                    write_mark=fetched))
                 if write_mark(conn) != fetched:  # the rules wrote: as they left it, if known
                     whole = recall(conn, entity.name, record_id)
-            self._check_reach(conn, scope, record_id, "create")
+            check_reach(conn, scope, record_id, "create")
             return self._result(conn, loaded, actor, entity, record_id, whole)
 
     def transition(self, actor: Actor, entity_name: str, key: int | str, name: str, *,
@@ -551,13 +502,16 @@ class RecordsService:
 
     def update(self, actor: Actor, entity_name: str, key: int | str,
                data: Mapping[str, Any], *, version: int | None = None,
-               connection: Connection | None = None,
+               options: SaveOptions = SAVE, connection: Connection | None = None,
                _transition: str | None = None) -> dict[str, Any]:
         """Change a record; ``version`` (or ``data["version"]``) must be the one last read.
 
         A record outside the actor's row condition for ``update`` is ``NotFound``, and must
         stay inside it; fields the actor may not write are refused with a field error.
+        With ``options.validate_only``, return the record as it would be, writing nothing
+        (a ``version`` other than the stored one is the ``Conflict`` a save would meet).
         """
+        actor = options.actor(actor)
         loaded = self.registry.current()
         entity = self._root(loaded, self._entity(loaded, entity_name, actor), actor)
         scope = Scope(self.policy, loaded, actor, entity, "update")
@@ -568,39 +522,47 @@ class RecordsService:
                                                     "record it changes.")),
                                         {"version": [t.gettext(_("A value is required."))]})
         check_version(expected, t)
-        with self._writing(connection) as conn:
+        with self._reading(connection) if options.validate_only \
+                else self._writing(connection) as conn:
             release(conn, entity.name)
-            existing = self._current(conn, loaded, entity, actor, key, scope)
+            existing = (self._find(conn, loaded, entity, actor, key, scope)
+                        if options.validate_only
+                        else self._current(conn, loaded, entity, actor, key, scope))
             before = recall(conn, entity.name, existing["id"], copy=False)
             ctx = self._context(loaded, conn, actor)
             for child, rows in (recall_lines(conn, entity.name, existing["id"]) or {}).items():
                 ctx.stored_cache[(child, existing["id"])] = rows
-            prepared = self._prepared(ctx, entity, data, existing, scope.access.locked,
-                                      scope.access.hidden)
+            prepared = validated(ctx, entity, data, existing, scope.access.locked,
+                                 scope.access.hidden)
             changes = changed_fields(existing, prepared.values)
             transition = None
             if self.events is not None:
                 transition = self.events.transition_for(conn, actor, entity.name, existing,
                                                         prepared.values, _transition)
+            if options.validate_only:
+                if expected != existing["version"]:
+                    raise stale(t, existing, expected)
+                return would_be(prepared, existing)
             table = loaded.schema.table(entity.name)
             if not changes and transition is None and not (
                     prepared.lines and lines_change(ctx, entity, existing["id"], prepared)):
                 if expected != existing["version"]:
-                    raise self._stale(t, existing, expected)
+                    raise stale(t, existing, expected)
                 # Nothing changes: no new version, no audit, no event.
                 return self._result(conn, loaded, actor, entity, existing["id"],
                                     recall(conn, entity.name, existing["id"]))
-            result = self._update_row(ctx, entity, table, existing, expected, changes)
+            result = write_changes(self._statements, ctx, entity, table, existing, expected,
+                                   changes)
             if result.rowcount == 0:
-                raise self._stale(t, existing, expected)
+                raise stale(t, existing, expected)
             write_audit(conn, loaded.schema.system["officina_audit"], username=actor.username,
                         action="update", entity=entity.name, record_id=existing["id"],
                         changes=changes, at=ctx.now)
-            self._save_lines(ctx, entity, existing["id"], prepared)
+            save_lines(ctx, entity, existing["id"], prepared)
             written(conn, loaded.registry, entity.name, existing["id"],
                     titles=entity.title_field in changes)
             if not prepared.lines:  # the lines read for this write are still the stored ones
-                self._keep_lines(ctx, entity, existing["id"])
+                keep_lines(ctx, entity, existing["id"])
             # Lines not written are as the copy before the write holds them, if there is one.
             same_lines = before if before is not None and not prepared.lines and all(
                 f.name in before for f in entity.table_fields) else None
@@ -620,7 +582,7 @@ class RecordsService:
                         write_mark=fetched))
                 if write_mark(conn) != fetched:  # the rules wrote: as they left it, if known
                     whole = recall(conn, entity.name, existing["id"])
-            self._check_reach(conn, scope, existing["id"], "update")
+            check_reach(conn, scope, existing["id"], "update")
             return self._result(conn, loaded, actor, entity, existing["id"], whole)
 
     def delete(self, actor: Actor, entity_name: str, key: int | str, *,
@@ -639,9 +601,14 @@ class RecordsService:
             if version is not None and version != existing["version"]:
                 raise Conflict(t.gettext(_("{ref} was changed since you opened it: reload it "
                                            "before deleting."), ref=existing["ref"]))
-            self._refuse_if_linked(conn, loaded, entity, existing, t)
+            refuse_if_linked(conn, loaded, entity, existing, t)
             ctx = self._context(loaded, conn, actor)
-            self._delete_children(ctx, entity, [existing["id"]])
+            # The record as the rules on ``deleted`` see it, lines included: read before
+            # they go (this transaction's copy of it serves, if it wrote one).
+            whole = None if self.events is None else (
+                recall(conn, entity.name, existing["id"])
+                or self._fetch(conn, loaded, entity, existing["id"], None, actor))
+            delete_children(ctx, entity, [existing["id"]])
             table = loaded.schema.table(entity.name)
             conn.execute(table.delete().where(table.c.id == existing["id"]))
             written(conn, loaded.registry, entity.name, existing["id"])
@@ -656,182 +623,6 @@ class RecordsService:
                                  if existing[f.name] is not None} | {"ref": (existing["ref"],
                                                                               None)},
                         at=ctx.now)
-            if self.events is not None:
-                self.events.emit(conn, RecordEvent("deleted", entity.name, existing, actor,
-                                                   old=existing))
-
-    # -- internals of writing --------------------------------------------------------------
-
-    @staticmethod
-    def _stale(t: Translator, existing: Mapping[str, Any], expected: int) -> Conflict:
-        return Conflict(t.gettext(
-            _("{ref} was changed by {user} since you opened it (version {expected}, now "
-              "{current}): reload it and apply your change again."),
-            ref=existing["ref"], user=existing["modified_by"], expected=expected,
-            current=existing["version"]))
-
-    def _prepared(self, ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
-                  existing: Mapping[str, Any] | None,
-                  locked: frozenset[str] = frozenset(),
-                  hidden: frozenset[str] = frozenset()) -> Prepared:
-        if not isinstance(data, Mapping):
-            raise RecordValidationError(ctx.translator.gettext(
-                _("Expected an object of field values.")))
-        prepared = prepare(ctx, entity, data, existing, locked=locked, hidden=hidden)
-        if not ctx.errors:
-            current: dict[str, Any] = {}
-            read = formulas_read(entity)
-            for spec in entity.table_fields:
-                if spec.name in prepared.lines or spec.name not in read:
-                    continue  # stored lines matter only to the formulas that read them
-                child = ctx.registry.entity(spec.target or "")
-                current[spec.name] = ([] if existing is None else
-                                      list(stored_lines(ctx, child, existing["id"]).values()))
-            apply_computed(ctx, entity, prepared, current)
-            check_unique(ctx, entity, prepared.values, existing["id"] if existing else None)
-        self._raise_errors(ctx, entity)
-        return prepared
-
-    @staticmethod
-    def _guarded(conn: Connection, entity: EntitySpec) -> AbstractContextManager[Any]:
-        """A savepoint around a write that may clash on a unique field (so the clash can be
-        reported as a field error); none for entities without unique fields."""
-        if entity.unique or any(f.unique for f in entity.stored_fields):
-            return conn.begin_nested()
-        return nullcontext()
-
-    def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any],
-                ctx: WriteContext, entity: EntitySpec) -> int:
-        try:
-            with self._guarded(conn, entity):
-                return int(conn.execute(table.insert().values(**values)
-                                        .returning(table.c.id)).scalar_one())
-        except IntegrityError:
-            # A concurrent writer took a unique value between our check and our insert.
-            check_unique(ctx, entity, values, None)
-            if not ctx.errors:
-                raise
-            self._raise_errors(ctx, entity)
-            raise
-
-    def _update_row(self, ctx: WriteContext, entity: EntitySpec, table: sa.Table,
-                    existing: Mapping[str, Any], expected: int,
-                    changes: Mapping[str, tuple[Any, Any]]) -> sa.CursorResult[Any]:
-        """Write ``changes``; a unique value a concurrent writer took meanwhile is a field
-        error, as the check before writing would have said."""
-        names = tuple(sorted(changes))
-        statement = self._statements.get(ctx.registry, ("update", entity.name, names),
-                                         lambda: self._update_statement(table, names))
-        parameters = {f"new_{k}": v for k, (_old, v) in changes.items()}
-        parameters.update(key_id=existing["id"], key_version=expected,
-                          new_version=expected + 1, new_modified_at=ctx.now,
-                          new_modified_by=ctx.username)
-        try:
-            with self._guarded(ctx.connection, entity):
-                return ctx.connection.execute(statement, parameters)
-        except IntegrityError:
-            check_unique(ctx, entity, {**existing, **{k: v for k, (_o, v) in changes.items()}},
-                         existing["id"])
-            if ctx.errors:
-                self._raise_errors(ctx, entity)
-            raise
-
-    @staticmethod
-    def _update_statement(table: sa.Table, names: tuple[str, ...]) -> sa.Update:
-        """The UPDATE of fields ``names`` (and the version and modification stamp) of the
-        record at the bound ``key_id`` and ``key_version``, values bound as ``new_<name>``."""
-        columns = (*names, "version", "modified_at", "modified_by")
-        return (table.update()
-                .where(table.c.id == sa.bindparam("key_id"),
-                       table.c.version == sa.bindparam("key_version"))
-                .values({name: sa.bindparam(f"new_{name}") for name in columns}))
-
-    @staticmethod
-    def _keep_lines(ctx: WriteContext, entity: EntitySpec, record_id: int,
-                    known_empty: bool = False) -> None:
-        """Keep for the rest of the transaction the stored lines this write read of record
-        ``record_id`` (or, ``known_empty``, that it has none), while it holds the record:
-        they are what the next write of the record starts from (``core.records.written``).
-        """
-        lines = {}
-        for spec in entity.table_fields:
-            child = spec.target or ""
-            rows = {} if known_empty else ctx.stored_cache.get((child, record_id))
-            if rows is not None:
-                lines[child] = rows
-        if lines:
-            remember_lines(ctx.connection, entity.name, record_id, lines)
-
-    def _save_lines(self, ctx: WriteContext, entity: EntitySpec, parent_id: int,
-                    prepared: Prepared, new: bool = False) -> None:
-        """Make the stored lines of each given child table equal the given list, in order
-        (``new``: the parent was just inserted, so it has none yet)."""
-        audit = ctx.schema.system["officina_audit"]
-        for name, lines in prepared.lines.items():
-            spec = entity.field(name)
-            assert spec is not None
-            child = ctx.registry.entity(spec.target or "")
-            table = ctx.schema.table(child.name)
-            stored = {} if new else stored_lines(ctx, child, parent_id)
-            kept = {line.line_id for line in lines if line.line_id}
-            self._delete_lines(ctx, child, [i for i in stored if i not in kept],
-                               parent=(entity.name, parent_id))
-            for index, line in enumerate(lines):
-                if line.line_id:
-                    changes = changed_fields(line.current, line.values)
-                    if changes or line.current.get("idx") != index:
-                        ctx.connection.execute(
-                            table.update().where(table.c.id == line.line_id)
-                            .values(**{k: v for k, (_o, v) in changes.items()}, idx=index))
-                    action, line_id = "update", line.line_id
-                else:
-                    changes = {k: (None, v) for k, v in line.values.items() if v is not None}
-                    line_id = int(ctx.connection.execute(
-                        table.insert().values(**line.values, parent_id=parent_id, idx=index)
-                        .returning(table.c.id)).scalar_one())
-                    action = "create"
-                if changes or action == "create":
-                    write_audit(ctx.connection, audit, username=ctx.username, action=action,
-                                entity=child.name, record_id=line_id, changes=changes,
-                                at=ctx.now, parent=(entity.name, parent_id))
-                self._save_lines(ctx, child, line_id, line, new=action == "create")
-
-    def _delete_children(self, ctx: WriteContext, entity: EntitySpec,
-                         parent_ids: list[int]) -> None:
-        """Delete every line that records ``parent_ids`` of ``entity`` own, depth first."""
-        for spec in entity.table_fields:
-            child = ctx.registry.entity(spec.target or "")
-            table = ctx.schema.table(child.name)
-            ids = list(ctx.connection.execute(
-                sa.select(table.c.id).where(table.c.parent_id.in_(parent_ids))).scalars())
-            self._delete_lines(ctx, child, ids)
-
-    def _delete_lines(self, ctx: WriteContext, child: EntitySpec, line_ids: list[int],
-                      parent: tuple[str, int] | None = None) -> None:
-        """Delete lines ``line_ids`` and theirs; audit them when ``parent`` is given."""
-        if not line_ids:
-            return
-        self._delete_children(ctx, child, line_ids)
-        if parent is not None:
-            audit = ctx.schema.system["officina_audit"]
-            for line_id in line_ids:
-                write_audit(ctx.connection, audit, username=ctx.username, action="delete",
-                            entity=child.name, record_id=line_id, changes={}, at=ctx.now,
-                            parent=parent)
-        table = ctx.schema.table(child.name)
-        ctx.connection.execute(table.delete().where(table.c.id.in_(line_ids)))
-
-    def _refuse_if_linked(self, conn: Connection, loaded: Loaded, entity: EntitySpec,
-                          existing: Mapping[str, Any], t: Translator) -> None:
-        users = []
-        for other in loaded.registry.entities.values():
-            for spec in other.stored_fields:
-                if traits_of(spec).family == "link" and spec.target == entity.name:
-                    table = loaded.schema.table(other.name)
-                    count = conn.execute(sa.select(sa.func.count()).select_from(table)
-                                         .where(table.c[spec.name] == existing["id"])).scalar()
-                    if count:
-                        users.append(f"{count} {other.plural.lower()} ({spec.label.lower()})")
-        if users:
-            raise Conflict(t.gettext(_("{ref} cannot be deleted: it is still used by {users}."),
-                                     ref=existing["ref"], users=", ".join(users)))
+            if self.events is not None and whole is not None:
+                self.events.emit(conn, RecordEvent("deleted", entity.name, whole, actor,
+                                                   old=existing, write_mark=write_mark(conn)))

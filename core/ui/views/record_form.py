@@ -19,6 +19,7 @@ from core.i18n import _
 from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec
 from core.records.errors import Conflict, NotFound, PermissionDenied, RecordError
+from core.records.options import VALIDATE_ONLY
 from core.records.reading import ListQuery
 from core.records.writing import default_value
 from core.ui.access import USER, access
@@ -264,10 +265,6 @@ def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, in
     return redirect(url_for("records.detail_view", entity=entity.name, record_id=saved["id"]))
 
 
-class _DryRun(Exception):
-    """Raised to roll back a save that was only a check."""
-
-
 def _refusals(entity: EntitySpec, values: dict[str, Any], record_id: int | None,
               version: int | None) -> Errors:
     """What the records service would refuse in the readable ``values``, saving nothing.
@@ -277,17 +274,14 @@ def _refusals(entity: EntitySpec, values: dict[str, Any], record_id: int | None,
     """
     service = officina().records
     try:
-        with officina().database.write() as connection:
-            if record_id:
-                service.update(actor(), entity.name, record_id, values, version=version,
-                               connection=connection)
-            else:
-                service.create(actor(), entity.name, values, connection=connection)
-            raise _DryRun
-    except _DryRun:
-        return {}
+        if record_id:
+            service.update(actor(), entity.name, record_id, values, version=version,
+                           options=VALIDATE_ONLY)
+        else:
+            service.create(actor(), entity.name, values, options=VALIDATE_ONLY)
     except RecordError as exc:
         return exc.field_errors if exc.code == "validation" else {}
+    return {}
 
 
 # -- routes ---------------------------------------------------------------------------------

@@ -1,0 +1,158 @@
+"""The steps of a records write after the permission check, as the records service runs
+them in order: the checks of the values (``validated``: defaults, conversion, validation,
+links, formulas, unique checks), then the write itself (``write_new``, ``write_changes``);
+and the refusals the steps end with. Lines are ``core.records.lines``; naming, audit and
+events stay with the service, which calls the steps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from core.i18n import Translator, _
+from core.metadata.field_types import traits_of
+from core.metadata.specs import EntitySpec
+from core.records.errors import Conflict, RecordValidationError
+from core.records.statements import StatementCache
+from core.records.writing import (
+    Prepared,
+    WriteContext,
+    apply_computed,
+    check_unique,
+    formulas_read,
+    prepare,
+    stored_lines,
+)
+from core.storage.registry_store import Loaded
+
+
+def raise_errors(ctx: WriteContext, entity: EntitySpec) -> None:
+    """Refuse the write with the field errors the steps so far found, if any."""
+    if ctx.errors:
+        raise RecordValidationError(ctx.translator.gettext(
+            _("The {entity} was not saved: please correct the fields below."),
+            entity=entity.label.lower()), ctx.errors)
+
+
+def stale(t: Translator, existing: Mapping[str, Any], expected: int) -> Conflict:
+    """The conflict of a write that started from ``expected``, an older version."""
+    return Conflict(t.gettext(
+        _("{ref} was changed by {user} since you opened it (version {expected}, now "
+          "{current}): reload it and apply your change again."),
+        ref=existing["ref"], user=existing["modified_by"], expected=expected,
+        current=existing["version"]))
+
+
+def validated(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
+              existing: Mapping[str, Any] | None,
+              locked: frozenset[str] = frozenset(),
+              hidden: frozenset[str] = frozenset()) -> Prepared:
+    """The steps that check ``data`` (defaults, conversion, validation, links, formulas,
+    unique checks): the values to write, or ``RecordValidationError`` with field errors."""
+    if not isinstance(data, Mapping):
+        raise RecordValidationError(ctx.translator.gettext(
+            _("Expected an object of field values.")))
+    prepared = prepare(ctx, entity, data, existing, locked=locked, hidden=hidden)
+    if not ctx.errors:
+        current: dict[str, Any] = {}
+        read = formulas_read(entity)
+        for spec in entity.table_fields:
+            if spec.name in prepared.lines or spec.name not in read:
+                continue  # stored lines matter only to the formulas that read them
+            child = ctx.registry.entity(spec.target or "")
+            current[spec.name] = ([] if existing is None else
+                                  list(stored_lines(ctx, child, existing["id"]).values()))
+        apply_computed(ctx, entity, prepared, current)
+        check_unique(ctx, entity, prepared.values, existing["id"] if existing else None)
+    raise_errors(ctx, entity)
+    return prepared
+
+
+def guarded(conn: Connection, entity: EntitySpec) -> AbstractContextManager[Any]:
+    """A savepoint around a write that may clash on a unique field (so the clash can be
+    reported as a field error); none for entities without unique fields."""
+    if entity.unique or any(f.unique for f in entity.stored_fields):
+        return conn.begin_nested()
+    return nullcontext()
+
+
+def write_new(conn: Connection, table: sa.Table, values: dict[str, Any],
+              ctx: WriteContext, entity: EntitySpec) -> int:
+    """Insert a new record's row; its id. A unique value a concurrent writer took meanwhile
+    is a field error, as the check before writing would have said."""
+    try:
+        with guarded(conn, entity):
+            return int(conn.execute(table.insert().values(**values)
+                                    .returning(table.c.id)).scalar_one())
+    except IntegrityError:
+        # A concurrent writer took a unique value between our check and our insert.
+        check_unique(ctx, entity, values, None)
+        if not ctx.errors:
+            raise
+        raise_errors(ctx, entity)
+        raise
+
+
+def write_changes(statements: StatementCache, ctx: WriteContext, entity: EntitySpec,
+                  table: sa.Table, existing: Mapping[str, Any], expected: int,
+                  changes: Mapping[str, tuple[Any, Any]]) -> sa.CursorResult[Any]:
+    """Write ``changes``; a unique value a concurrent writer took meanwhile is a field
+    error, as the check before writing would have said."""
+    names = tuple(sorted(changes))
+    statement = statements.get(ctx.registry, ("update", entity.name, names),
+                               lambda: update_statement(table, names))
+    parameters = {f"new_{k}": v for k, (_old, v) in changes.items()}
+    parameters.update(key_id=existing["id"], key_version=expected,
+                      new_version=expected + 1, new_modified_at=ctx.now,
+                      new_modified_by=ctx.username)
+    try:
+        with guarded(ctx.connection, entity):
+            return ctx.connection.execute(statement, parameters)
+    except IntegrityError:
+        check_unique(ctx, entity, {**existing, **{k: v for k, (_o, v) in changes.items()}},
+                     existing["id"])
+        if ctx.errors:
+            raise_errors(ctx, entity)
+        raise
+
+
+def update_statement(table: sa.Table, names: tuple[str, ...]) -> sa.Update:
+    """The UPDATE of fields ``names`` (and the version and modification stamp) of the
+    record at the bound ``key_id`` and ``key_version``, values bound as ``new_<name>``."""
+    columns = (*names, "version", "modified_at", "modified_by")
+    return (table.update()
+            .where(table.c.id == sa.bindparam("key_id"),
+                   table.c.version == sa.bindparam("key_version"))
+            .values({name: sa.bindparam(f"new_{name}") for name in columns}))
+
+
+def refuse_if_linked(conn: Connection, loaded: Loaded, entity: EntitySpec,
+                     existing: Mapping[str, Any], t: Translator) -> None:
+    """Refuse to delete a record other records still link to."""
+    users = []
+    for other in loaded.registry.entities.values():
+        for spec in other.stored_fields:
+            if traits_of(spec).family == "link" and spec.target == entity.name:
+                table = loaded.schema.table(other.name)
+                count = conn.execute(sa.select(sa.func.count()).select_from(table)
+                                     .where(table.c[spec.name] == existing["id"])).scalar()
+                if count:
+                    users.append(f"{count} {other.plural.lower()} ({spec.label.lower()})")
+    if users:
+        raise Conflict(t.gettext(_("{ref} cannot be deleted: it is still used by {users}."),
+                                 ref=existing["ref"], users=", ".join(users)))
+
+
+def would_be(prepared: Prepared, existing: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The record a validated write would store: ``existing`` (None when new) with the
+    prepared values, and the prepared lines (with theirs)."""
+    record = {**(existing or {}), **prepared.values}
+    for name, lines in prepared.lines.items():
+        record[name] = [{**would_be(line, line.current),
+                         **({"id": line.line_id} if line.line_id else {})} for line in lines]
+    return record
