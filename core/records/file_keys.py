@@ -23,6 +23,7 @@ from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec
 from core.records.write_context import Prepared, WriteContext
 
+
 def image_refusal(exc: ImageRefused, name: str, max_pixels: int,
                   gettext: Callable[..., str]) -> str:
     """The translated reason an image named ``name`` was refused."""
