@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from core.metadata.field_types.conversions import value_text
+
 
 def audit_text(value: Any) -> str | None:
-    """A value as the audit trail stores it."""
-    if value is None:
-        return None
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, list | tuple | dict):
-        return json.dumps(value, default=str)
-    return str(value)
+    """A value as the audit trail stores it: the field types' text conversion."""
+    return value_text(value)
 
 
 def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
