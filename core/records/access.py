@@ -13,7 +13,7 @@ from core.records.actor import Actor
 from core.records.errors import RecordValidationError
 from core.records.permissions import ACTION_NAMES, FieldAccess, PermissionPolicy
 from core.records.scope import Scope, row_condition
-from core.records.writing import LinkReach
+from core.records.write_context import LinkReach
 from core.storage.registry_store import Loaded
 
 

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from core.metadata.specs import EntitySpec
 from core.records.audit import changed_fields, write_audit
-from core.records.writing import Prepared, WriteContext, stored_lines
+from core.records.write_context import Prepared, WriteContext
+from core.records.writing import stored_lines
 from core.records.written import remember_lines
 
 

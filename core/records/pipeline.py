@@ -19,9 +19,8 @@ from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec
 from core.records.errors import Conflict, RecordValidationError
 from core.records.statements import StatementCache
+from core.records.write_context import Prepared, WriteContext
 from core.records.writing import (
-    Prepared,
-    WriteContext,
     apply_computed,
     check_unique,
     formulas_read,

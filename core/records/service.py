@@ -65,8 +65,8 @@ from core.records.reading import (
 )
 from core.records.scope import Scope
 from core.records.statements import StatementCache
+from core.records.write_context import WriteContext
 from core.records.write_marks import write_mark
-from core.records.writing import WriteContext
 from core.records.written import (
     copied,
     note_created,

@@ -21,7 +21,6 @@ from core.metadata.write_authority import STATE
 from core.records.file_keys import check_file_keys
 from core.records.reading import title_column
 from core.records.validation import load, writable
-from core.records.write_context import LinkReach as LinkReach  # as the records service imports it
 from core.records.write_context import Prepared, WriteContext
 from core.records.written import known_to_exist
 
