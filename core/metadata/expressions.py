@@ -12,6 +12,7 @@ from jinja2.sandbox import SecurityError
 
 from core.i18n import Translator, _
 from core.sandbox import BOUNDED_FILTER, FORMULA, BoundedSandbox, LimitExceeded, sandbox_for
+from core.sandbox.direct import Fallback, direct_evaluator
 
 
 class FormulaError(Exception):
@@ -44,12 +45,18 @@ def compile_formula(expression: str) -> Callable[[Mapping[str, Any]], Any]:
         raise FormulaError(f"syntax error in formula: {exc.message}") from None
 
     path = _plain_path(expression)
+    direct = direct_evaluator(_environment(), expression) if path is None else None
 
     def evaluate(context: Mapping[str, Any]) -> Any:
         if path is not None:
             found = _follow(context, path)
             if found is not _MISSING:
                 return found
+        elif direct is not None:
+            try:
+                return direct(context)
+            except Fallback:
+                pass  # the sandbox gives the result, or says what is wrong
         try:
             result = compiled(**context)
             if isinstance(result, Undefined):
