@@ -141,3 +141,38 @@ def run_count(connection: Connection, statement: sa.Select[Any],
     if total > cap:
         return cap, False
     return total, True
+
+
+_SCALARS = (str, int, float, bool, type(None))
+MAX_FROZEN = 64  # values of one filter worth keying a statement by; past it, built anew
+
+
+def frozen_query(filters: Any, search: str | None) -> tuple[Any, ...] | None:
+    """A list's filters and search as a key for the statement built from them, or None when
+    they are too many or not plain JSON-like values (the statement is then built each time).
+
+    A filter compiles to the same condition for the same reader and registry whatever the
+    moment (its values are bound as they were given), so the statement can be kept; each
+    value keeps its type in the key, since ``1`` and ``True`` filter differently."""
+    budget = [MAX_FROZEN]
+
+    def freeze(value: Any) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _Unkeyable
+        if isinstance(value, _SCALARS):
+            return type(value), value
+        if isinstance(value, list | tuple):
+            return ("[", *(freeze(v) for v in value))
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return ("{", *sorted((k, freeze(v)) for k, v in value.items()))
+        raise _Unkeyable
+
+    try:
+        return freeze(filters), search
+    except _Unkeyable:
+        return None
+
+
+class _Unkeyable(Exception):
+    """A filter value that cannot be part of a key."""

@@ -35,7 +35,13 @@ from core.records.limits import (
 )
 from core.records.line_changes import lines_change
 from core.records.lines import delete_children, keep_lines, save_lines
-from core.records.list_statements import ListShape, build_shape, page_parameters, run_count
+from core.records.list_statements import (
+    ListShape,
+    build_shape,
+    frozen_query,
+    page_parameters,
+    run_count,
+)
 from core.records.naming import next_ref
 from core.records.options import SAVE, SaveOptions
 from core.records.pending import release
@@ -308,22 +314,30 @@ class RecordsService:
         if fields is not None:
             check_fields(entity, fields, t, scope.hidden)
         check_offset(query.offset, t)
-        extra: list[sa.ColumnElement[bool]] = []
-        parsed = scope.filter(query.filters, limits=self.options.limits)
-        if parsed is not None:
-            extra.append(parsed)
-        if query.search:
-            check_search(query.search, t)
-            extra.append(self._search(entity, scope.table, query.search, scope.hidden))
         sort = tuple(query.sort)
+        reader = (actor, id(self.policy))
         shape = self._statements.get(
-            loaded.registry, ("list", entity.name, fields, sort, (actor, id(self.policy))),
+            loaded.registry, ("list", entity.name, fields, sort, reader),
             lambda: self._list_shape(loaded, entity, scope, fields, sort))
+
+        def conditions() -> tuple[tuple[sa.ColumnElement[bool], ...], sa.Select[Any]]:
+            extra: list[sa.ColumnElement[bool]] = []
+            parsed = scope.filter(query.filters, limits=self.options.limits)
+            if parsed is not None:
+                extra.append(parsed)
+            if query.search:
+                check_search(query.search, t)
+                extra.append(self._search(entity, scope.table, query.search, scope.hidden))
+            return tuple(extra), shape.page(extra)
+
+        asked = frozen_query(query.filters, query.search)
+        extra, page = conditions() if asked is None else self._statements.get(
+            loaded.registry, ("filtered", entity.name, fields, sort, reader, asked), conditions)
         limit = max(0, min(query.limit, self.options.max_page_size))
         if connection is not None:
             release(connection, entity.name)
         with self._reading(connection) as conn:
-            rows = shape.rows(conn.execute(shape.page(extra),
+            rows = shape.rows(conn.execute(page,
                                            page_parameters(limit, max(0, query.offset))))
             cap = None if query.exact_count else self.options.count_limit
             if query.offset == 0 and len(rows) < limit:

@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from core.records.actor import SYSTEM
 from core.records.errors import QueryError
+from core.records.list_statements import frozen_query
 from core.records.reading import ListQuery
 from core.records.service import RecordsService, ServiceOptions
 from tests.conftest import Env
@@ -213,3 +214,31 @@ custom_fields:
     after = shop.service.list(SYSTEM, "customer", ListQuery(limit=1, sort=("vat",)))
     assert after.rows[0]["company"] == "Company 00" and after.rows[0]["x_sector"] == "steel"
 
+
+
+def test_the_same_filter_asked_again_reads_the_rows_as_they_are_now(
+        shop: Env, customers: list[dict]) -> None:
+    """Rules ask the same lookup for every record they handle: the answer follows the data,
+    and a filter that differs in a value is a filter of its own."""
+    wholesale = [["kind", "=", "wholesale"]]
+    assert companies(shop, wholesale, sort=("company",)) == [
+        "Company 00", "Company 05", "Company 10", "Company 15"]
+    shop.service.update(SYSTEM, "customer", customers[5]["id"],
+                        {"kind": "retail", "version": 1})
+    shop.service.create(SYSTEM, "customer", {"company": "Company 99", "kind": "wholesale"})
+    assert companies(shop, wholesale, sort=("company",)) == [
+        "Company 00", "Company 10", "Company 15", "Company 99"]
+    assert companies(shop, [["vat", "=", "IT0001"]]) == ["Company 01"]
+    assert companies(shop, [["vat", "=", "IT0002"]]) == ["Company 02"]
+    with pytest.raises(QueryError):
+        companies(shop, [["vat", "=", ["IT0001"]]])  # a list where a value belongs
+    assert companies(shop, [["vat", "=", "IT0001"]]) == ["Company 01"]
+
+
+def test_a_filter_is_kept_by_its_values_and_their_types() -> None:
+    one, true = frozen_query([["n", "=", 1]], None), frozen_query([["n", "=", True]], None)
+    assert one is not None and true is not None and one != true
+    assert frozen_query({"or": [["a", "=", "x"]]}, "pump") != frozen_query(
+        {"or": [["a", "=", "x"]]}, None)
+    assert frozen_query([["d", "=", dt.date(2026, 1, 1)]], None) is None  # built each time
+    assert frozen_query([["n", "in", list(range(500))]], None) is None  # too many to key
