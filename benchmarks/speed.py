@@ -7,7 +7,7 @@
    (target >= 0.6), with statements and transactions per request.
 2. **Service call** - ``RecordsService.create`` of a service call with the service pack's
    rules, against the same create with the rules engine detached (the bare insert). Figure:
-   time with rules / without (target <= 3), statements of each and ``_fetch`` calls.
+   time with rules / without (target <= 3), statements of each and ``RecordReader.fetch`` calls.
 3. **Daily maintenance** - one scheduled-maintenance contract with N machines (two
    operations each, 90 days ahead), the daily schedule run again on unchanged data, for each
    N of ``--machines`` (5, 10, 20, 40, 160), each on its own database. Figure: milliseconds
@@ -57,7 +57,7 @@ from core.config import Settings  # noqa: E402
 from core.metadata.loader import BUILTIN_PACKS  # noqa: E402
 from core.officina import Officina  # noqa: E402
 from core.records.actor import SYSTEM  # noqa: E402
-from core.records.service import RecordsService  # noqa: E402
+from core.records.reader import RecordReader  # noqa: E402
 from core.storage.migrate import migrate  # noqa: E402
 from core.ui.app import create_app  # noqa: E402
 from core.users import create_user  # noqa: E402
@@ -269,7 +269,7 @@ def bench_call(options: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for name, case in (("rules", with_rules), ("bare", bare)):
         case(0)
-        with counting(database) as counts, counting_calls(RecordsService, "_fetch") as calls:
+        with counting(database) as counts, counting_calls(RecordReader, "fetch") as calls:
             case(1)
         figures[f"{name}_statements"] = counts.statements
         figures[f"{name}_fetches"] = calls[0]
@@ -378,7 +378,7 @@ def report(results: dict[str, Any]) -> None:
         print(f"service call         rules {r['rules_ms']:7.2f} ms  bare {r['bare_ms']:6.2f} ms"
               f"  ratio {r['ratio']:.2f}x (target <= 3)")
         print(f"                     statements {r['rules_statements']} vs "
-              f"{r['bare_statements']}, _fetch {r['rules_fetches']} vs {r['bare_fetches']}")
+              f"{r['bare_statements']}, fetch {r['rules_fetches']} vs {r['bare_fetches']}")
     if "maintenance" in results:
         print("daily maintenance    machines  rerun ms  ms/machine  statements  per machine")
         for r in results["maintenance"]:

@@ -1,10 +1,22 @@
-"""How one write of the records service runs: ``SaveOptions``."""
+"""The options of the records service: its tunables (``ServiceOptions``) and how one write
+runs (``SaveOptions``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 from core.records.actor import Actor
+from core.records.limits import DEFAULT_LIMITS, Limits
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    """Tunables of the records service."""
+
+    count_limit: int = 10_000
+    max_page_size: int = 1_000
+    timezone: str = "Europe/Rome"  # whose "today" defaults and naming series use
+    limits: Limits = DEFAULT_LIMITS  # lines per record, filter sizes, image pixels
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,7 @@
-"""The steps of a records write after the permission check, as the records service runs
-them in order: the checks of the values (``validated``: defaults, conversion, validation,
-links, formulas, unique checks), then the write itself (``write_new``, ``write_changes``);
-and the refusals the steps end with. Lines are ``core.records.lines``; naming, audit and
-events stay with the service, which calls the steps."""
+"""What the steps of a records write (``core.records.save_steps``) build on: the write
+itself (``write_new``, ``write_changes``; ``delete_row`` for a delete), the record a write
+that only validates would store (``would_be``), and the refusals the steps end with (field
+errors, a stale version, a record still linked)."""
 
 from __future__ import annotations
 
@@ -17,16 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from core.i18n import Translator, _
 from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec
+from core.records.audit import write_audit
 from core.records.errors import Conflict, RecordValidationError
+from core.records.lines import delete_children
 from core.records.statements import StatementCache
 from core.records.write_context import Prepared, WriteContext
-from core.records.writing import (
-    apply_computed,
-    check_unique,
-    formulas_read,
-    prepare,
-    stored_lines,
-)
+from core.records.writing import check_unique
+from core.records.written import written
 from core.storage.registry_store import Loaded
 
 
@@ -45,31 +41,6 @@ def stale(t: Translator, existing: Mapping[str, Any], expected: int) -> Conflict
           "{current}): reload it and apply your change again."),
         ref=existing["ref"], user=existing["modified_by"], expected=expected,
         current=existing["version"]))
-
-
-def validated(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
-              existing: Mapping[str, Any] | None,
-              locked: frozenset[str] = frozenset(),
-              hidden: frozenset[str] = frozenset()) -> Prepared:
-    """The steps that check ``data`` (defaults, conversion, validation, links, formulas,
-    unique checks): the values to write, or ``RecordValidationError`` with field errors."""
-    if not isinstance(data, Mapping):
-        raise RecordValidationError(ctx.translator.gettext(
-            _("Expected an object of field values.")))
-    prepared = prepare(ctx, entity, data, existing, locked=locked, hidden=hidden)
-    if not ctx.errors:
-        current: dict[str, Any] = {}
-        read = formulas_read(entity)
-        for spec in entity.table_fields:
-            if spec.name in prepared.lines or spec.name not in read:
-                continue  # stored lines matter only to the formulas that read them
-            child = ctx.registry.entity(spec.target or "")
-            current[spec.name] = ([] if existing is None else
-                                  list(stored_lines(ctx, child, existing["id"]).values()))
-        apply_computed(ctx, entity, prepared, current)
-        check_unique(ctx, entity, prepared.values, existing["id"] if existing else None)
-    raise_errors(ctx, entity)
-    return prepared
 
 
 def guarded(conn: Connection, entity: EntitySpec) -> AbstractContextManager[Any]:
@@ -128,6 +99,25 @@ def update_statement(table: sa.Table, names: tuple[str, ...]) -> sa.Update:
             .where(table.c.id == sa.bindparam("key_id"),
                    table.c.version == sa.bindparam("key_version"))
             .values({name: sa.bindparam(f"new_{name}") for name in columns}))
+
+
+def delete_row(ctx: WriteContext, entity: EntitySpec, existing: Mapping[str, Any]) -> None:
+    """Delete record ``existing`` and its lines, cancel its pending timers and audit it."""
+    conn, schema, record_id = ctx.connection, ctx.schema, existing["id"]
+    delete_children(ctx, entity, [record_id])
+    table = schema.table(entity.name)
+    conn.execute(table.delete().where(table.c.id == record_id))
+    written(conn, ctx.registry, entity.name, record_id)
+    # Its timers have nothing left to remind about (and a reused id inherits none).
+    timers = schema.system["officina_timer"]
+    conn.execute(timers.update().where(
+        timers.c.entity == entity.name, timers.c.record_id == record_id,
+        timers.c.status == "pending").values(status="cancelled", done_at=ctx.now))
+    write_audit(conn, schema.system["officina_audit"], username=ctx.username,
+                action="delete", entity=entity.name, record_id=record_id,
+                changes={f.name: (existing[f.name], None) for f in entity.stored_fields
+                         if existing[f.name] is not None} | {"ref": (existing["ref"], None)},
+                at=ctx.now)
 
 
 def refuse_if_linked(conn: Connection, loaded: Loaded, entity: EntitySpec,
