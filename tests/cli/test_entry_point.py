@@ -5,6 +5,7 @@ program too, so the entry point itself stays covered and both ways are shown to 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import psycopg
@@ -73,7 +74,14 @@ def test_commands_release_their_database_connections(tmp_path: Path, packs_dir: 
     officina("records", "create", "customer", '{"company": "ACME"}', env=env)
     officina("records", "get", "customer", "nobody", env=env, check=False)  # and on errors
     with psycopg.connect(host="127.0.0.1", port=postgres_server.port, user="postgres",
-                         dbname="postgres") as admin:
-        held = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
-                             ("cli_connections",)).fetchone()
+                         dbname="postgres", autocommit=True) as admin:
+        # A backend leaves pg_stat_activity a moment after its client closed the connection
+        # (later on a loaded machine): wait for that, never for a connection still open.
+        deadline = time.monotonic() + 10
+        while True:
+            held = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                                 ("cli_connections",)).fetchone()
+            if held == (0,) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
     assert held == (0,)
