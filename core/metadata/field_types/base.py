@@ -59,6 +59,11 @@ class FieldType:
         """A value as the JSON API and fixtures write it."""
         return self.conversion.to_json(value)
 
+    def json_input(self, value: Any) -> Any:
+        """A JSON value (an API body's, a fixture's) as the type's field, and so the records
+        service, takes it."""
+        return self.conversion.json_input(value)
+
     def from_json(self, value: Any, spec: FieldSpec,
                   translator: Translator | None = None) -> Any:
         """The value of field ``spec`` that JSON ``value`` stands for, validated."""
