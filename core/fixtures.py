@@ -161,8 +161,8 @@ class _Loader:
 
     def field_values(self, document: SourceDocument, path: list, entity: str,
                      raw: dict[str, Any]) -> dict[str, Any]:
-        """A record's ``values`` (or an ``update``) resolved, each as its field's type reads
-        JSON (a fixture's values are JSON written as YAML)."""
+        """A record's ``values`` (or an ``update``, a ``find``) resolved, each as its field's
+        type reads JSON (a fixture's values are JSON written as YAML)."""
         return values_from_json(self.registry.current().registry, entity,
                                 self.values(document, path, raw))
 
@@ -195,7 +195,7 @@ class _Loader:
     def find(self, document: SourceDocument, at: list, entity: str,
              raw: dict[str, Any]) -> int:
         """The id of the one record of ``entity`` whose fields have the given values."""
-        wanted = self.values(document, [*at, "find"], raw)
+        wanted = self.field_values(document, [*at, "find"], entity, raw)
         filters = [[name, "is null"] if value is None else [name, "=", value]
                    for name, value in wanted.items()]
         try:

@@ -119,7 +119,12 @@ def test_fixtures_are_read_with_the_types_json(swatches: Flask, packs_dir: Path)
         "  - entity: swatch\n"
         "    values: {name: Snow, shade: '#FFFFFF'}\n"
         "    steps:\n"
-        "      - update: {shade: [0, 0, 0]}\n", encoding="utf-8")
+        "      - update: {shade: [0, 0, 0]}\n"
+        "  - entity: swatch\n"
+        "    find: {shade: [26, 43, 60]}\n"
+        "    steps:\n"
+        "      - update: {name: Deep sea}\n", encoding="utf-8")
     load_fixtures(_instance(swatches), "swatches", SYSTEM)
     rows = _instance(swatches).records.list(SYSTEM, "swatch").rows
-    assert {row["name"]: row["shade"] for row in rows} == {"Sea": "#1a2b3c", "Snow": "#000000"}
+    assert {row["name"]: row["shade"] for row in rows} == {"Deep sea": "#1a2b3c",
+                                                                "Snow": "#000000"}

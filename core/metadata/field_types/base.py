@@ -43,7 +43,8 @@ class FieldType:
         return self.traits.orderable
 
     def to_text(self, value: Any) -> str | None:
-        """A value as text: the audit trail's and a CSV cell's form."""
+        """A value as text: a CSV or XLSX cell's form (the audit trail stores every type's
+        values in the plain form, ``conversions.value_text``)."""
         return self.conversion.to_text(value)
 
     def from_text(self, text: str | None, spec: FieldSpec,
