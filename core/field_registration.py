@@ -1,6 +1,7 @@
 """Add a field type in one place: its metadata declaration and its UI facet together.
 
-A pack that needs a type the core lacks calls ``register_field_type`` once, before the
+A pack adds a type through its hooks (``officina_field_types``, registered when an instance
+loads them); code that is not a pack calls ``register_field_type`` once, before the
 registry that uses the type is built; the type then validates in the pack's YAML, gets its
 column, its marshmallow field, its form widget, its display and its list cell. The registries
 are the process's (``FIELD_TYPES``, ``FACETS``): ``registered_field_type`` adds a type for a
@@ -12,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from core.metadata.field_type_registration import schemas_changed
 from core.metadata.field_types import FIELD_TYPES, FieldType
-from core.metadata.loader import forget_read_files
-from core.metadata.schemas import schema_for
 from core.ui.field_facets import FACETS, FieldFacet
 
 
@@ -24,20 +24,14 @@ def register_field_type(field_type: FieldType, facet: FieldFacet) -> None:
         raise ValueError(f"field type {field_type.name!r} is already registered")
     FIELD_TYPES.register(field_type)
     FACETS.register(field_type.name, facet)
-    _schemas_changed()
+    schemas_changed()
 
 
 def unregister_field_type(name: str) -> None:
     """Remove a type a pack registered, and its facet."""
     FIELD_TYPES.unregister(name)
     FACETS.unregister(name)
-    _schemas_changed()
-
-
-def _schemas_changed() -> None:
-    """The entity schema lists the types: build it again, and check files again against it."""
-    schema_for.cache_clear()
-    forget_read_files()
+    schemas_changed()
 
 
 @contextmanager

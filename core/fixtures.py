@@ -28,6 +28,7 @@ from core.officina import Officina
 from core.password_hashing import PasswordHashing
 from core.records.actor import Actor
 from core.records.errors import RecordError
+from core.records.json_values import values_from_json
 from core.records.reading import ListQuery
 from core.users import create_user, set_password_hash, user_exists
 
@@ -136,6 +137,7 @@ class _Loader:
     def __init__(self, officina: Officina, actor: Actor, connection: Connection,
                  clock: Clock, keys: dict[str, int], passwords: _DemoPasswords):
         self.records = officina.records
+        self.registry = officina.registry
         self.passwords = passwords
         self.actor = actor
         self.connection = connection
@@ -148,6 +150,7 @@ class _Loader:
         return RecordError(f"{document.file}:{document.line_of(path)}: {where}: {message}")
 
     def values(self, document: SourceDocument, path: list, raw: Any) -> Any:
+        """``raw`` with its keys and relative dates resolved (``resolve``)."""
         try:
             return resolve(raw, self.keys, self.clock)
         except FixtureValueError as exc:
@@ -155,6 +158,13 @@ class _Loader:
                 _("\"{value}\" is not a relative date: use $today or $now followed by "
                   "offsets such as -30d, +2h, +1w (e.g. $today-30d, $now-3d+2h)."),
                 value=str(exc))) from None
+
+    def field_values(self, document: SourceDocument, path: list, entity: str,
+                     raw: dict[str, Any]) -> dict[str, Any]:
+        """A record's ``values`` (or an ``update``, a ``find``) resolved, each as its field's
+        type reads JSON (a fixture's values are JSON written as YAML)."""
+        return values_from_json(self.registry.current().registry, entity,
+                                self.values(document, path, raw))
 
     def load(self, document: SourceDocument) -> None:
         for user in document.data.get("users") or []:
@@ -169,7 +179,8 @@ class _Loader:
             if "find" in record:
                 record_id = self.find(document, at, entity, record["find"])
             else:
-                values = self.values(document, [*at, "values"], record["values"])
+                values = self.field_values(document, [*at, "values"], entity,
+                                           record["values"])
                 try:
                     created = self.records.create(self.actor, entity, values,
                                                   connection=self.connection)
@@ -184,7 +195,7 @@ class _Loader:
     def find(self, document: SourceDocument, at: list, entity: str,
              raw: dict[str, Any]) -> int:
         """The id of the one record of ``entity`` whose fields have the given values."""
-        wanted = self.values(document, [*at, "find"], raw)
+        wanted = self.field_values(document, [*at, "find"], entity, raw)
         filters = [[name, "is null"] if value is None else [name, "=", value]
                    for name, value in wanted.items()]
         try:
@@ -210,7 +221,7 @@ class _Loader:
                 self.records.transition(self.actor, entity, record_id, step["transition"],
                                         connection=self.connection)
                 return
-            values = self.values(document, [*at, "update"], step["update"])
+            values = self.field_values(document, [*at, "update"], entity, step["update"])
             current = self.records.get(self.actor, entity, record_id,
                                        connection=self.connection)
             self.records.update(self.actor, entity, record_id, values,

@@ -9,8 +9,8 @@ import click
 
 from core.cli.common import db_option, instance_option, open_instance
 from core.cli.output import fail
-from core.hooks.collect import pack_contributions
-from core.hooks.manager import PackHookError, plugin_manager
+from core.hooks.collect import load_pack_hooks, pack_contributions
+from core.hooks.manager import PackHookError
 from core.metadata.diagnostics import MetadataError
 from core.metadata.loader import BUILTIN_PACKS, find_pack_dirs, read_packs
 from core.metadata.registry import build_registry
@@ -36,9 +36,9 @@ def pack_validate(paths: tuple[str, ...]) -> None:
         names += list(found)
     search = [*folders, *(f.parent for f in folders), BUILTIN_PACKS]
     try:
+        hooks = load_pack_hooks(names, search)  # first: they may add the YAML's field types
         packs = read_packs(names, search, fixtures=True)
-        registry = build_registry(packs, contributions=pack_contributions(
-            plugin_manager(packs)))
+        registry = build_registry(packs, contributions=pack_contributions(hooks))
     except PackHookError as exc:
         fail(str(exc))
     except MetadataError as exc:

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from core.cli.common import acting_user, as_option, db_option, instance_option, open_instance
 from core.cli.output import fail, parse_json_argument, print_json
+from core.officina import Officina
+from core.records.json_values import record_json, values_from_json
 from core.records.reading import ListQuery
 
 _open = open_instance
 _actor = acting_user
+
+
+def _out(officina: Officina, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with each field's value as its type writes it in JSON (as the API does)."""
+    return record_json(officina.registry.current().registry, entity, record)
+
+
+def _in(officina: Officina, entity: str, data: str) -> Any:
+    """DATA's field values as their types read JSON (as the API does)."""
+    values = parse_json_argument(data, "DATA")
+    if not isinstance(values, dict):
+        return values  # the records service refuses it
+    return values_from_json(officina.registry.current().registry, entity, values)
 
 
 @click.group()
@@ -44,7 +60,7 @@ def records_list(entity: str, instance: str | None, database_url: str | None,
         limit=limit, offset=offset, exact_count=exact_count)
     page = officina.records.list(_actor(officina, username), entity, query)
     print_json({"total": page.total, "total_exact": page.total_exact, "limit": page.limit,
-                "offset": page.offset, "rows": page.rows})
+                "offset": page.offset, "rows": [_out(officina, entity, r) for r in page.rows]})
 
 
 @records.command("get")
@@ -57,7 +73,8 @@ def records_get(entity: str, key: str, instance: str | None, database_url: str |
                 username: str | None) -> None:
     """Print one record of ENTITY by id or reference."""
     officina = _open(instance, database_url)
-    print_json(officina.records.get(_actor(officina, username), entity, key))
+    print_json(_out(officina, entity, officina.records.get(_actor(officina, username), entity,
+                                                           key)))
 
 
 @records.command("create")
@@ -70,8 +87,9 @@ def records_create(entity: str, data: str, instance: str | None, database_url: s
                    username: str | None) -> None:
     """Create a record of ENTITY from DATA (JSON; '-' or nothing reads standard input)."""
     officina = _open(instance, database_url)
-    values = parse_json_argument(data, "DATA")
-    print_json(officina.records.create(_actor(officina, username), entity, values))
+    values = _in(officina, entity, data)
+    print_json(_out(officina, entity, officina.records.create(_actor(officina, username),
+                                                              entity, values)))
 
 
 @records.command("update")
@@ -85,8 +103,9 @@ def records_update(entity: str, key: str, data: str, instance: str | None,
                    database_url: str | None, username: str | None) -> None:
     """Change a record from DATA (JSON with the "version" you read)."""
     officina = _open(instance, database_url)
-    values = parse_json_argument(data, "DATA")
-    print_json(officina.records.update(_actor(officina, username), entity, key, values))
+    values = _in(officina, entity, data)
+    print_json(_out(officina, entity, officina.records.update(_actor(officina, username),
+                                                              entity, key, values)))
 
 
 @records.command("transition")
@@ -102,8 +121,8 @@ def records_transition(entity: str, key: str, name: str, version: int | None,
                        username: str | None) -> None:
     """Take the workflow transition NAME on a record (roles and conditions apply)."""
     officina = _open(instance, database_url)
-    print_json(officina.records.transition(_actor(officina, username), entity, key, name,
-                                           version=version))
+    print_json(_out(officina, entity, officina.records.transition(
+        _actor(officina, username), entity, key, name, version=version)))
 
 
 @records.command("delete")

@@ -1,15 +1,21 @@
-"""What the hooks return, merged for the parts that use it: checks, entity fields, actions,
-pages and widgets. A name two plugins both add is an error naming both."""
+"""What the hooks return, merged for the parts that use it: field types, checks, entity
+fields, actions, pages and widgets. A name two plugins both add is an error naming both."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from core.hooks.manager import PackHookError, plugin_source, results_by_plugin
+from core.hooks.manager import PackHookError, plugin_manager, plugin_source, results_by_plugin
 from core.metadata.field_checks import CHECK_NAME, PackCheck, find_check
+from core.metadata.field_type_registration import add_field_type
+from core.metadata.field_types import FIELD_TYPES, FieldType
+from core.metadata.loader import read_manifests
 from core.metadata.pack_contributions import EntityExtension, PackContributions
 
 if TYPE_CHECKING:
@@ -18,6 +24,69 @@ if TYPE_CHECKING:
     from core.records.actor import Actor
     from core.rules.registry_actions import ActionRegistry
     from core.ui.views import Widget
+
+
+TYPE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
+
+
+@dataclass(frozen=True)
+class PackFieldType:
+    """A field type a plugin adds (``officina_field_types``), with its UI facet."""
+
+    source: str  # where it comes from, for messages: the hooks module's file
+    field_type: FieldType
+    facet: Any  # a core.ui.field_facets.FieldFacet, which the UI checks and registers
+
+
+def field_types(manager: pluggy.PluginManager) -> list[PackFieldType]:
+    """The field types the plugins add, checked: a pair of type and facet each, a name of
+    its own (not one of Officina's types, not one another plugin adds)."""
+    found: dict[str, PackFieldType] = {}
+    for plugin, result in results_by_plugin(manager, "officina_field_types"):
+        source = plugin_source(manager, plugin)
+        where = f"{source}: officina_field_types"
+        if not isinstance(result, list | tuple):
+            raise PackHookError(f"{where} returned {type(result).__name__}, not a list of "
+                                "(FieldType, FieldFacet) pairs")
+        for item in result:
+            if not (isinstance(item, tuple) and len(item) == 2
+                    and isinstance(item[0], FieldType)):
+                raise PackHookError(f"{where}: {item!r:.80} is not a (FieldType, FieldFacet) "
+                                    "pair")
+            field_type, facet = item
+            name = field_type.name
+            if not (isinstance(name, str) and TYPE_NAME.fullmatch(name)):
+                raise PackHookError(f"{where}: '{name}' is not a field type name: use lower "
+                                    "case snake_case")
+            if FIELD_TYPES.is_core(name):
+                raise PackHookError(f"{where}: '{name}' is already a field type of Officina's")
+            if name in found:
+                raise PackHookError(f"{where} adds '{name}', which {found[name].source} "
+                                    "already adds")
+            found[name] = PackFieldType(source, field_type, facet)
+    return list(found.values())
+
+
+def register_field_types(manager: pluggy.PluginManager) -> None:
+    """Register the field types the plugins add (once per process: an instance that loads
+    the same pack again adds nothing); a different type under a taken name is an error."""
+    for added in field_types(manager):
+        try:
+            add_field_type(added.field_type)
+        except ValueError:
+            raise PackHookError(
+                f"{added.source}: officina_field_types adds '{added.field_type.name}', but "
+                "another field type of that name is registered in this process") from None
+
+
+def load_pack_hooks(pack_names: Sequence[str], search_paths: Sequence[Path],
+                    entry_points: bool = True) -> pluggy.PluginManager:
+    """The plugin manager of the packs' hooks, loaded from the packs' folders before their
+    YAML is read, with the field types they add registered (the YAML is checked against
+    them)."""
+    manager = plugin_manager(read_manifests(pack_names, search_paths), entry_points)
+    register_field_types(manager)
+    return manager
 
 
 def _named(manager: pluggy.PluginManager, hook: str) -> dict[str, tuple[str, Any]]:

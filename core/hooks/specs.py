@@ -18,8 +18,23 @@ if TYPE_CHECKING:
 
     from flask import Blueprint
 
+    from core.metadata.field_types import FieldType
     from core.records.actor import Actor
+    from core.ui.field_facets import FieldFacet
     from core.ui.views import Widget
+
+
+@hookspec
+def officina_field_types() -> list[tuple[FieldType, FieldFacet]]:
+    """Field types the pack adds, each with its UI facet (``type: <name>`` in the YAML).
+
+    Arguments: none. Returns a list of ``(FieldType, FieldFacet)`` pairs
+    (``core.metadata.field_types``, ``core.ui.field_facets``); a type's name is lower-case
+    snake_case and is not one of Officina's types. Called when the instance loads the
+    packs' hooks, before their YAML is checked, so the types are valid in every pack's
+    entities. The types are the process's: an instance that loads the same pack again
+    registers nothing, a different type under a name another pack registered is refused.
+    """
 
 
 @hookspec

@@ -152,11 +152,12 @@ def read_document(path: Path, kind: str, diagnostics: list[Diagnostic]) -> Sourc
 
 
 def read_pack(path: Path, diagnostics: list[Diagnostic],
-              fixtures: bool = False) -> PackSource | None:
+              fixtures: bool = False, documents: bool = True) -> PackSource | None:
     """Read one pack folder; schema errors go to ``diagnostics``.
 
     Fixtures (demo data, possibly large) are read only when asked for: ``pack validate``
-    checks them and ``officina demo`` reads the files it loads.
+    checks them and ``officina demo`` reads the files it loads. Without ``documents``, only
+    the manifest is read.
     """
     manifest_path = path / "pack.yaml"
     if not manifest_path.is_file():
@@ -167,7 +168,7 @@ def read_pack(path: Path, diagnostics: list[Diagnostic],
     if manifest is None:
         return None
     source = PackSource(path=path, manifest=manifest)
-    for folder, kind in KIND_FOLDERS.items():
+    for folder, kind in KIND_FOLDERS.items() if documents else ():
         if kind == "fixtures" and not fixtures:
             continue
         documents = [_read(f, kind, diagnostics) for f in folder_files(path / folder)]
@@ -193,6 +194,21 @@ def read_packs(wanted: Sequence[str], search_paths: Sequence[Path],
 
     Raises ``MetadataError`` with every problem found, whatever file it is in.
     """
+    packs, diagnostics = _visit_packs(wanted, search_paths, fixtures, documents=True)
+    if diagnostics:
+        raise MetadataError(diagnostics)
+    return packs
+
+
+def read_manifests(wanted: Sequence[str], search_paths: Sequence[Path]) -> list[PackSource]:
+    """The packs ``wanted`` and their dependencies, in dependency order, with their manifests
+    only (what loading their hooks needs, before their YAML is checked). A pack that cannot
+    be read is left out: ``read_packs`` reports it."""
+    return _visit_packs(wanted, search_paths, fixtures=False, documents=False)[0]
+
+
+def _visit_packs(wanted: Sequence[str], search_paths: Sequence[Path], fixtures: bool,
+                 documents: bool) -> tuple[list[PackSource], list[Diagnostic]]:
     available = find_pack_dirs(search_paths)
     diagnostics: list[Diagnostic] = []
     loaded: dict[str, PackSource] = {}
@@ -216,7 +232,7 @@ def read_packs(wanted: Sequence[str], search_paths: Sequence[Path],
                 diagnostics.append(requested_by.manifest.diagnostic(
                     ["depends", index], f"depends on pack '{name}', which is not installed"))
             return
-        source = read_pack(available[name], diagnostics, fixtures)
+        source = read_pack(available[name], diagnostics, fixtures, documents)
         if source is None:
             return
         visiting.append(name)
@@ -228,6 +244,4 @@ def read_packs(wanted: Sequence[str], search_paths: Sequence[Path],
 
     for name in wanted:
         visit(name, None)
-    if diagnostics:
-        raise MetadataError(diagnostics)
-    return [loaded[name] for name in order]
+    return [loaded[name] for name in order], diagnostics

@@ -19,8 +19,7 @@ import pluggy
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from core.hooks.collect import pack_contributions
-from core.hooks.manager import plugin_manager
+from core.hooks.collect import load_pack_hooks, pack_contributions
 from core.metadata.loader import PackSource, read_packs
 from core.metadata.pack_contributions import PackContributions
 from core.metadata.registry import build_registry
@@ -59,15 +58,18 @@ class RegistryStore:
 
     @property
     def packs(self) -> list[PackSource]:
-        """The packs read from disk (once per process)."""
+        """The packs read from disk (once per process), after their hooks: the field types
+        the hooks add are valid in the packs' YAML."""
         if self._packs is None:
+            _ = self.hooks  # loads the hooks, registering their field types
             self._packs = read_packs(self.pack_names, self.search_paths)
         return self._packs
 
     @cached_property
     def hooks(self) -> pluggy.PluginManager:
-        """The plugin manager of these packs' hooks (core/hooks), one per store."""
-        return plugin_manager(self.packs)
+        """The plugin manager of these packs' hooks (core/hooks), one per store, loaded from
+        the packs' folders before their YAML is read."""
+        return load_pack_hooks(self.pack_names, self.search_paths)
 
     @cached_property
     def contributions(self) -> PackContributions:

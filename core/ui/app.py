@@ -17,8 +17,10 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from core.config import Settings
 from core.hooks import collect
+from core.hooks.manager import PackHookError
 from core.officina import Officina
 from core.ui import jinja_helpers, security
+from core.ui.field_facets import FACETS, FieldFacet
 from core.ui.template_cache import PAGE_TEMPLATES
 from core.ui.views import collect as page_hooks
 from core.ui.views import errors
@@ -28,6 +30,21 @@ def _pack_template_folders(instance: Officina) -> list[Path]:
     registry = instance.registry.current().registry
     folders = [Path(pack.path) / "ui" / "templates" for pack in reversed(registry.packs)]
     return [folder for folder in folders if folder.is_dir()]
+
+
+def _register_facets(instance: Officina) -> None:
+    """The UI facets of the field types the instance's packs add (``officina_field_types``):
+    once per process, as the types are."""
+    for added in collect.field_types(instance.hooks):
+        name = added.field_type.name
+        if not isinstance(added.facet, FieldFacet):
+            raise PackHookError(f"{added.source}: officina_field_types: the facet of '{name}' "
+                                "is not a core.ui.field_facets.FieldFacet")
+        try:
+            FACETS.add_once(name, added.facet)
+        except ValueError:
+            raise PackHookError(f"{added.source}: officina_field_types adds '{name}', but "
+                                "another facet of that name is registered") from None
 
 
 def create_app(settings: Settings, config: dict[str, Any] | None = None,
@@ -40,6 +57,7 @@ def create_app(settings: Settings, config: dict[str, Any] | None = None,
     app.config.update(JSON_SORT_KEYS=False, **(config or {}))
     instance = instance or Officina.open(settings)
     app.extensions["officina"] = instance
+    _register_facets(instance)
     security.configure(app, settings)
     jinja_helpers.install(app, page_hooks)
     errors.install(app)

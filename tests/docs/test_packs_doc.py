@@ -218,7 +218,7 @@ def test_worked_example_files_are_the_fixture_pack() -> None:
 def test_the_field_type_example_is_the_swatches_pack() -> None:
     prefix = "tests/fixtures/packs/swatches/"
     shown = {path: body for path, body in doc_files().items() if path.startswith(prefix)}
-    assert sorted(shown) == [prefix + "entities/swatch.yaml", prefix + "field_type.py"]
+    assert sorted(shown) == [prefix + "entities/swatch.yaml", prefix + "hooks.py"]
     for path, body in shown.items():
         assert (ROOT / path).read_text(encoding="utf-8") == body, path
 

@@ -1,4 +1,4 @@
-"""A pack adds a field type in one place (tests/fixtures/packs/swatches/field_type.py): the
+"""A pack adds a field type in one place (tests/fixtures/packs/swatches/hooks.py): the
 type loads, stores, validates, shows on a form and in a list."""
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ PACK = FIXTURE_PACKS / "swatches"
 
 
 def pack_module() -> ModuleType:
-    """The pack's ``field_type.py``, imported from its folder."""
-    spec = importlib.util.spec_from_file_location("swatches_field_type", PACK / "field_type.py")
+    """The pack's ``hooks.py``, imported from its folder."""
+    spec = importlib.util.spec_from_file_location("swatches_field_type", PACK / "hooks.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -97,6 +97,11 @@ def test_the_type_stores_and_validates(swatches: Env) -> None:
 
 
 def test_the_type_shows_on_a_form_and_in_a_list(swatch_app: Flask) -> None:
+    shows_on_a_form_and_in_a_list(swatch_app)
+
+
+def shows_on_a_form_and_in_a_list(swatch_app: Flask) -> None:
+    """A colour picker on the new-swatch form; a created swatch's colour in the list."""
     anna = sign_in(swatch_app.test_client(), "anna", "Anna-pw-1")
     form = anna.get("/app/swatch/new").get_data(as_text=True)
     assert 'type="color"' in form and 'name="shade"' in form

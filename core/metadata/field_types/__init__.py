@@ -2,7 +2,8 @@
 traits (``Traits``) and its conversions (``Conversion``).
 
 Modules: ``base`` (the declaration), ``traits``, ``conversions``, ``loaders`` (the
-marshmallow fields), ``entries`` (the core's types) and ``registry``.
+marshmallow fields), ``entries`` (the core's types), ``registry`` and ``sameness`` (whether
+a type registered again is the same one).
 """
 
 from core.metadata.field_types.base import COMPARISON, EQUALITY, TEXTUAL, FieldType

@@ -43,7 +43,8 @@ class FieldType:
         return self.traits.orderable
 
     def to_text(self, value: Any) -> str | None:
-        """A value as text: the audit trail's and a CSV cell's form."""
+        """A value as text: a CSV or XLSX cell's form (the audit trail stores every type's
+        values in the plain form, ``conversions.value_text``)."""
         return self.conversion.to_text(value)
 
     def from_text(self, text: str | None, spec: FieldSpec,
@@ -58,6 +59,11 @@ class FieldType:
     def to_json(self, value: Any) -> Any:
         """A value as the JSON API and fixtures write it."""
         return self.conversion.to_json(value)
+
+    def json_input(self, value: Any) -> Any:
+        """A JSON value (an API body's, a fixture's) as the type's field, and so the records
+        service, takes it."""
+        return self.conversion.json_input(value)
 
     def from_json(self, value: Any, spec: FieldSpec,
                   translator: Translator | None = None) -> Any:

@@ -56,6 +56,10 @@ def _text_as_is(text: str) -> Any:
     return text
 
 
+def _json_as_is(value: Any) -> Any:
+    return value
+
+
 def _whole(text: str) -> int:
     return int(text)
 
@@ -88,6 +92,11 @@ class Conversion:
     to_json: Callable[[Any], Any] = value_json
     parse_text: Callable[[str], Any] = _text_as_is  # before the type's field validates it
     read_text: Callable[[str], Any] = _text_as_is  # the Python value, unchecked
+    parse_json: Callable[[Any], Any] = _json_as_is  # before the type's field validates it
+
+    def json_input(self, value: Any) -> Any:
+        """A JSON value (an API body's, a fixture's) as the type's field takes it."""
+        return None if value is None else self.parse_json(value)
 
     def value_of_text(self, text: str) -> Any:
         """The Python value an audit text stands for, as it was written (not validated:
@@ -107,7 +116,7 @@ class Conversion:
         """The value a JSON ``value`` stands for, validated by the type's field."""
         if value is None:
             return None
-        return loader(spec, translator or Translator()).deserialize(value)
+        return loader(spec, translator or Translator()).deserialize(self.parse_json(value))
 
 
 PLAIN = Conversion()

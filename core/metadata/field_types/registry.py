@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from core.metadata.field_types.base import FieldType
 from core.metadata.field_types.entries import CORE_TYPES
+from core.metadata.field_types.sameness import same_definition
 from core.metadata.field_types.traits import Traits
 from core.metadata.specs import FieldSpec
 
@@ -41,6 +42,23 @@ class NamedEntries(Mapping[str, T]):
         if name in self._entries:
             raise ValueError(f"{self._what} {name!r} is already registered")
         self._entries[name] = entry
+
+    def add_once(self, name: str, entry: T) -> bool:
+        """Add ``entry`` as ``name`` unless the same definition has it already (a pack's
+        hooks loaded again by another instance); True if added. ``ValueError`` if another
+        entry has the name, or if it is one of the core's."""
+        if name in self._core:
+            raise ValueError(f"{self._what} {name!r} is one of the core's")
+        if name in self._entries:
+            if same_definition(self._entries[name], entry):
+                return False
+            raise ValueError(f"{self._what} {name!r} is already registered, as another one")
+        self._entries[name] = entry
+        return True
+
+    def is_core(self, name: str) -> bool:
+        """Whether ``name`` is one of the entries given at the start (the core's)."""
+        return name in self._core
 
     def unregister(self, name: str) -> None:
         """Remove an entry added after the start (the core's stay)."""

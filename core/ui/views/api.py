@@ -35,6 +35,7 @@ from core.records.errors import (
     RecordError,
     RecordValidationError,
 )
+from core.records.json_values import record_json, values_from_json
 from core.records.permissions import ACTION_NAMES
 from core.records.reading import ListQuery
 from core.ui.access import API, access
@@ -77,6 +78,16 @@ api.record_once(_exempt_from_csrf)
 def _json(value: Any, status: int = 200) -> Response:
     return Response(to_json(value, ensure_ascii=False), status=status,
                     mimetype="application/json")
+
+
+def _out(entity: str, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with each field's value as its type writes it in JSON."""
+    return record_json(officina().registry.current().registry, entity, record)
+
+
+def _in(entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A body's field values as their types read JSON, for the records service."""
+    return values_from_json(officina().registry.current().registry, entity, body)
 
 
 # -- authentication ----------------------------------------------------------------------------
@@ -204,7 +215,7 @@ def list_records(entity: str) -> Response:
         _in_scope(actor, entity, "read")
         page = officina().records.list(actor, entity, _list_query(), connection=connection)
     return _json({"total": page.total, "total_exact": page.total_exact, "limit": page.limit,
-                  "offset": page.offset, "rows": page.rows})
+                  "offset": page.offset, "rows": [_out(entity, row) for row in page.rows]})
 
 
 @api.get("/<entity>/<key>")
@@ -214,7 +225,8 @@ def get_record(entity: str, key: str) -> Response:
     with officina().database.read() as connection:
         actor = authenticated(connection)
         _in_scope(actor, entity, "read")
-        return _json(officina().records.get(actor, entity, key, connection=connection))
+        return _json(_out(entity, officina().records.get(actor, entity, key,
+                                                         connection=connection)))
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -264,8 +276,8 @@ def _version_argument() -> int | None:
 def create_record(entity: str) -> Response:
     """Create a record from a JSON object of field values (lines as lists); 201."""
     actor = _writer(entity, "create")
-    created = officina().records.create(actor, entity, _body())
-    response = _json(created, 201)
+    created = officina().records.create(actor, entity, _in(entity, _body()))
+    response = _json(_out(entity, created), 201)
     response.headers["Location"] = f"/api/{entity}/{created.get('ref') or created['id']}"
     return response
 
@@ -275,7 +287,8 @@ def create_record(entity: str) -> Response:
 def update_record(entity: str, key: str) -> Response:
     """Change the fields given; the body carries the ``version`` read (409 if stale)."""
     actor = _writer(entity, "update")
-    return _json(officina().records.update(actor, entity, key, _body()))
+    return _json(_out(entity, officina().records.update(actor, entity, key,
+                                                        _in(entity, _body()))))
 
 
 @api.delete("/<entity>/<key>")
@@ -296,7 +309,8 @@ def transition_record(entity: str, key: str, name: str) -> Response:
     version = _body(empty_allowed=True).get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise RecordValidationError(_whole_version(), {"version": [_whole_version()]})
-    return _json(officina().records.transition(actor, entity, key, name, version=version))
+    return _json(_out(entity, officina().records.transition(actor, entity, key, name,
+                                                            version=version)))
 
 
 BLUEPRINTS = [api]

@@ -27,7 +27,7 @@ from werkzeug.routing import BuildError
 
 from core.formatting import format_boolean, format_duration, format_number
 from core.i18n import _
-from core.metadata.field_types import FIELD_TYPES, traits_of
+from core.metadata.field_types import FIELD_TYPES, field_type_of, traits_of
 from core.metadata.filter_grammar import STANDARD_FIELDS
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import PermissionDenied, QueryError, RecordError
@@ -234,7 +234,9 @@ def _export_cell(row: dict[str, Any], field: FieldSpec) -> Any:
         return format_boolean(value, locale())
     if traits_of(field).elapsed:
         return format_duration(value)
-    return value
+    if traits_of(field).rangeable:
+        return value  # a number or a date: the sheet's typed cell, the CSV's plain one
+    return field_type_of(field).to_text(value)
 
 
 def _export_rows(spec: EntitySpec, fields: tuple[str, ...], query: ListQuery) -> list[dict]:
