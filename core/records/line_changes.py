@@ -22,7 +22,7 @@ def lines_change(ctx: WriteContext, entity: EntitySpec, parent_id: int,
         if [line.line_id for line in lines] != list(stored):
             return True  # a new, removed or reordered line
         for line in lines:
-            if changed_fields(line.current, line.values):
+            if changed_fields(line.current, line.values, child):
                 return True
             if line.lines and line.line_id is not None \
                     and lines_change(ctx, child, line.line_id, line):

@@ -44,7 +44,7 @@ def save_lines(ctx: WriteContext, entity: EntitySpec, parent_id: int,
                            parent=(entity.name, parent_id))
         for index, line in enumerate(lines):
             if line.line_id:
-                changes = changed_fields(line.current, line.values)
+                changes = changed_fields(line.current, line.values, child)
                 if changes or line.current.get("idx") != index:
                     ctx.connection.execute(
                         table.update().where(table.c.id == line.line_id)
@@ -59,7 +59,7 @@ def save_lines(ctx: WriteContext, entity: EntitySpec, parent_id: int,
             if changes or action == "create":
                 write_audit(ctx.connection, audit, username=ctx.username, action=action,
                             entity=child.name, record_id=line_id, changes=changes,
-                            at=ctx.now, parent=(entity.name, parent_id))
+                            at=ctx.now, parent=(entity.name, parent_id), spec=child)
             save_lines(ctx, child, line_id, line, new=action == "create")
 
 

@@ -117,7 +117,7 @@ def delete_row(ctx: WriteContext, entity: EntitySpec, existing: Mapping[str, Any
                 action="delete", entity=entity.name, record_id=record_id,
                 changes={f.name: (existing[f.name], None) for f in entity.stored_fields
                          if existing[f.name] is not None} | {"ref": (existing["ref"], None)},
-                at=ctx.now)
+                at=ctx.now, spec=entity)
 
 
 def refuse_if_linked(conn: Connection, loaded: Loaded, entity: EntitySpec,

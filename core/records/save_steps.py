@@ -185,7 +185,7 @@ def workflow(save: Save) -> None:
     a save that only validates ends with the record as it would be."""
     existing = save.existing
     if existing is not None:
-        save.changes = changed_fields(existing, save.prepared.values)
+        save.changes = changed_fields(existing, save.prepared.values, save.entity)
     if save.sink is not None:
         save.transition = save.sink.transition_for(save.conn, save.actor, save.entity.name,
                                                    existing, save.prepared.values,
@@ -239,7 +239,7 @@ def audit(save: Save) -> None:
     write_audit(save.conn, save.loaded.schema.system["officina_audit"],
                 username=save.actor.username, action="create" if save.new else "update",
                 entity=save.entity.name, record_id=save.record_id, changes=changes,
-                at=save.ctx.now)
+                at=save.ctx.now, spec=save.entity)
 
 
 def lines(save: Save) -> None:

@@ -43,8 +43,7 @@ class FieldType:
         return self.traits.orderable
 
     def to_text(self, value: Any) -> str | None:
-        """A value as text: a CSV or XLSX cell's form (the audit trail stores every type's
-        values in the plain form, ``conversions.value_text``)."""
+        """A value as text: as the audit trail stores it, and a CSV or XLSX cell's form."""
         return self.conversion.to_text(value)
 
     def from_text(self, text: str | None, spec: FieldSpec,

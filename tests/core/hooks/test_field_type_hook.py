@@ -126,3 +126,19 @@ def test_the_command_line_writes_and_reads_the_types_json(tmp_path: Path,
     assert created["shade"] == [26, 43, 60]
     listed = json.loads(officina("records", "list", "swatch", env=instance).stdout)
     assert [row["shade"] for row in listed["rows"]] == [[26, 43, 60]]
+
+
+def test_the_history_shows_a_pack_types_value_as_its_own_text(
+        database_url: str, packs_dir: Path) -> None:
+    env = open_env(database_url, ["swatches"], [packs_dir])
+    try:
+        created = env.service.create(SYSTEM, "swatch", {"name": "Sea", "shade": "#1a2b3c"})
+        env.service.update(SYSTEM, "swatch", created["id"],
+                           {"shade": "#0a0b0c", "version": created["version"]})
+        changes = [(change.field, change.old, change.new)
+                   for entry in env.service.history(SYSTEM, "swatch", created["id"])
+                   for change in entry.changes if change.field == "shade"]
+        assert sorted(changes, key=str) == sorted(
+            [("shade", None, "#1A2B3C"), ("shade", "#1A2B3C", "#0A0B0C")], key=str)
+    finally:
+        env.database.dispose()
