@@ -9,7 +9,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from core.formatting import format_number
+from core.formatting import format_date, format_number
 from core.i18n import _
 from core.metadata.field_types import traits_of
 from core.metadata.filter_grammar import filter_field
@@ -18,7 +18,6 @@ from core.reports import ReportResult
 from core.reports.engine import LABEL_SUFFIX
 from core.ui import charts
 from core.ui.context import gettext, labels, locale, registry
-from core.ui.field_facets import format_value
 from core.ui.jinja_helpers import display
 from core.ui.reporting import title
 
@@ -64,7 +63,7 @@ def group_text(row: Mapping[str, Any], name: str, entity: EntitySpec) -> str:
     if kind.family == "link":
         return str(label) if label is not None else gettext(_("Record {id}"), id=value)
     if kind.moment:  # grouped by the day
-        return format_value(value, "date", locale())
+        return format_date(value, locale())
     return display(value, field_spec)
 
 
