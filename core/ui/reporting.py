@@ -25,7 +25,7 @@ from babel import dates
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from core.formatting import format_number, parse_decimal_input
+from core.formatting import format_date, format_number, parse_decimal_input
 from core.i18n import _
 from core.metadata.field_types import traits_of
 from core.metadata.filter_grammar import filter_field
@@ -131,7 +131,7 @@ def _date(text: str, spec: FieldSpec) -> dt.date:
     except (ValueError, IndexError) as exc:
         raise _bad(_("\"{value}\" is not a date for {field}: write it like {example}."),
                    value=text, field=labels().field_label(spec),
-                   example=format_value(dt.date(2026, 11, 23), "date", locale())) from exc
+                   example=format_date(dt.date(2026, 11, 23), locale())) from exc
 
 
 def _number(text: str, spec: FieldSpec) -> str:

@@ -47,6 +47,19 @@ def f(spec, field_type, raw):
         "field_type != 'money'", "kind == 'table'", "spec.type in {'file', 'signature'}"]
 
 
+def test_the_scan_finds_a_type_name_handed_to_a_function_or_a_registry(tmp_path: Path) -> None:
+    source = '''
+def format_value(value, field_type, locale):
+    return value
+def f(value, spec):
+    return (format_value(value, "date", "it"), shown(value, field_type="money"),
+            FACETS["datetime"], format_value(value, spec.type, "it"), FACETS[spec.type])
+'''
+    assert _checks(tmp_path, source) == [
+        "format_value(value, 'date', 'it')", "shown(value, field_type='money')",
+        "FACETS['datetime']"]
+
+
 def test_the_scan_leaves_other_types_and_kinds_alone(tmp_path: Path) -> None:
     source = '''
 SCHEMA = {"type": "string"}

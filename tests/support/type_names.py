@@ -6,7 +6,9 @@ called ``field_type`` or ``type_name``, or a variable assigned ``x.type``, ``x["
 call of a function called ``field_type``) against type names: a literal, a tuple or
 set of literals, or a collection of type names defined in the module. A collection of two or
 more type names, or a mapping keyed by them, counts wherever it is defined: it is a table of
-types kept outside the registries.
+types kept outside the registries. So does a type name handed as a literal to a parameter
+called ``field_type`` or ``type_name`` (by keyword, or by position to a function of the
+scanned code that has such a parameter), and a registry read by a literal type name.
 """
 
 from __future__ import annotations
@@ -114,9 +116,51 @@ def _type_tables(tree: ast.Module, names: frozenset[str]) -> Iterator[tuple[str 
                 yield None, node
 
 
-def checks_in(path: Path, root: Path) -> list[TypeNameCheck]:
-    """Every check of a type's name in the Python file ``path``."""
+def typed_positions(paths: Iterator[Path] | list[Path]) -> dict[str, int]:
+    """Functions of ``paths`` by name, with the position of their ``field_type`` (or
+    ``type_name``) parameter."""
+    found: dict[str, int] = {}
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names = [a.arg for a in node.args.args]
+                for index, name in enumerate(names):
+                    if name in TYPE_PARAMETERS:
+                        found[node.name] = index - (1 if names[:1] in (["self"], ["cls"]) else 0)
+    return found
+
+
+REGISTRY_NAMES = frozenset({"FACETS", "FIELD_TYPES"})
+
+
+def _handed_a_name(node: ast.Call, names: frozenset[str], positions: dict[str, int]) -> bool:
+    """Whether the call hands a literal type name to a ``field_type`` parameter."""
+    if any(k.arg in TYPE_PARAMETERS and _literals(k.value) and all(
+            n in names for n in _literals(k.value) or ()) for k in node.keywords):
+        return True
+    func = node.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    index = positions.get(called)
+    if index is None or index >= len(node.args):
+        return False
+    argument = node.args[index]
+    return isinstance(argument, ast.Constant) and argument.value in names
+
+
+def _registry_read(node: ast.Subscript, names: frozenset[str]) -> bool:
+    """Whether ``node`` is ``FACETS["date"]`` (a registry read by a literal type name)."""
+    owner = node.value
+    shown = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+    return shown in REGISTRY_NAMES and isinstance(node.slice, ast.Constant) \
+        and node.slice.value in names
+
+
+def checks_in(path: Path, root: Path,
+              positions: dict[str, int] | None = None) -> list[TypeNameCheck]:
+    """Every check of a type's name in the Python file ``path`` (``positions``: the
+    functions that take a type's name, and where; see ``typed_positions``)."""
     names = type_names()
+    positions = positions if positions is not None else typed_positions([path])
     tree = ast.parse(path.read_text(encoding="utf-8"))
     shown = str(path.relative_to(root))
     found: list[TypeNameCheck] = []
@@ -132,6 +176,9 @@ def checks_in(path: Path, root: Path) -> list[TypeNameCheck]:
                 or (isinstance(node, ast.Name) and node.id in variables))
 
     for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and _handed_a_name(node, names, positions)) or (
+                isinstance(node, ast.Subscript) and _registry_read(node, names)):
+            found.append(TypeNameCheck(shown, node.lineno, ast.unparse(node)[:90]))
         if not isinstance(node, ast.Compare):
             continue
         operands = [node.left, *node.comparators]
@@ -145,9 +192,11 @@ def checks_under(folder: Path, root: Path, allowed: frozenset[str]) -> list[Type
     """The checks of every Python file under ``folder`` but the ``allowed`` ones (paths
     relative to ``root``, a folder when they end with ``/``)."""
     found: list[TypeNameCheck] = []
-    for path in sorted(folder.rglob("*.py")):
+    paths = sorted(folder.rglob("*.py"))
+    positions = typed_positions(paths)
+    for path in paths:
         shown = str(path.relative_to(root))
         if shown in allowed or any(shown.startswith(a) for a in allowed if a.endswith("/")):
             continue
-        found += checks_in(path, root)
+        found += checks_in(path, root, positions)
     return found
