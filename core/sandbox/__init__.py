@@ -8,6 +8,8 @@ texts, mail and Word templates, each compiled by a sandbox of its named policy.
 - ``policies``: the named policies and the whitelists they share;
 - ``whitelisted``: the sandbox of a whitelisted policy (documents);
 - ``filters``: the Babel filters (dates, numbers, money) in a language and time zone;
+- ``direct`` (with ``direct_filters``): expressions of the common shapes run as closures,
+  handing every case they are not sure of back to the sandbox;
 - ``factory``: ``sandbox_for(policy, locale, tz)`` and ``build_sandbox``, the only places
   a sandbox is made.
 """

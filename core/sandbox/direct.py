@@ -33,18 +33,11 @@ from jinja2 import tests as jinja_tests
 from jinja2.parser import Parser
 
 from core.sandbox.bounded import BoundedSandbox
+from core.sandbox.direct_filters import FILTERS, GIVEN, Fallback, Unsupported
 from core.sandbox.limits import weight
 
 Evaluator = Callable[[Mapping[str, Any]], Any]
 _Step = Callable[["_Run"], Any]
-
-
-class Fallback(Exception):
-    """This evaluation needs the sandbox (a value of an unexpected kind, or an error)."""
-
-
-class _Unsupported(Exception):
-    """The expression has a step with no direct form."""
 
 
 class _Run:
@@ -102,7 +95,7 @@ _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
 
 
 class _Compiler:
-    """Jinja expression nodes to closures over a ``_Run``; ``_Unsupported`` for a node with
+    """Jinja expression nodes to closures over a ``_Run``; ``Unsupported`` for a node with
     no direct form."""
 
     def __init__(self, environment: BoundedSandbox):
@@ -112,7 +105,7 @@ class _Compiler:
         """The closure of ``node``."""
         method = _NODES.get(type(node))
         if method is None:
-            raise _Unsupported(type(node).__name__)
+            raise Unsupported(type(node).__name__)
         return method(self, node)
 
     def const(self, node: nodes.Const) -> _Step:
@@ -121,7 +114,7 @@ class _Compiler:
 
     def name(self, node: nodes.Name) -> _Step:
         if node.ctx != "load":
-            raise _Unsupported("store")
+            raise Unsupported("store")
         name = node.name
 
         def read(run: _Run) -> Any:
@@ -137,7 +130,7 @@ class _Compiler:
 
     def getitem(self, node: nodes.Getitem) -> _Step:
         if not isinstance(node.arg, nodes.Const) or not isinstance(node.arg.value, str):
-            raise _Unsupported("subscript")
+            raise Unsupported("subscript")
         return _key(self.compile(node.node), node.arg.value)
 
     def both(self, node: nodes.And) -> _Step:
@@ -170,7 +163,7 @@ class _Compiler:
         operands = []
         for operand in node.ops:
             if operand.op not in _COMPARISONS:
-                raise _Unsupported(operand.op)
+                raise Unsupported(operand.op)
             operands.append((_COMPARISONS[operand.op], self.compile(operand.expr)))
 
         def compare(run: _Run) -> bool:
@@ -209,7 +202,7 @@ class _Compiler:
 
     def literal(self, node: nodes.List | nodes.Tuple) -> _Step:
         if isinstance(node, nodes.Tuple) and node.ctx != "load":
-            raise _Unsupported("store")
+            raise Unsupported("store")
         items = [self.compile(item) for item in node.items]
         kind = list if isinstance(node, nodes.List) else tuple
         return lambda run: _weighed(kind(item(run) for item in items), run.limit, run.stored)
@@ -222,20 +215,20 @@ class _Compiler:
     def test(self, node: nodes.Test) -> _Step:
         if node.name != "none" or node.args or node.kwargs or node.dyn_args \
                 or node.dyn_kwargs or not self._jinja_test("none"):
-            raise _Unsupported(node.name)
+            raise Unsupported(node.name)
         inner = self.compile(node.node)
         return lambda run: inner(run) is None
 
     def call(self, node: nodes.Call) -> _Step:
         if node.dyn_args is not None or node.dyn_kwargs is not None:
-            raise _Unsupported("dynamic arguments")
+            raise Unsupported("dynamic arguments")
         args = [self.compile(arg) for arg in node.args]
         kwargs = [(keyword.key, self.compile(keyword.value)) for keyword in node.kwargs]
         if isinstance(node.node, nodes.Getattr) and node.node.attr == "get" \
                 and not kwargs and 1 <= len(args) <= 2:
             return _dict_get(self.compile(node.node.node), args)
         if not isinstance(node.node, nodes.Name):
-            raise _Unsupported("call")
+            raise Unsupported("call")
         name = node.node.name
 
         def call(run: _Run) -> Any:
@@ -256,16 +249,16 @@ class _Compiler:
 
     def filter(self, node: nodes.Filter) -> _Step:
         if node.node is None or node.dyn_args is not None or node.dyn_kwargs is not None \
-                or node.name not in _FILTERS or not self._jinja_filter(node.name):
-            raise _Unsupported("filter")
-        shape = tuple(arg.value if isinstance(arg, nodes.Const) else _GIVEN
+                or node.name not in FILTERS or not self._jinja_filter(node.name):
+            raise Unsupported("filter")
+        shape = tuple(arg.value if isinstance(arg, nodes.Const) else GIVEN
                       for arg in node.args)
         options = {keyword.key: _constant(keyword.value) for keyword in node.kwargs}
         if node.name == "map" and shape and not self._jinja_filter(shape[0]):
-            raise _Unsupported("map")
+            raise Unsupported("map")
         if node.name == "selectattr" and len(shape) > 1 and not self._jinja_test(shape[1]):
-            raise _Unsupported("selectattr")
-        apply, iterates = _FILTERS[node.name](shape, options)
+            raise Unsupported("selectattr")
+        apply, iterates = FILTERS[node.name](shape, options)
         given = [self.compile(arg) for arg in node.args if not isinstance(arg, nodes.Const)]
         value = self.compile(node.node)
 
@@ -301,7 +294,7 @@ _NODES: dict[type[nodes.Node], Callable[[_Compiler, Any], _Step]] = {
 def _key(owner: _Step, key: str) -> _Step:
     """``owner.key`` of a plain dict that has the key (what the sandbox reads too)."""
     if hasattr(dict, key):
-        raise _Unsupported("a dict attribute")  # Jinja finds the method first
+        raise Unsupported("a dict attribute")  # Jinja finds the method first
 
     def read(run: _Run) -> Any:
         value = owner(run)
@@ -324,111 +317,10 @@ def _dict_get(owner: _Step, args: list[_Step]) -> _Step:
     return get
 
 
-_GIVEN = object()  # an argument computed when the filter runs (not a constant)
-
-
 def _constant(node: nodes.Node) -> Any:
     if not isinstance(node, nodes.Const):
-        raise _Unsupported("a computed keyword argument")
+        raise Unsupported("a computed keyword argument")
     return node.value
 
-
-def _item_key(attribute: Any) -> str:
-    """A filter's ``attribute``: one plain key (``a.b`` and numbers are left to Jinja)."""
-    if not isinstance(attribute, str) or not attribute.isidentifier() \
-            or hasattr(dict, attribute):
-        raise _Unsupported("attribute")
-    return attribute
-
-
-def _field_of(item: Any, key: str) -> Any:
-    if type(item) is not dict or key not in item:
-        raise Fallback
-    return item[key]
-
-
-_Apply = Callable[[Any, list[Any]], Any]
-_Built = tuple[_Apply, bool]  # the filter, and whether Jinja's yields items (an iterator)
-
-
-def _constants(shape: tuple[Any, ...], name: str) -> tuple[Any, ...]:
-    if _GIVEN in shape:
-        raise _Unsupported(name)
-    return shape
-
-
-def _sum(shape: tuple[Any, ...], options: dict[str, Any]) -> _Built:
-    if shape or set(options) - {"attribute"}:
-        raise _Unsupported("sum")
-    if "attribute" not in options:
-        return (lambda value, _: sum(value, 0)), False
-    key = _item_key(options["attribute"])
-    return (lambda value, _: sum((_field_of(item, key) for item in value), 0)), False
-
-
-def _length(shape: tuple[Any, ...], options: dict[str, Any]) -> _Built:
-    if shape or options:
-        raise _Unsupported("length")
-    return (lambda value, _: len(value)), False
-
-
-def _as_list(shape: tuple[Any, ...], options: dict[str, Any]) -> _Built:
-    if shape or options:
-        raise _Unsupported("list")
-    return (lambda value, _: list(value)), False
-
-
-def _default_of(shape: tuple[Any, ...]) -> Callable[[Any], Any]:
-    if len(_constants(shape, "default")) > 2:
-        raise _Unsupported("default")
-    fallback = shape[0] if shape else ""
-    boolean = bool(shape[1]) if len(shape) > 1 else False
-    return lambda value: fallback if boolean and not value else value
-
-
-def _default(shape: tuple[Any, ...], options: dict[str, Any]) -> _Built:
-    if options:
-        raise _Unsupported("default")
-    each = _default_of(shape)
-    return (lambda value, _: each(value)), False
-
-
-def _map(shape: tuple[Any, ...], options: dict[str, Any]) -> _Built:
-    if not shape and set(options) == {"attribute"}:
-        key = _item_key(options["attribute"])
-        return (lambda value, _: [_field_of(item, key) for item in value]), True
-    if shape and not options and shape[0] in ("default", "d"):
-        each = _default_of(shape[1:])
-        return (lambda value, _: [each(item) for item in value]), True
-    raise _Unsupported("map")
-
-
-_TESTED: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq, "==": operator.eq, "equalto": operator.eq,
-    "ne": operator.ne, "!=": operator.ne,
-}
-
-
-def _selectattr(shape: tuple[Any, ...], options: dict[str, Any]) -> _Built:
-    if options or not shape or _GIVEN in shape[:2]:
-        raise _Unsupported("selectattr")
-    key = _item_key(shape[0])
-    if len(shape) == 1:
-        return (lambda value, _: [item for item in value if _field_of(item, key)]), True
-    if len(shape) != 3 or shape[1] not in _TESTED:
-        raise _Unsupported("selectattr")
-    test = _TESTED[shape[1]]
-    if shape[2] is _GIVEN:
-        return (lambda value, given: [item for item in value
-                                      if test(_field_of(item, key), given[0])]), True
-    wanted = shape[2]
-    return (lambda value, _: [item for item in value
-                              if test(_field_of(item, key), wanted)]), True
-
-
-_FILTERS: dict[str, Callable[[tuple[Any, ...], dict[str, Any]], _Built]] = {
-    "sum": _sum, "length": _length, "count": _length, "list": _as_list, "map": _map,
-    "selectattr": _selectattr, "default": _default, "d": _default,
-}
 
 __all__ = ["Evaluator", "Fallback", "direct_evaluator"]
