@@ -147,8 +147,8 @@ def formula_words(expression: str) -> set[str]:
 
 def line_values_keys(expression: str) -> set[str] | None:
     """The keys of the values an expression that is one ``edit_lines(entity, table, lines,
-    where, values)`` call sets on lines (``values`` a dict of constant keys); None for any
-    other expression."""
+    where, values)`` or ``edit_lines_by(entity, table, lines, match, values)`` call sets on
+    lines (``values`` a dict of constant keys); None for any other expression."""
     try:
         parsed = _environment().parse(f"{{{{ {expression} }}}}")
     except TemplateSyntaxError:
@@ -156,7 +156,8 @@ def line_values_keys(expression: str) -> set[str] | None:
     body = parsed.body[0] if len(parsed.body) == 1 else None
     call = body.nodes[0] if isinstance(body, nodes.Output) and len(body.nodes) == 1 else None
     if not isinstance(call, nodes.Call) or not isinstance(call.node, nodes.Name) \
-            or call.node.name != "edit_lines" or len(call.args) != 5 or call.kwargs:
+            or call.node.name not in ("edit_lines", "edit_lines_by") or len(call.args) != 5 \
+            or call.kwargs:
         return None
     values = call.args[4]
     if isinstance(values, nodes.Filter) and values.name == BOUNDED_FILTER:

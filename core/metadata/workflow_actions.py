@@ -20,8 +20,8 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # variable may not hide them.
 RESERVED_NAMES = frozenset({
     "record", "old", "user", "now", "today", "duration", "add_working_time",
-    "working_time_between", "local_time", "get", "find", "find_one", "exists", "copy_lines",
-    "edit_lines",
+    "working_time_between", "local_time", "get", "find", "find_one", "exists", "first_each",
+    "copy_lines", "edit_lines", "edit_lines_by",
     "occurrences", "reach_date", "remap"})
 
 

@@ -67,8 +67,8 @@ def _filters(raw: Any) -> Any:
 
 
 def record_functions(ctx: LookupScope) -> dict[str, Callable[..., Any]]:
-    """``get``, ``find``, ``find_one``, ``exists``, ``copy_lines`` and ``edit_lines``, bound to the
-    transaction of ``ctx``."""
+    """``get``, ``find``, ``find_one``, ``exists``, ``first_each``, ``copy_lines``,
+    ``edit_lines`` and ``edit_lines_by``, bound to the transaction of ``ctx``."""
     records = ctx.records
 
     def get(entity: str, key: int | str | None) -> dict[str, Any] | None:
@@ -125,10 +125,36 @@ def record_functions(ctx: LookupScope) -> dict[str, Callable[..., Any]]:
         lines' fields equal ``where``."""
         return edit_lines(ctx.registry, entity, table_field, rows, where, values)
 
+    def first_each(entity: str, filters: Any, field: str, keys: Iterable[Any],
+                   sort: str | Iterable[str] = (), value: str | None = None
+                   ) -> dict[Any, Any]:
+        """For each of ``keys``: the first record of ``entity`` (by ``sort``) that matches
+        ``filters`` and whose ``field`` is that key, or its field ``value`` when given;
+        None where there is none (one lookup per key, at most ``FIND_LIMIT`` keys)."""
+        wanted = list(dict.fromkeys(key for key in keys if key is not None))
+        if len(wanted) > FIND_LIMIT:
+            raise ValueError(f"first_each: {len(wanted)} keys, more than {FIND_LIMIT}")
+        base = _filters(filters)
+        found: dict[Any, Any] = {}
+        for key in wanted:
+            one = [field, "=", _plain(key)]
+            combined = [*base, one] if isinstance(base, list) else (
+                [one] if base is None else {"and": [base, one]})
+            record = find_one(entity, combined, sort)
+            found[key] = record if value is None or record is None else record.get(value)
+        return found
+
+    def edit_by(entity: str, table_field: str, rows: Any, match: str,
+                values: Mapping[str, Mapping[Any, Any]]) -> list[dict[str, Any]]:
+        """Lines of ``entity``'s ``table_field`` to write back, each field of ``values`` set
+        from its mapping by the line's ``match`` value."""
+        return edit_lines_by(ctx.registry, entity, table_field, rows, match, values)
+
     for read in (get, find, find_one, exists):  # records as stored: not weighed again
         reads_stored(read)
     return {"get": get, "find": find, "find_one": find_one, "exists": exists,
-            "copy_lines": copy, "edit_lines": edit}
+            "first_each": first_each, "copy_lines": copy, "edit_lines": edit,
+            "edit_lines_by": edit_by}
 
 
 def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
@@ -234,6 +260,22 @@ def edit_lines(registry: Registry, entity: str, table_field: str,
     for line in lines:
         if all(line.get(name) == value for name, value in where.items()):
             line.update(values)
+    return lines
+
+
+def edit_lines_by(registry: Registry, entity: str, table_field: str,
+                  rows: Iterable[Mapping[str, Any]] | None, match: str,
+                  values: Mapping[str, Mapping[Any, Any]]) -> list[dict[str, Any]]:
+    """The lines of a record, to write back, with each field of ``values`` (a mapping from
+    values of the lines' field ``match`` to the field's new value) set on the lines whose
+    ``match`` value the mapping holds (the others as they are): many lines changed in one
+    pass, where ``edit_lines`` once per line would copy every line each time."""
+    lines = copy_lines(registry, entity, table_field, rows, keep_ids=True)
+    for line in lines:
+        key = line.get(match)
+        for name, by_key in values.items():
+            if key in by_key:
+                line[name] = by_key[key]
     return lines
 
 

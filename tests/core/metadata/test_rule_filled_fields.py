@@ -78,6 +78,21 @@ def test_edit_lines_fills_the_line_fields_it_sets_not_those_it_matches(
         """) == {"job": set(), "job_line": {"checked_on"}, "person": set()}
 
 
+def test_edit_lines_by_fills_the_line_fields_it_sets_not_its_match(tmp_path: Path) -> None:
+    assert _filled(tmp_path, """
+        name: flow
+        entity: job
+        rules:
+          - name: check
+            on: created
+            do:
+              - set:
+                  lines: >-
+                    = edit_lines_by('job', 'lines', record.lines, 'machine',
+                                    {'checked_on': {'press': today}})
+        """) == {"job": set(), "job_line": {"checked_on"}, "person": set()}
+
+
 def test_any_other_table_value_fills_the_line_fields_it_names(tmp_path: Path) -> None:
     assert _filled(tmp_path, """
         name: flow

@@ -182,3 +182,36 @@ def test_a_verified_visit_is_the_lines_last_and_the_next_one_follows(service: Se
         dt.date(2026, 12, 1), january["scheduled_for"])
     assert line["id"] == line_id  # the same line, changed in place
     assert line["maintenance_plan"] is not None and line["machine"] == service.data["machine"]["id"]
+
+
+def test_each_line_shows_the_next_visit_of_its_own_machine(service: ServiceEnv):
+    d = service.data
+    second = service.records.create(OFFICE, "machine", {
+        "serial_number": "CH50-0002", "item": d["chiller"]["id"],
+        "customer": d["customer"]["id"], "site": d["site"]["id"],
+        "installed_on": "2024-05-01"})
+    spare = service.records.create(OFFICE, "machine", {
+        "serial_number": "CH50-0003", "item": d["chiller"]["id"],
+        "customer": d["customer"]["id"], "site": d["site"]["id"],
+        "installed_on": "2024-05-01"})
+    monthly = plan(service, {"sequence": 10, "description": "Pulizia filtri",
+                             "recurrence": "FREQ=MONTHLY;BYDAY=1TU", "estimated_time": 3600})
+    quarterly = plan(service, {"sequence": 10, "description": "Controllo gas",
+                               "recurrence": "RRULE:FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=1",
+                               "estimated_time": 1800})
+    created = service.records.create(MANAGER, "contract", {
+        "subject": "Manutenzione programmata", "customer": d["customer"]["id"],
+        "contract_type": "scheduled_maintenance", "start_date": "2026-10-01",
+        "end_date": "2027-09-30",
+        "lines": [{"machine": d["machine"]["id"], "periodicity": "monthly",
+                   "maintenance_plan": monthly["id"]},
+                  {"machine": second["id"], "periodicity": "quarterly",
+                   "maintenance_plan": quarterly["id"]},
+                  {"machine": spare["id"], "periodicity": "annual"}]})
+    service.transition(MANAGER, "contract", created["id"], "activate")
+    lines = {line["machine"]: line["next_visit_date"]
+             for line in service.get("contract", created["id"])["lines"]}
+    # First Tuesday of December for the first; 1 January (quarterly from 1 October) for the
+    # second; none for the machine without a plan.
+    assert lines == {d["machine"]["id"]: dt.date(2026, 12, 1),
+                     second["id"]: dt.date(2027, 1, 1), spare["id"]: None}
