@@ -52,6 +52,24 @@ def test_the_demo_company_has_the_size_the_issue_asks_for(demo) -> None:
                       "service_call": 300}
 
 
+def test_the_demo_faq_has_articles_in_italian_and_english_on_its_items(demo) -> None:
+    _env, out, instance = demo
+    assert "40-faq.yaml" in out
+    by_language = {lang: total(instance, "faq_article", [["language", "=", lang]])
+                   for lang in ("it", "en")}
+    assert by_language["it"] >= 20 and by_language["en"] >= 20
+    assert sum(by_language.values()) >= 40
+    gas = instance.records.list(SYSTEM, "faq_article", ListQuery(
+        search="R32", filters=[["language", "=", "it"]])).rows
+    assert [row["problem"] for row in gas] == ["R32 al posto di R410A: si può sostituire?"]
+    chiller = instance.records.list(SYSTEM, "faq_article", ListQuery(
+        search="blocco per alta pressione")).rows
+    assert len(chiller) == 1
+    items = instance.records.get(SYSTEM, "faq_article", chiller[0]["id"])["items"]
+    codes = {instance.records.get(SYSTEM, "item", line["item"])["code"] for line in items}
+    assert codes == {"RFA-035", "RFA-080"}
+
+
 def test_calls_are_in_every_state_and_opened_over_the_last_six_months(demo) -> None:
     _env, _out, instance = demo
     by_state = {s: total(instance, "service_call", [["status", "=", s]]) for s in CALL_STATES}
