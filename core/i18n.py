@@ -168,6 +168,14 @@ class Translator:
         """Translate ``message`` as meant in ``context`` (``pgettext("action", "Plan")``)."""
         return str(self.translations.pgettext(context, message)).format(**values)
 
+    def agreeing(self, gender: str, message: str, **values: object) -> str:
+        """``message`` in the form that agrees with ``gender`` (``feminine``: the catalog's
+        entry of that context, "Nuova {entity}"), else its plain translation."""
+        catalog = self.translations._catalog
+        if gender and f"{gender}\x04{message}" in catalog:
+            return self.pgettext(gender, message, **values)
+        return self.gettext(message, **values)
+
     def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
         """The form of ``singular``/``plural`` for ``count`` in this language; ``{count}``
         is filled with ``count`` unless ``values`` say otherwise."""

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from core.i18n import (
     PackDomain,
+    Translator,
     catalog_path,
     clear_cache,
     domain_translations,
@@ -68,6 +69,7 @@ class MetadataTranslator:
     def __init__(self, packs: Iterable[PackSpec | PackTranslations], language: str):
         self.language = language
         self.translations = translations(language, packs)
+        self._translator = Translator(language, packs)
 
     @classmethod
     def for_registry(cls, registry: Registry, language: str) -> MetadataTranslator:
@@ -92,6 +94,22 @@ class MetadataTranslator:
         """The entity's plural label."""
         return self.gettext(entity.plural)
 
+    def entity_message(self, message: str, entity: EntitySpec, *, lower: bool = False,
+                       **values: object) -> str:
+        """``message`` about ``entity`` in this language, in the form that agrees with the
+        label's gender (the pack's ``grammar``), with ``{entity}`` its translated label (in
+        lower case when ``lower``), ``{the_entity}`` and ``{an_entity}`` the label with its
+        articles; any other ``values`` as given."""
+        label = self.entity_label(entity)
+        shown = label.lower() if lower else label
+        words = entity.grammar.get(self.language)
+        if words is None:
+            return self._translator.gettext(message, entity=shown, the_entity=shown,
+                                            an_entity=shown, **values)
+        return self._translator.agreeing(
+            words.gender, message, entity=shown, the_entity=_joined(words.article, shown),
+            an_entity=_joined(words.indefinite, shown), **values)
+
     def field_label(self, field: FieldSpec) -> str:
         """The field's label (written, or derived from its name)."""
         return self.gettext(field.label)
@@ -113,6 +131,14 @@ class MetadataTranslator:
     def option_choices(self, field: FieldSpec) -> list[tuple[str, str]]:
         """``(value, label)`` for each option of a select field, in order."""
         return [(option, self.translate_option(field, option)) for option in field.options]
+
+
+def _joined(article: str, label: str) -> str:
+    """``article`` before ``label``: ``la chiamata``, ``l'intervento`` (no space after an
+    apostrophe)."""
+    if not article:
+        return label
+    return article + label if article.endswith(("'", "\u2019")) else f"{article} {label}"
 
 
 def label(source: Registry | Iterable[PackSpec | PackTranslations], language: str,

@@ -8,7 +8,14 @@ from typing import Any
 from core.metadata.access import role_permission
 from core.metadata.names import default_label, table_name
 from core.metadata.overlay import EntityDraft
-from core.metadata.specs import EntitySpec, FieldSpec, LayoutSection, LayoutTab, PlannerSpec
+from core.metadata.specs import (
+    EntitySpec,
+    FieldSpec,
+    LabelGrammar,
+    LayoutSection,
+    LayoutTab,
+    PlannerSpec,
+)
 
 FIELD_KEYS = ("help", "required", "unique", "default", "read_only", "min", "max", "pattern",
               "check", "index", "computed", "length", "precision", "scale", "target", "currency",
@@ -90,4 +97,6 @@ def build_entity(draft: EntityDraft, checks: Mapping[str, Any] = NO_CHECKS) -> E
         renamed_from=data.get("renamed_from"),
         planner=build_planner(data.get("planner")),
         source=draft.document.file,
+        grammar={language: LabelGrammar(**words)
+                 for language, words in (data.get("grammar") or {}).items()},
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.i18n_agreement import GENDERS
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.schema_fragments import (
     DIALECT,
@@ -68,6 +69,19 @@ def _planner_schema() -> dict[str, Any]:
                            "filters": NAMES}}
 
 
+ARTICLE = {"type": "string", "maxLength": 12, "pattern": r"^[^\s{}]+$"}
+GRAMMAR = {
+    "type": "object",
+    "description": "per language: the label's gender and its articles, for messages that "
+                   "agree with it",
+    "propertyNames": {"type": "string", "pattern": "^[a-z]{2}$"},
+    "additionalProperties": {
+        "type": "object", "additionalProperties": False, "required": ["gender"],
+        "properties": {"gender": {"enum": list(GENDERS)},
+                       "article": ARTICLE, "indefinite": ARTICLE}},
+}
+
+
 def entity_schema() -> dict[str, Any]:
     """Schema of ``entities/*.yaml``."""
     return {
@@ -81,6 +95,7 @@ def entity_schema() -> dict[str, Any]:
             "name": NAME,
             "label": LABEL,
             "plural": LABEL,
+            "grammar": GRAMMAR,
             "description": {"type": "string"},
             "child": {"type": "boolean"},
             "naming": {"type": "string", "pattern": r"\{#+\}"},
@@ -125,6 +140,7 @@ def overlay_schema() -> dict[str, Any]:
         "properties": {
             "label": LABEL,
             "plural": LABEL,
+            "grammar": GRAMMAR,
             "custom_fields": {"type": "object",
                               "propertyNames": {
                                   "type": "string", "pattern": "^x_[a-z0-9_]+$", "maxLength": 63,

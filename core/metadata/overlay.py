@@ -15,7 +15,7 @@ from typing import Any
 from core.metadata.diagnostics import Diagnostic, PathPart
 from core.metadata.yaml_source import SourceDocument
 
-REPLACED_KEYS = ("label", "plural", "list", "layout", "permissions")
+REPLACED_KEYS = ("label", "plural", "grammar", "list", "layout", "permissions")
 
 
 @dataclass

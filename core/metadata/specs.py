@@ -64,6 +64,17 @@ class RolePermission:
 
 
 @dataclass(frozen=True)
+class LabelGrammar:
+    """How one language treats an entity's label in sentences: its gender (messages pick
+    the form that agrees with it) and its definite and indefinite articles (``la``,
+    ``un'``)."""
+
+    gender: str = ""
+    article: str = ""
+    indefinite: str = ""
+
+
+@dataclass(frozen=True)
 class LayoutSection:
     """A section of a form: a label and columns of field names."""
 
@@ -121,6 +132,7 @@ class EntitySpec:
     renamed_from: str | None = None
     planner: PlannerSpec | None = None
     source: str = ""
+    grammar: Mapping[str, LabelGrammar] = field(default_factory=dict)
     _by_name: Mapping[str, FieldSpec] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

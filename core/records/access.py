@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.i18n import _
+from core.i18n_metadata import MetadataTranslator
 from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, Registry
 from core.records.actor import Actor
@@ -42,9 +43,10 @@ def check_reach(conn: Connection, scope: Scope, record_id: int, action: str) -> 
         scope.table.c.id == record_id, visible)).first()
     if found is None:
         t = scope.translator
-        raise RecordValidationError(t.gettext(
+        labels = MetadataTranslator(scope.loaded.registry.packs, t.language)
+        raise RecordValidationError(labels.entity_message(
             _("The {entity} was not saved: it would be outside the records you may "
-              "{action}."), entity=scope.entity.label.lower(),
+              "{action}."), scope.entity, lower=True,
             action=t.gettext(ACTION_NAMES[action])))
 
 

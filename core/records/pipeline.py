@@ -29,9 +29,9 @@ from core.storage.registry_store import Loaded
 def raise_errors(ctx: WriteContext, entity: EntitySpec) -> None:
     """Refuse the write with the field errors the steps so far found, if any."""
     if ctx.errors:
-        raise RecordValidationError(ctx.translator.gettext(
-            _("The {entity} was not saved: please correct the fields below."),
-            entity=entity.label.lower()), ctx.errors)
+        raise RecordValidationError(ctx.labels.entity_message(
+            _("The {entity} was not saved: please correct the fields below."), entity,
+            lower=True), ctx.errors)
 
 
 def stale(t: Translator, existing: Mapping[str, Any], expected: int) -> Conflict:

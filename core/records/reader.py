@@ -11,8 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from core.i18n import Translator, _
-from core.metadata.specs import EntitySpec
+from core.i18n import _
+from core.i18n_metadata import MetadataTranslator
+from core.metadata.specs import EntitySpec, Registry
 from core.records.actor import Actor
 from core.records.errors import NotFound
 from core.records.limits import check_offset, check_search, record_key
@@ -42,10 +43,13 @@ from core.storage.database import Database
 from core.storage.registry_store import Loaded
 
 
-def not_found(actor: Actor, entity: EntitySpec, key: int | str) -> NotFound:
-    """The ``NotFound`` of record ``key`` of ``entity``, in the actor's language."""
-    return NotFound(Translator(actor.language).gettext(
-        _("No {entity} \"{key}\" exists."), entity=entity.label.lower(), key=key))
+def not_found(actor: Actor, entity: EntitySpec, key: int | str,
+              registry: Registry | None = None) -> NotFound:
+    """The ``NotFound`` of record ``key`` of ``entity``, in the actor's language (with the
+    entity's label in it translated by the packs of ``registry``)."""
+    packs = registry.packs if registry is not None else ()
+    return NotFound(MetadataTranslator(packs, actor.language).entity_message(
+        _("No {entity} \"{key}\" exists."), entity, lower=True, key=key))
 
 
 @contextmanager
@@ -104,7 +108,7 @@ class RecordReader:
             statement = statement.with_for_update()
         row = connection.execute(statement).first()
         if row is None:
-            raise not_found(actor, entity, key)
+            raise not_found(actor, entity, key, loaded.registry)
         return dict(row._mapping)
 
     def current(self, connection: Connection, loaded: Loaded, entity: EntitySpec,
@@ -137,7 +141,7 @@ class RecordReader:
             lambda: self.fetch_statement(loaded, entity, scope, by_id, rows))
         row = None if found is None else conn.execute(statement, {"key": found[1]}).first()
         if row is None:
-            raise not_found(actor, entity, key)
+            raise not_found(actor, entity, key, loaded.registry)
         record = present(entity, row, links)
         if lines_of is not None:
             record.update({f.name: copied(lines_of[f.name]) for f in entity.table_fields})

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from core.files import FileStore
 from core.i18n import Translator
+from core.i18n_metadata import MetadataTranslator
 from core.metadata.specs import EntitySpec, Registry
 from core.records.limits import DEFAULT_LIMITS, Limits
 from core.storage.tables import Schema
@@ -60,3 +61,8 @@ class WriteContext:
 
     def error(self, path: str, message: str) -> None:
         self.errors.setdefault(path, []).append(message)
+
+    @property
+    def labels(self) -> MetadataTranslator:
+        """The packs' labels in the translator's language (for messages naming them)."""
+        return MetadataTranslator(self.registry.packs, self.translator.language)

@@ -217,8 +217,8 @@ def _resolve_links(ctx: WriteContext, entity: EntitySpec, values: dict[str, Any]
         found_id, readable = row[2 * index], row[2 * index + 1]
         unchanged = found_id is not None and found_id == current.get(spec.name)
         if found_id is None or not (unchanged or readable):
-            ctx.error(prefix + spec.name, t.gettext(_("No {entity} \"{value}\" exists."),
-                                                    entity=target.label.lower(), value=value))
+            ctx.error(prefix + spec.name, ctx.labels.entity_message(
+                _("No {entity} \"{value}\" exists."), target, lower=True, value=value))
         else:
             values[spec.name] = found_id
 

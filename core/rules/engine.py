@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from core.i18n import Translator, _
+from core.i18n_metadata import MetadataTranslator
 from core.metadata.specs import Registry
 from core.metadata.workflow_specs import ActionSpec, StateMachineSpec, TransitionSpec
 from core.records.actor import ADMIN_ROLE, Actor
@@ -168,14 +169,15 @@ class RulesEngine:
         if machine is None:
             return None
         t = Translator(actor.language)
+        labels = MetadataTranslator(registry.packs, actor.language)
         state = new.get(machine.field, old.get(machine.field) if old else None)
         if old is None:
             if state not in (None, machine.initial):
+                initial = labels.translate_option(None, machine.initial)
                 raise RecordValidationError(
-                    t.gettext(_("A new record starts in state \"{state}\"."),
-                              state=machine.initial),
+                    t.gettext(_("A new record starts in state \"{state}\"."), state=initial),
                     {machine.field: [t.gettext(_("Must be \"{state}\" when created."),
-                                               state=machine.initial)]})
+                                               state=initial)]})
             return None
         previous = old.get(machine.field)
         if state == previous and requested is None:
@@ -184,37 +186,42 @@ class RulesEngine:
         if requested is not None:
             candidates = [c for c in candidates if c.name == requested]
         if not candidates:
-            raise RecordValidationError(self._no_way(t, machine, previous, state, requested),
-                                        {machine.field: [t.gettext(_("Not allowed from "
-                                                                     "\"{state}\"."),
-                                                                   state=previous)]})
+            raise RecordValidationError(
+                self._no_way(t, labels, machine, previous, state, requested),
+                {machine.field: [t.gettext(_("Not allowed from \"{state}\"."),
+                                           state=labels.translate_option(None, previous))]})
         refusals = []
         for candidate in candidates:
             if candidate.roles and not actor.is_admin and not (candidate.roles & actor.roles):
                 refusals.append(PermissionDenied(t.gettext(
                     _("Only {roles} may \"{transition}\"."),
-                    roles=", ".join(sorted(candidate.roles)), transition=candidate.label)))
+                    roles=", ".join(sorted(candidate.roles)),
+                    transition=labels.gettext(candidate.label))))
                 continue
             if candidate.guard is not None and not self._guard_holds(
                     connection, actor, entity, old, new, candidate):
                 refusals.append(RecordValidationError(t.gettext(
                     _("\"{transition}\" is not possible yet: its conditions are not met."),
-                    transition=candidate.label)))
+                    transition=labels.gettext(candidate.label))))
                 continue
             return candidate.name
         raise refusals[0]
 
     @staticmethod
-    def _no_way(t: Translator, machine: StateMachineSpec, source: Any, target: Any,
-                requested: str | None) -> str:
-        allowed = [f"{x.label} (→ {x.target})" for x in machine.transitions
-                   if source in x.sources]
+    def _no_way(t: Translator, labels: MetadataTranslator, machine: StateMachineSpec,
+                source: Any, target: Any, requested: str | None) -> str:
+        def state(value: Any) -> str:
+            return labels.translate_option(None, value) if isinstance(value, str) else value
+
+        allowed = [f"{labels.gettext(x.label)} (→ {state(x.target)})"
+                   for x in machine.transitions if source in x.sources]
         if requested is not None and machine.transition(requested) is not None:
             return t.gettext(_("\"{transition}\" cannot start from \"{state}\"."),
-                             transition=requested, state=source)
+                             transition=labels.gettext(machine.transition(requested).label),
+                             state=state(source))
         return t.gettext(_("Cannot go from \"{source}\" to \"{target}\"; from \"{source}\" "
-                           "the workflow allows: {allowed}."), source=source, target=target,
-                         allowed=", ".join(allowed) or "—")
+                           "the workflow allows: {allowed}."), source=state(source),
+                         target=state(target), allowed=", ".join(allowed) or "—")
 
     def _guard_holds(self, connection: Connection, actor: Actor, entity: str,
                      old: Mapping[str, Any], new: Mapping[str, Any],

@@ -48,6 +48,8 @@ def install(app: Flask, collect: Callable[[str], list[Any]]) -> None:
         offered_language_names=context.language_names,
         label=lambda text: context.labels().gettext(text),
         entity_label=lambda entity: context.labels().entity_label(entity),
+        entity_message=lambda message, entity, **values: context.labels().entity_message(
+            message, entity, **values),
         entity_plural=lambda entity: context.labels().entity_plural(entity),
         field_label=lambda field: context.labels().field_label(field),
         field_help=lambda field: context.labels().field_help(field),

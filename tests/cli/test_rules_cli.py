@@ -92,7 +92,7 @@ def test_transitions_and_named_events_from_the_command_line(desk: dict[str, str]
                                     env=desk).stdout)
     assert moved["status"] == "waiting"
     refused = officina("records", "transition", "ticket", ref, "close", env=desk, check=False)
-    assert refused.returncode == 1 and '"close" cannot start from "waiting".' in refused.stderr
+    assert refused.returncode == 1 and '"close" cannot start from "Waiting".' in refused.stderr
     assert "posted" in officina("rules", "event", "ticket", ref, "customer_replied",
                                 env=desk).stdout
     assert json.loads(officina("records", "get", "ticket", ref, env=desk).stdout)[

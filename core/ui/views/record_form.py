@@ -234,8 +234,9 @@ def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, in
         for path, messages in _refusals(entity, values, record_id, state.version).items():
             errors.setdefault(path, messages)
         return _render(entity, state, access_, errors, 422, record_id,
-                       gettext(_("The {entity} was not saved: please correct the fields "
-                                 "below."), entity=labels().entity_label(entity).lower()))
+                       labels().entity_message(_("The {entity} was not saved: please "
+                                                 "correct the fields below."), entity,
+                                               lower=True))
     store = officina().records.files
     for name, data, filename in uploads:
         if store is not None:
@@ -260,8 +261,8 @@ def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, in
         if exc.code not in ("validation", "refused"):  # a rule's refusal: fix and save again
             raise
         return _render(entity, state, access_, exc.field_errors, 422, record_id, exc.message)
-    flash(gettext(_("{entity} {ref} saved."), entity=labels().entity_label(entity),
-                  ref=saved.get("ref") or saved["id"]), "success")
+    flash(labels().entity_message(_("{entity} {ref} saved."), entity,
+                                  ref=saved.get("ref") or saved["id"]), "success")
     return redirect(url_for("records.detail_view", entity=entity.name, record_id=saved["id"]))
 
 
@@ -364,8 +365,8 @@ def delete_view(entity: str, record_id: int) -> Response | tuple[str, int] | str
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("records.detail_view", entity=spec.name, record_id=record_id))
-    flash(gettext(_("{entity} {ref} deleted."), entity=labels().entity_label(spec),
-                  ref=record.get("ref") or record_id), "success")
+    flash(labels().entity_message(_("{entity} {ref} deleted."), spec,
+                                  ref=record.get("ref") or record_id), "success")
     return redirect(url_for("records.list_view", entity=spec.name))
 
 

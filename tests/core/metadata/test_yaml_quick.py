@@ -19,7 +19,7 @@ def both(text: str) -> tuple:
 
 def test_the_service_demo_parses_to_the_same_data_and_lines() -> None:
     files = folder_files(BUILTIN_PACKS / "service" / "fixtures")
-    assert len(files) == 3
+    assert len(files) == 4
     for path in files:
         text = path.read_text(encoding="utf-8")
         quick, slow = parse_yaml_quickly(text, path.name), parse_yaml(text, path.name)

@@ -116,9 +116,9 @@ def test_state_machine_guards_roles_and_illegal_moves(helpdesk: RulesEnv) -> Non
     with pytest.raises(RecordValidationError) as illegal:
         helpdesk.service.update(SYSTEM, "ticket", ticket["id"], {"status": "closed",
                                                                   "version": ticket["version"]})
-    assert 'Cannot go from "assigned" to "closed"' in illegal.value.message
+    assert 'Cannot go from "Assigned" to "Closed"' in illegal.value.message
     assert "Start (→ in_progress)" not in illegal.value.message
-    assert "start (→ in_progress)" in illegal.value.message
+    assert "start (→ In progress)" in illegal.value.message
     ticket = helpdesk.service.update(AGENT, "ticket", ticket["id"], {
         "status": "in_progress", "version": ticket["version"]})  # a plain edit is a transition
     ticket = helpdesk.service.transition(AGENT, "ticket", ticket["id"], "resolve")
@@ -135,7 +135,7 @@ def test_state_machine_guards_roles_and_illegal_moves(helpdesk: RulesEnv) -> Non
 def test_new_records_start_in_the_initial_state(helpdesk: RulesEnv) -> None:
     with pytest.raises(RecordValidationError) as refused:
         new_ticket(helpdesk, status="resolved")
-    assert refused.value.field_errors == {"status": ['Deve essere "new" alla creazione.']}
+    assert refused.value.field_errors == {"status": ['Deve essere "New" alla creazione.']}
 
 
 def test_named_event_triggers_a_transition(helpdesk: RulesEnv) -> None:
