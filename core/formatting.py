@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError, dates, numbers
+from babel import Locale, UnknownLocaleError, dates, numbers, units
 
 # Date patterns a user of the language expects; other languages get CLDR's medium date.
 DATE_PATTERNS = {"it": "dd/MM/yyyy"}
@@ -70,6 +70,18 @@ def format_duration(seconds: Any) -> str:
     minutes, secs = divmod(rest, 60)
     clock = f"{hours}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
     return f"{sign}{clock} h"
+
+
+FILE_SIZE_UNITS = ("digital-byte", "digital-kilobyte", "digital-megabyte", "digital-gigabyte")
+
+
+def format_file_size(size: int, locale: Locale) -> str:
+    """A size in bytes with the locale's unit and separators (``37,5 kB``, ``512 byte``)."""
+    value, unit = float(size), 0
+    while value >= 1024 and unit < len(FILE_SIZE_UNITS) - 1:
+        value, unit = value / 1024, unit + 1
+    return units.format_unit(round(value, 1), FILE_SIZE_UNITS[unit], length="short",
+                             format="#,##0.#", locale=locale)
 
 
 def format_boolean(value: Any, locale: Locale) -> str:

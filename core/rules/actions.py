@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from core.rules.context import ActionContext, RuleActionError
 from core.rules.locks import lock_row, serialise_creation
 from core.rules.lookups import record_functions
 from core.rules.mail import MailTemplate, render_mail
-from core.sandbox import NOTIFY_TEXT, BoundedSandbox, sandbox_for
+from core.sandbox import NOTIFY_TEXT, sandbox_for
 from core.storage.outbox import enqueue
 
 
@@ -338,22 +337,19 @@ def _notify(ctx: ActionContext, params: dict[str, Any]) -> None:
             continue
         text = message if isinstance(message, str) else (
             message.get(recipient.language) or message.get("en") or next(iter(message.values())))
-        rendered = render_text(text, ctx.expression_context()) if "{{" in text else text
+        rendered = (render_text(text, ctx.expression_context(), recipient.language, ctx.timezone)
+                    if "{{" in text else text)
         ctx.connection.execute(notices.insert().values(
             username=recipient.username, message=rendered, entity=ctx.event.entity,
             record_id=ctx.event.record.get("id"), rule=ctx.rule, created_at=ctx.now))
 
 
-@cache
-def _text_environment() -> BoundedSandbox:
-    """The sandbox of the notify-text policy, for notify and refuse texts."""
-    return sandbox_for(NOTIFY_TEXT)
-
-
-def render_text(text: str, context: Mapping[str, Any]) -> str:
-    """A short text with ``{{ placeholders }}``, rendered in Jinja2's sandbox."""
+def render_text(text: str, context: Mapping[str, Any], language: str | None = None,
+                timezone: str | None = None) -> str:
+    """A short text with ``{{ placeholders }}``, rendered in Jinja2's sandbox; the dates
+    and numbers it shows are written in ``language`` and ``timezone``."""
     try:
-        return _text_environment().from_string(text).render(context)
+        return sandbox_for(NOTIFY_TEXT, language, timezone).from_string(text).render(context)
     except Exception as exc:
         raise RuleActionError(f"message {text!r}: {exc}") from None
 
@@ -382,7 +378,8 @@ def _refuse(ctx: ActionContext, message: str | Mapping[str, str]) -> None:
     language = ctx.event.actor.language
     text = message if isinstance(message, str) else (message.get(language) or message.get("en")
                                                       or next(iter(message.values())))
-    raise RuleRefused(render_text(text, ctx.expression_context()) if "{{" in text else text)
+    raise RuleRefused(render_text(text, ctx.expression_context(), language, ctx.timezone)
+                      if "{{" in text else text)
 
 
 ACTIONS: dict[str, Callable[[ActionContext, Any], None]] = {

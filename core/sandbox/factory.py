@@ -39,7 +39,10 @@ def build_sandbox(policy: SandboxPolicy, *, formatting: BabelFilters | None = No
     else:
         sandbox = BoundedSandbox(**options)
     if policy.formatting:
-        sandbox.filters.update((formatting or BabelFilters(DEFAULT_LOCALE)).as_filters())
+        formatting = formatting or BabelFilters(DEFAULT_LOCALE)
+        sandbox.filters.update(formatting.as_filters())
+        if policy.formats_output and finalize is None:
+            sandbox.finalize = formatting.shown
     return sandbox
 
 

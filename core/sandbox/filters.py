@@ -83,6 +83,19 @@ class BabelFilters:
             number = number.quantize(Decimal(1).scaleb(-int(digits)))
         return format_number(number, self.locale)
 
+    def shown(self, value: Any) -> Any:
+        """How a text shows ``value``: dates, datetimes and numbers in the language and time
+        zone (``04/12/2026``, ``3,5``), anything else as it is."""
+        if isinstance(value, dt.datetime):
+            return self.datetime(value)
+        if isinstance(value, dt.date):
+            return self.date(value)
+        if isinstance(value, Decimal):
+            return format_number(value, self.locale)
+        if isinstance(value, float):
+            return numbers.format_decimal(value, locale=self.locale)
+        return value
+
     def duration(self, value: Any) -> str:
         """Seconds (a duration field, or a sum of them) as ``H:MM h``."""
         if value is None or value == "":

@@ -8,10 +8,11 @@ that ``core.sandbox.factory`` makes from one of these policies. They share the l
 - ``FORMULA`` (``RULE_EXPRESSION`` is the same policy: both are compiled by
   ``core.metadata.expressions.compile_formula``): expressions computing a value; Jinja's
   filters and globals, no escaping, no formatting filters (a formula yields data);
-- ``NOTIFY_TEXT``: notify and refuse texts, as formulas;
+- ``NOTIFY_TEXT``: notify and refuse texts, as formulas, with the Babel filters; a date,
+  datetime or number they show is written in the reader's language and time zone;
 - ``MAIL_TEXT`` and ``MAIL_HTML``: a mail's subject and text body, and its HTML body
   (autoescaped); trailing newlines kept; the Babel filters in the recipient's language and
-  time zone;
+  time zone, which also write every date and number shown;
 - ``DOCUMENT``: Word templates; autoescaped XML, the Babel filters, only whitelisted
   attributes and a short list of filters and globals, no ``self``, and one budget for all
   the parts of a document under the document limits.
@@ -53,6 +54,7 @@ class SandboxPolicy:
     autoescape: bool = False
     keep_trailing_newline: bool = False
     formatting: bool = False  # the Babel filters (date, datetime, money, number, duration)
+    formats_output: bool = False  # every ``{{ value }}`` shown in the language (dates, numbers)
     whitelisted: bool = False  # only the whitelisted attributes, filters and globals above
     shared_budget: bool = False  # one budget spans every render (a document's parts)
     cache_templates: bool = True  # keep the templates compiled from text (``from_string``)
@@ -67,10 +69,11 @@ class SandboxPolicy:
 
 FORMULA = SandboxPolicy("formula")
 RULE_EXPRESSION = FORMULA  # rule conditions and ``=`` values are formulas
-NOTIFY_TEXT = SandboxPolicy("notify_text")
-MAIL_TEXT = SandboxPolicy("mail", keep_trailing_newline=True, formatting=True)
+NOTIFY_TEXT = SandboxPolicy("notify_text", formatting=True, formats_output=True)
+MAIL_TEXT = SandboxPolicy("mail", keep_trailing_newline=True, formatting=True,
+                          formats_output=True)
 MAIL_HTML = SandboxPolicy("mail_html", autoescape=True, keep_trailing_newline=True,
-                          formatting=True)
+                          formatting=True, formats_output=True)
 DOCUMENT = SandboxPolicy("document", autoescape=True, formatting=True, whitelisted=True,
                          shared_budget=True, cache_templates=False,
                          time_setting="document_time_limit",

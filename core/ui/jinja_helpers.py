@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, g
 
+from core.formatting import as_locale, format_file_size
 from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.ui import context
@@ -20,6 +21,11 @@ def display(value: Any, field: FieldSpec) -> str:
         options = dict(context.labels().option_choices(field))
     return format_value(value, field.type, context.locale(), currency=field.currency or "EUR",
                         timezone=context.officina().settings.timezone, options_labels=options)
+
+
+def file_size(size: int) -> str:
+    """A size in bytes for the request's locale (``37,5 kB``)."""
+    return format_file_size(size, as_locale(context.locale()))
 
 
 def navigation() -> list[tuple[str, list[EntitySpec]]]:
@@ -54,6 +60,7 @@ def install(app: Flask, collect: Callable[[str], list[Any]]) -> None:
         field_label=lambda field: context.labels().field_label(field),
         field_help=lambda field: context.labels().field_help(field),
         display=display,
+        file_size=file_size,
         traits=traits_of,
         navigation=navigation,
         current_language=context.language,

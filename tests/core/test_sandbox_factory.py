@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from jinja2.exceptions import SecurityError
@@ -68,8 +69,18 @@ def test_mail_formats_in_its_language_and_time_zone_formulas_do_not_format() -> 
         "2 Dec 2026, Dec 2, 2026, 6:30 PM"
     assert sandbox_for(MAIL_TEXT, "it", "Europe/Rome") is italian  # made once, kept
     assert italian.from_string(text) is italian.from_string(text)  # compiled once
-    for policy in (FORMULA, NOTIFY_TEXT):
-        assert "date" not in sandbox_for(policy).filters
+    assert "date" not in sandbox_for(FORMULA).filters
+    assert sandbox_for(FORMULA).from_string("{{ at }}").render(moment) == "2026-12-02 23:30:00"
+
+
+def test_notices_and_mails_show_plain_dates_and_numbers_in_the_readers_language() -> None:
+    values = {"day": dt.date(2027, 1, 5), "at": dt.datetime(2026, 12, 2, 23, 30),
+              "hours": Decimal("8.50"), "units": 3.0, "count": 12, "name": "A"}
+    text = "{{ day }} {{ at }} {{ hours }} {{ units }} {{ count }} {{ name }}"
+    italian = sandbox_for(NOTIFY_TEXT, "it", "Europe/Rome").from_string(text).render(values)
+    assert italian == "05/01/2027 03/12/2026, 00:30 8,50 3 12 A"
+    english = sandbox_for(MAIL_TEXT, "en", "Europe/Rome").from_string(text).render(values)
+    assert english == "Jan 5, 2027 Dec 3, 2026, 12:30\u202fAM 8.50 3 12 A"
 
 
 def test_the_policies_differ_only_where_their_content_does() -> None:

@@ -74,7 +74,7 @@ def test_a_message_shows_its_headers_text_and_attachments(mail_app: Flask) -> No
     assert ('<pre class="code mail-text">Gentile cliente,\nin allegato &lt;il&gt; rapporto.\n'
             "</pre>") in shown
     link = f"/admin/mail/{mail_id}/attachments/0"
-    assert f'<a href="{link}">rapporto è.pdf</a>' in shown and "2.0 KB" in shown
+    assert f'<a href="{link}">rapporto è.pdf</a>' in shown and "2 kB" in shown
     download = anna.get(link)
     assert download.status_code == 200 and download.data == PDF
     assert download.mimetype == "application/pdf"

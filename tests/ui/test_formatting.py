@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.formatting import parse_decimal_input
+from core.formatting import as_locale, format_file_size, parse_decimal_input
 from core.ui.field_facets import format_value
 
 NBSP = "\xa0"
@@ -157,3 +157,11 @@ def test_a_prepared_formatter_shows_what_format_value_shows(field_type, values, 
         assert prepared(value) == format_value(
             value, field_type, language, currency="USD", timezone="Europe/Rome",
             options_labels=labels), value
+
+
+def test_file_sizes_use_the_locale_and_the_right_unit():
+    italian, english = as_locale("it"), as_locale("en")
+    assert format_file_size(512, italian) == "512 byte"
+    assert format_file_size(37_990, italian) == "37,1 kB"
+    assert format_file_size(37_990, english) == "37.1 kB"
+    assert format_file_size(3 * 1024 * 1024, italian) == "3 MB"

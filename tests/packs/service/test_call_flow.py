@@ -88,7 +88,7 @@ def test_an_intervention_cannot_start_without_technician_nor_finish_without_time
 
 def test_planning_in_the_technicians_absence_is_refused(service: ServiceEnv):
     intervention = first_intervention(service, open_call(service))
-    with pytest.raises(RecordError, match="assente dal 2026-12-07 al 2026-12-11"):
+    with pytest.raises(RecordError, match="assente dal 07/12/2026 al 11/12/2026"):
         service.update(COORDINATOR, "intervention", intervention["id"], {
             "technician": service.data["technician"]["id"],
             "planned_start": "2026-12-06T15:00:00", "estimated_duration": 3600 * 24})
@@ -98,7 +98,7 @@ def test_planning_in_the_technicians_absence_is_refused(service: ServiceEnv):
 
 def test_a_part_not_in_stock_is_refused(service: ServiceEnv):
     intervention = first_intervention(service, open_call(service))
-    with pytest.raises(RecordError, match=r"CMP-7K .* disponibili 1\.0, richiesti 2\.0"):
+    with pytest.raises(RecordError, match=r"CMP-7K .* disponibili 1, richiesti 2"):
         service.update(COORDINATOR, "intervention", intervention["id"], {
             "parts": [{"item": service.data["compressor"]["id"], "quantity": "2",
                        "price": "790.00"}]})
@@ -124,7 +124,7 @@ def test_the_last_unit_is_reserved_by_one_intervention_only(service: ServiceEnv)
     first, second = (_on_site_with(service, compressor, "1") for _ in range(2))
     service.transition(TECHNICIAN, "intervention", first["id"], "finish")
     with pytest.raises(RecordError, match=r"^CMP-7K \(Compressore 7 kW\) non è (più )?disponibile "
-                                          r"a magazzino: disponibili 0\.0, richiesti 1\.0\.$"):
+                                          r"a magazzino: disponibili 0, richiesti 1\.$"):
         service.transition(TECHNICIAN, "intervention", second["id"], "finish")
     assert service.get("intervention", second["id"])["status"] == "in_progress"
     stored = service.get("item", compressor["id"])

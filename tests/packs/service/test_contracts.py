@@ -52,6 +52,24 @@ def test_a_call_finds_the_machines_active_contract(service: ServiceEnv):
     assert service.get("machine", service.data["machine"]["id"])["contract"] is None
 
 
+def test_a_follow_up_intervention_gets_the_calls_contract_and_its_coverage(service: ServiceEnv):
+    agreement = contract(service, contract_type="intervention_pack", prepaid_interventions=5)
+    call, first = service.new_call("Perdita di gas")
+    assert first["contract"] == agreement["id"]
+    follow_up = service.records.create(COORDINATOR, "intervention", {
+        "service_call": call["id"], "subject": "Sostituzione valvola",
+        "customer": call["customer"], "machine": call["machine"],
+        "technician": service.data["technician"]["id"],
+        "timesheet": [{"work_date": "2026-11-24", "normal_hours": "2"}]})
+    assert follow_up["contract"] == agreement["id"]
+    for name in ("start", "finish"):
+        service.transition(COORDINATOR, "intervention", follow_up["id"], name)
+    service.transition(OFFICE, "intervention", follow_up["id"], "verify")
+    verified = service.get("intervention", follow_up["id"])
+    assert verified["coverage"] == "contract"
+    assert verified["charges_total"] == Decimal("0")
+
+
 def test_hour_bank_is_used_up_then_extra_hours_are_charged(service: ServiceEnv):
     bank = contract(service, contract_type="hour_bank", prepaid_hours="10",
                     usage_warning_percent=80, when_exhausted="charge_extra")
@@ -61,7 +79,7 @@ def test_hour_bank_is_used_up_then_extra_hours_are_charged(service: ServiceEnv):
     assert first["charge_call_out"] == Decimal("0")
     assert service.get("contract", bank["id"])["remaining_hours"] == Decimal("1.5")
     assert notices(service, MANAGER.username) == [
-        f"Contract {bank['ref']} has used 8.5 of its 10.0 prepaid hours."]
+        f"Contract {bank['ref']} has used 8.5 of its 10 prepaid hours."]
 
     second = worked(service, "3.5")
     assert second["bank_hours_used"] == Decimal("1.5")
@@ -114,7 +132,7 @@ def test_without_tacit_renewal_the_owner_is_reminded_60_days_before(service: Ser
     service.clock.now = dt.datetime(2026, 12, 3, 8, 0)  # 59 days before
     service.worker().run_once()
     assert notices(service, MANAGER.username) == [
-        f"Contract {agreement['ref']} (Assistenza refrigeratore) ends on 2027-01-31: "
+        f"Contract {agreement['ref']} (Assistenza refrigeratore) ends on Jan 31, 2027: "
         "propose its renewal."]
     service.clock.now = dt.datetime(2027, 2, 1, 8, 0)
     service.worker().run_once()

@@ -102,7 +102,7 @@ def test_reminder_to_confirm_then_confirmed_date_mailed(service: ServiceEnv, smt
     worker.run_once()  # 23 November: the 1 December visit is less than 14 days away
     assert [r["message"] for r in service.rows("officina_notification",
                                                username=COORDINATOR.username)] == [
-        f"Conferma con il cliente la manutenzione {first['ref']} prevista per il 2026-12-01."]
+        f"Conferma con il cliente la manutenzione {first['ref']} prevista per il 01/12/2026."]
     service.clock.now = dt.datetime(2026, 12, 22, 6, 59)
     worker.run_once()
     assert len(service.rows("officina_notification", username=COORDINATOR.username)) == 1
@@ -110,7 +110,7 @@ def test_reminder_to_confirm_then_confirmed_date_mailed(service: ServiceEnv, smt
     worker.run_once()
     assert service.rows("officina_notification", username=COORDINATOR.username)[-1][
         "message"] == (f"Conferma con il cliente la manutenzione {january['ref']} prevista "
-                       "per il 2027-01-05.")
+                       "per il 05/01/2027.")
 
     service.update(COORDINATOR, "intervention", first["id"],
                    {"technician": service.data["technician"]["id"]})
@@ -118,7 +118,7 @@ def test_reminder_to_confirm_then_confirmed_date_mailed(service: ServiceEnv, smt
     worker.run_once()
     mails = [email.message_from_bytes(e.content, policy=default) for e in inbox.messages]
     confirmed = [m for m in mails if m["To"] == "mario.rossi@rossi.example"]
-    assert [m["Subject"] for m in confirmed] == ["Visita del nostro tecnico: 2026-12-01"]
+    assert [m["Subject"] for m in confirmed] == ["Visita del nostro tecnico: 01/12/2026"]
 
 
 def test_the_meter_read_at_a_visit_is_recorded_on_the_machine(service: ServiceEnv):

@@ -49,7 +49,7 @@ def test_the_last_unit_is_never_reserved_twice(service: ServiceEnv) -> None:
     refusals = {text for round_ in by_round for text in round_ if text != "ok"}
     assert refusals <= {
         f"RuleRefused: CMP-{n} (Compressore) non è{more} disponibile a magazzino: "
-        "disponibili 0.0, richiesti 1.0." for n in range(ROUNDS) for more in ("", " più")}
+        "disponibili 0, richiesti 1." for n in range(ROUNDS) for more in ("", " più")}
     for item in items:
         stored = service.get("item", item["id"])
         assert (stored["reserved"], stored["available"]) == (Decimal("1"), Decimal("0"))
