@@ -19,7 +19,7 @@ from core.metadata.specs import (
 
 FIELD_KEYS = ("help", "required", "unique", "default", "read_only", "min", "max", "pattern",
               "check", "index", "computed", "length", "precision", "scale", "target", "currency",
-              "signature", "renamed_from", "user_editable")
+              "signature", "renamed_from", "user_editable", "fetch_from")
 
 
 NO_CHECKS: Mapping[str, Any] = {}

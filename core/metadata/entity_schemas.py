@@ -24,6 +24,7 @@ COMMON_FIELD_KEYS: dict[str, Any] = {
     "default": {},
     "read_only": {"type": "boolean"},
     "user_editable": {"type": "boolean"},
+    "fetch_from": {"type": "string", "pattern": "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$"},
     "index": {"type": "boolean"},
     "computed": {"type": "string", "minLength": 1},
     "renamed_from": NAME,

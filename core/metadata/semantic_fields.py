@@ -83,6 +83,8 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     if spec.get("unique") and not_unique(kind):
         problems.append(draft.diagnostic([*at, "unique"], f"{_a(kind)} field cannot be unique"))
     problems += _check_indexed_length(draft, at, spec)
+    if spec.get("fetch_from"):
+        problems += _check_fetch_from(draft, at, spec, entities)
     if spec.get("check") and spec["check"] not in checks and find_check(spec["check"]) is None:
         problems.append(draft.diagnostic([*at, "check"], f"unknown check '{spec['check']}': "
                                          "name a python-stdnum module that has validate(), "
@@ -90,6 +92,29 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     elif "default" in spec and spec["default"] is not None:
         problems += _check_default(draft, at, spec, checks)
     return problems
+
+
+def _check_fetch_from(draft: EntityDraft, at: list, spec: dict[str, Any],
+                      entities: dict[str, EntityDraft]) -> list[Diagnostic]:
+    """``fetch_from: link.field``: a link of this entity, and a field of its target of the
+    same type (and target), on a field that is not computed."""
+    where = [*at, "fetch_from"]
+    if spec.get("computed"):
+        return [draft.diagnostic(where, "a computed field cannot also be fetched")]
+    link_name, source_name = spec["fetch_from"].split(".", 1)
+    link = draft.data["fields"].get(link_name)
+    if link is None or family_of(link["type"]) != "link":
+        return [draft.diagnostic(where, f"'{link_name}' is not a link field of this entity")]
+    target = entities.get(link.get("target", ""))
+    if target is None:
+        return []  # the link's own check names its unknown target
+    source = target.data["fields"].get(source_name)
+    if source is None:
+        return [draft.diagnostic(where, f"'{target.name}' has no field '{source_name}'")]
+    if source["type"] != spec["type"] or source.get("target") != spec.get("target"):
+        return [draft.diagnostic(where, f"'{target.name}.{source_name}' is {_a(source['type'])}"
+                                 f" field: it cannot fill {_a(spec['type'])} field")]
+    return []
 
 
 def _indexed_length(spec: dict[str, Any]) -> int:

@@ -39,6 +39,7 @@ class FieldSpec:
     renamed_from: str | None = None
     custom: bool = False
     user_editable: bool = False  # users may enter it although rules fill it too
+    fetch_from: str | None = None  # ``link.field``: filled from the linked record when empty
     # the ``check`` when a pack's hooks add it (a PackCheck; core/metadata/pack_contributions.py)
     pack_check: Any = field(default=None, compare=False, repr=False)
 

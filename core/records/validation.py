@@ -55,12 +55,14 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def load(entity: EntitySpec, data: dict[str, Any], language: str,
-         partial: bool, trusted: bool = False, by_rules: frozenset[str] = frozenset()
+         partial: bool, trusted: bool = False, by_rules: frozenset[str] = frozenset(),
+         fetchable: frozenset[str] = frozenset()
          ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Convert and validate ``data``; return the values and the per-field errors.
 
     ``by_rules`` fields (filled by the rules, not by this caller) are refused like read-only
-    ones, with their own message.
+    ones, with their own message. ``fetchable`` fields may be left empty although required:
+    their link will fill them (the caller checks them once it has).
     """
     t = Translator(language)
     errors: dict[str, list[str]] = {}
@@ -73,13 +75,13 @@ def load(entity: EntitySpec, data: dict[str, Any], language: str,
                                         "entered."))]
     values = {k: v for k, v in data.items() if k not in errors}
     try:
-        loaded = entity_schema(entity, t.language, trusted, by_rules).load(values,
-                                                                          partial=partial)
+        loaded = entity_schema(entity, t.language, trusted, by_rules).load(
+            values, partial=partial or tuple(fetchable))
     except ValidationError as exc:
         errors.update(flatten_errors(exc.messages))
         loaded = {k: v for k, v in exc.valid_data.items() if k not in errors}
     for name, spec in ((f.name, f) for f in entity.stored_fields):
         if (spec.required and writable(spec) and name in loaded and loaded[name] in (None, "")
-                and name not in errors):
+                and name not in errors and name not in fetchable):
             errors[name] = [t.gettext(_("A value is required."))]
     return loaded, errors

@@ -18,6 +18,7 @@ from core.metadata.formula_order import computed_in_order
 from core.metadata.names import line_names
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.write_authority import STATE
+from core.records.fetching import fetch_linked, fetchable_fields
 from core.records.file_keys import check_file_keys
 from core.records.reading import title_column
 from core.records.validation import load, writable
@@ -63,14 +64,20 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
                     raw[spec.name] = value
                 else:  # read-only fields take their default, checked when the pack loaded
                     fixed[spec.name] = FIELD_TYPES[spec.type].loader(spec, t).deserialize(value)
+    fetchable = fetchable_fields(entity, raw)
     values, errors = load(entity, raw, t.language, partial=existing is not None,
-                          trusted=ctx.trusted, by_rules=by_rules)
+                          trusted=ctx.trusted, by_rules=by_rules, fetchable=fetchable)
     values.update(fixed)
     for name, messages in errors.items():
         for message in messages:
             ctx.error(prefix + name, message)
     prepared = Prepared(values=values, current=dict(existing or {}))
     _resolve_links(ctx, entity, prepared.values, prefix, prepared.current)
+    fetch_linked(ctx, entity, prepared, existing)
+    for name in fetchable:
+        if entity.field(name).required and prepared.merged.get(name) in (None, "") \
+                and not ctx.errors.get(prefix + name):
+            ctx.error(prefix + name, t.gettext(_("A value is required.")))
     _check_files(ctx, entity, prepared, prefix)
     for spec in entity.table_fields:
         if spec.name not in tables:

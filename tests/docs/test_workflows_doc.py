@@ -357,7 +357,7 @@ def test_maintenance_reminder_runs_once_a_day_and_once_per_date(service: Service
     assert records.get(SYSTEM, "maintenance", soon["id"])["reminder_sent"] is True
     assert records.get(SYSTEM, "maintenance", later["id"])["reminder_sent"] is False
     mails = [m["payload"] for m in service.rows("officina_outbox")]
-    assert len(mails) == 1 and "Conferma la manutenzione del 2026-03-12" in mails[0]
+    assert len(mails) == 1 and "Conferma la manutenzione del 12/03/2026" in mails[0]
 
     current = records.get(SYSTEM, "maintenance", soon["id"])
     moved = records.update(COORDINATOR, "maintenance", soon["id"],

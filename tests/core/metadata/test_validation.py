@@ -189,6 +189,22 @@ def test_field_value_errors(tmp_path: Path, spec: str, key: str, message: str) -
     assert f"a.yaml:5: fields.extra.{key}: " in error and message in error, error
 
 
+@pytest.mark.parametrize("spec, message", [
+    ("{type: string, fetch_from: city.name}", "'city' is not a link field of this entity"),
+    ("{type: string, fetch_from: parent.nickname}", "'customer' has no field 'nickname'"),
+    ("{type: integer, fetch_from: parent.company}",
+     "'customer.company' is a string field: it cannot fill an integer field"),
+    ("{type: string, computed: 'company', fetch_from: parent.company}",
+     "a computed field cannot also be fetched"),
+])
+def test_fetch_from_names_a_link_and_a_field_of_the_same_type(tmp_path: Path, spec: str,
+                                                              message: str) -> None:
+    fields = "  parent: {type: link, target: customer}\n" + f"  extra: {spec}\n"
+    write_pack(tmp_path, "p", {"entities/a.yaml": CUSTOMER + fields})
+    error = single_error(tmp_path)
+    assert "a.yaml:6: fields.extra.fetch_from: " in error and message in error, error
+
+
 def test_database_limits_refused_at_validation(tmp_path: Path) -> None:
     wide = "".join(f"  code_{i}: {{type: string, length: 400}}\n" for i in range(30))
     many = "".join(f"  flag_{i}: {{type: boolean}}\n" for i in range(1000))

@@ -272,3 +272,29 @@ def test_warranty_covers_labour_travel_and_parts(service: ServiceEnv):
     assert charged["coverage"] == "warranty"
     assert charged["charges_total"] == Decimal("0")
     assert charged["billing_status"] == "no_charge"
+
+
+def test_a_part_without_a_price_is_charged_at_the_items_sale_price(service: ServiceEnv):
+    d = service.data
+    intervention = first_intervention(service, open_call(service))
+    service.update(COORDINATOR, "intervention", intervention["id"], {
+        "parts": [{"item": d["filter"]["id"], "quantity": "2"},
+                  {"item": d["filter"]["id"], "quantity": "1", "price": "20.00"}]})
+    parts = service.get("intervention", intervention["id"])["parts"]
+    assert [(p["price"], p["internal_cost"], p["amount"]) for p in parts] == [
+        (Decimal("24.00"), Decimal("12.40"), Decimal("48.00")),
+        (Decimal("20.00"), Decimal("12.40"), Decimal("20.00"))]  # a typed price is kept
+
+
+def test_a_call_entered_by_its_machine_takes_the_customer_site_and_item(service: ServiceEnv):
+    d = service.data
+    call = service.records.create(OFFICE, "service_call", {
+        "subject": "Rumore al compressore", "machine": d["machine"]["ref"]})
+    assert (call["customer"], call["site"], call["item"]) == (
+        d["machine"]["customer"], d["machine"]["site"], d["machine"]["item"])
+    intervention = first_intervention(service, call)
+    assert (intervention["customer"], intervention["machine"]) == (call["customer"],
+                                                                   call["machine"])
+    with pytest.raises(RecordError) as refused:
+        service.records.create(OFFICE, "service_call", {"subject": "Senza macchina"})
+    assert "customer" in refused.value.field_errors

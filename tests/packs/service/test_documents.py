@@ -491,7 +491,7 @@ def test_signed_report_mail(shop: Shop) -> None:
                "now": dt.datetime(2026, 11, 24, 16, 0)}
     italian = render_mail(template, context, "it")
     assert italian.subject == f"Rapporto di intervento {record['ref']}: Sostituzione compressore"
-    assert "firmato da Giulia Brambilla il 2026-11-24 16:30:00 (UTC)" in italian.text
+    assert "firmato da Giulia Brambilla il 24/11/2026, 17:30" in italian.text
     english = render_mail(template, {**context, "record": {**record, "signed_at": None}}, "en")
     assert english.subject == f"Intervention report {record['ref']}: Sostituzione compressore"
     assert f"the report of intervention {record['ref']} (Sostituzione compressore), signed " \
