@@ -62,7 +62,8 @@ def build_planner(data: dict[str, Any] | None) -> PlannerSpec | None:
     if not data:
         return None
     return PlannerSpec(start=data["start"], resource=data["resource"],
-                       duration=data.get("duration"), filters=tuple(data.get("filters") or ()))
+                       duration=data.get("duration"), filters=tuple(data.get("filters") or ()),
+                       to_plan_sort=tuple(data.get("to_plan_sort") or ("created_at",)))
 
 
 def build_entity(draft: EntityDraft, checks: Mapping[str, Any] = NO_CHECKS) -> EntitySpec:

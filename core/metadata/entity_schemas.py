@@ -67,7 +67,8 @@ def _planner_schema() -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "required": ["start", "resource"],
             "description": "a week board of the records, one row per linked resource",
             "properties": {"start": NAME, "duration": NAME, "resource": NAME,
-                           "filters": NAMES}}
+                           "filters": NAMES,
+                           "to_plan_sort": {"type": "array", "minItems": 1, "items": SORT}}}
 
 
 ARTICLE = {"type": "string", "maxLength": 12, "pattern": r"^[^\s{}]+$"}

@@ -64,6 +64,8 @@ def _check_planner(draft: EntityDraft) -> list[Diagnostic]:
                                ("duration",))
     for i, name in enumerate(planner.get("filters") or []):
         problems += _field_ref(draft, ["planner", "filters", i], name, (), filterable_types())
+    for i, sort in enumerate(planner.get("to_plan_sort") or []):
+        problems += _sort_ref(draft, ["planner", "to_plan_sort", i], sort)
     return problems
 
 

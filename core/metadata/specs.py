@@ -97,13 +97,15 @@ class PlannerSpec:
 
     ``start`` is a datetime field, ``duration`` an optional duration field (seconds;
     ``DEFAULT_DURATION`` when absent or empty), ``resource`` a link field whose target's
-    records are the rows, ``filters`` the list filters shown above the board.
+    records are the rows, ``filters`` the list filters shown above the board,
+    ``to_plan_sort`` the order of the records still to plan (most urgent first).
     """
 
     start: str
     resource: str
     duration: str | None = None
     filters: tuple[str, ...] = ()
+    to_plan_sort: tuple[str, ...] = ("created_at",)
 
     DEFAULT_DURATION = 3600
 

@@ -131,6 +131,31 @@ def test_the_week_shows_each_record_in_its_row_and_day(planner_app: Flask) -> No
     assert "Nov" in tree.xpath("//*[@id='planner-week']")[0].text_content()
 
 
+def test_records_to_plan_come_most_urgent_first_fifty_to_a_page(planner_app: Flask) -> None:
+    refs = {n: _visit(planner_app, f"Visit {n}", due_on=(dt.date(2026, 12, 1)
+                                                          + dt.timedelta(days=53 - n)).isoformat())
+            for n in range(54)}  # the last entered is due first
+    undated = _visit(planner_app, "Whenever")
+    dora = _client(planner_app, "dora")
+
+    def listed(page: str) -> list[str]:
+        tree = lxml.html.fromstring(page)
+        return [li.xpath("./a")[0].text_content() for li in
+                tree.xpath("//ul[@id='to-plan-list']/li")]
+
+    first = _get(dora, f"/app/visit/planner?week={WEEK}&f.kind=repair")
+    assert listed(first) == [refs[n] for n in range(53, 3, -1)]
+    assert "1–50 of 55" in first  # noqa: RUF001
+    next_url = lxml.html.fromstring(first).xpath("//section[contains(@class, 'planner-to-plan')]"
+                                                 "//a[@rel='next']")[0].get("href")
+    assert "f.kind=repair" in next_url and f"week={WEEK}" in next_url
+    second = _get(dora, next_url)
+    assert listed(second) == [refs[3], refs[2], refs[1], refs[0], undated]
+    assert "51–55 of 55" in second  # noqa: RUF001
+    assert lxml.html.fromstring(second).xpath("//section[contains(@class, 'planner-to-plan')]"
+                                              "//a[@rel='prev']")
+
+
 def test_week_navigation_moves_by_seven_days_and_keeps_filters(planner_app: Flask) -> None:
     later = _visit(planner_app, "Later", "Carlo Bianchi", start_at="2026-12-02T10:00:00")
     dora = _client(planner_app, "dora")

@@ -153,10 +153,12 @@ def _wanted(spec: EntitySpec) -> ListRequest:
     return parser(spec, readable_fields(spec)).parse(request.args)
 
 
-def _query_string(wanted: ListRequest, week: dt.date | None) -> str:
+def _query_string(wanted: ListRequest, week: dt.date | None, page: int = 1) -> str:
     pairs = wanted.arguments(sort=None, page=None, size=None)
     if week is not None:
         pairs.insert(0, ("week", week.isoformat()))
+    if page > 1:  # the page of the records to plan
+        pairs.append(("page", str(page)))
     return urlencode(pairs)
 
 
@@ -212,7 +214,8 @@ def planner_view(entity: str) -> tuple[str, int]:
         rows.append(unassigned)
     to_plan = officina().records.list(actor(), spec.name, ListQuery(
         filters=[[plan.start, "is null"], *wanted.filters], search=wanted.search or None,
-        fields=fields, limit=TO_PLAN_LIMIT))
+        fields=fields, sort=plan.to_plan_sort, limit=TO_PLAN_LIMIT,
+        offset=(wanted.page - 1) * TO_PLAN_LIMIT))
     offered = [f for f in (list_field(spec, n, readable) for n in plan.filters) if f]
     offered += [v.field for v in wanted.values.values() if v.field not in offered]
     days = [monday + dt.timedelta(days=i) for i in range(7)]
@@ -228,13 +231,19 @@ def planner_view(entity: str) -> tuple[str, int]:
         list_url=url_for("records.planner_view", entity=spec.name),
         keep=[("week", monday.isoformat())], wanted=wanted, filters=offered,
         to_plan=[_unplanned(spec, r) for r in to_plan.rows], to_plan_total=to_plan.total,
+        to_plan_first=to_plan.offset + 1,
+        to_plan_previous=(_planner_url(spec, wanted, monday, wanted.page - 1)
+                          if wanted.page > 1 else None),
+        to_plan_next=(_planner_url(spec, wanted, monday, wanted.page + 1)
+                      if to_plan.offset + len(to_plan.rows) < to_plan.total else None),
         may_update=may(spec.name, "update"), link_title=_link_title,
         choices=labels().option_choices, filter_label=labels().field_label,
         resource_label=labels().field_label(spec.field(plan.resource))), 200
 
 
-def _planner_url(spec: EntitySpec, wanted: ListRequest, week: dt.date | None) -> str:
-    query = _query_string(wanted, week)
+def _planner_url(spec: EntitySpec, wanted: ListRequest, week: dt.date | None,
+                 page: int = 1) -> str:
+    query = _query_string(wanted, week, page)
     return url_for("records.planner_view", entity=spec.name) + (f"?{query}" if query else "")
 
 

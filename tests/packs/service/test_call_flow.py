@@ -62,6 +62,11 @@ def test_a_new_call_gets_its_intervention_warranty_and_sla_deadlines(service: Se
     assert intervention["intervention_type"] == "repair"
     assert intervention["customer"] == service.data["customer"]["id"]
     assert intervention["contact"] == service.data["contact"]["id"]
+    assert intervention["due_by"] == call["sla_response_due"]  # the planner's order
+    service.update(OFFICE, "service_call", call["id"], {"priority": "urgent"})
+    urgent = service.get("service_call", call["id"])["sla_response_due"]
+    assert urgent < call["sla_response_due"]
+    assert service.get("intervention", intervention["id"])["due_by"] == urgent
 
 
 def test_a_call_resolved_by_phone_keeps_its_intervention_unplanned(service: ServiceEnv):
