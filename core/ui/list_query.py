@@ -69,6 +69,15 @@ def _default_column_rank(spec: FieldSpec) -> int | None:
     return next((rank for rank, fits in enumerate(ranks) if fits), None)
 
 
+FLAG_WORDS = {"yes": True, "1": True, "true": True, "no": False, "0": False, "false": False}
+
+
+def flag_value(text: str) -> bool | None:
+    """A yes/no filter's value as URLs write it (``yes``/``no``, ``1``/``0``,
+    ``true``/``false``, any case), or None when it is none of them."""
+    return FLAG_WORDS.get(text.strip().lower())
+
+
 def list_field(entity: EntitySpec, name: str, readable: Collection[str] | None) -> \
         FieldSpec | None:
     """The stored field (or standard column such as ``ref``) ``name``, if the reader sees it."""
@@ -276,10 +285,12 @@ class Parser:
         if wanted.kind == "boolean":
             if not wanted.values or wanted.values[0] == "any":
                 return []
-            if wanted.values[0] not in ("yes", "no"):
+            flag = flag_value(wanted.values[0])
+            if flag is None:
                 raise self.fail(_("Choose yes, no or any for {field}."),
                                 field=self.label(spec))
-            return [[name, "=", wanted.values[0] == "yes"]]
+            wanted.values = ["yes" if flag else "no"]  # as the filter panel writes it
+            return [[name, "=", flag]]
         if wanted.kind == "text":
             return [[name, "like", v] for v in wanted.values]
         if wanted.kind == "link":

@@ -36,6 +36,7 @@ from core.reports import ReportResult, ReportSpec, load_reports, run_report
 from core.ui.context import actor, field_access, gettext, labels, locale, officina, registry
 from core.ui.detail import may
 from core.ui.field_facets import facet_of, format_value
+from core.ui.list_query import flag_value
 
 CHARTS = ("bar", "line", "pie", "none")
 FILTER_PREFIX = "f."  # as on list pages (core.ui.list_query)
@@ -224,9 +225,10 @@ def _extra_input(field_spec: FieldSpec, args: MultiDict, extra: list[list[Any]])
         if kind.family == "link":
             extra.append([name, "=", int(value) if value.isdigit() else value])
         elif kind.family == "flag":
-            if value not in ("1", "0"):
+            flag = flag_value(value)
+            if flag is None:
                 raise _bad(_("Choose yes or no for {field}."), field=label)
-            extra.append([name, "=", value == "1"])
+            extra.append([name, "=", flag])
         elif kind.textual:
             extra.append([name, "like", value])
         else:
