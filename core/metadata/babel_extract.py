@@ -3,7 +3,8 @@
 Every label a user may see is an English source string (the msgid): entity ``label`` and
 ``plural``, field ``label`` (or the label derived from the field's name), ``help``, the display
 labels of select options (derived from the option: ``in_progress`` -> ``In progress``), layout
-tab and section labels, report and aggregate labels, workflow, rule and transition labels,
+tab and section labels, report labels, descriptions and aggregate labels, workflow, rule and
+transition labels,
 ``notify`` and ``refuse`` messages written as plain text, and the labels of the pack and of its
 calendars. Use it with pybabel (method ``officina_pack``, see ``pyproject.toml``) or directly::
 
@@ -142,6 +143,7 @@ def _layout(c: _Collector, entity: str, layout: Any) -> None:
 def _report(c: _Collector, data: dict[str, Any]) -> None:
     name = data.get("name", "?")
     c.label(data, (), f"report {name}: label")
+    c.label(data, (), f"report {name}: description", key="description")
     aggregates = data.get("aggregates")
     for index, aggregate in enumerate(aggregates if isinstance(aggregates, list) else ()):
         c.label(aggregate, ("aggregates", index), f"report {name}: aggregate label")

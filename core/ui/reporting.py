@@ -16,6 +16,7 @@ A value that does not read raises ``QueryError`` (a 400 page with the reason).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -163,6 +164,18 @@ def _bound(text: str, spec: FieldSpec, upper: bool) -> tuple[str, Any]:
     return ("<=" if upper else ">="), _number(text, spec)
 
 
+def _distinct_choices(rows: list[dict[str, Any]], title_field: str | None
+                      ) -> list[tuple[str, str]]:
+    """Each linked record as a choice by its title, sorted; titles that several records
+    share carry the reference too (``Assistenza refrigeratore (CTR-2026-00002)``)."""
+    titles = [str((row.get(title_field) if title_field else None) or row.get("ref")
+                  or row["id"]) for row in rows]
+    seen = Counter(titles)
+    found = [(str(row["id"]), f"{title} ({row['ref']})" if seen[title] > 1 and row.get("ref")
+              else title) for row, title in zip(rows, titles, strict=True)]
+    return sorted(found, key=lambda item: item[1].lower())
+
+
 def _options(spec: FieldSpec) -> list[tuple[str, str]]:
     kind = traits_of(spec)
     if kind.family == "choice" and not kind.multiple:
@@ -180,10 +193,7 @@ def _options(spec: FieldSpec) -> list[tuple[str, str]]:
             return []
         if page.total > LINK_CHOICES:
             return []
-        found = [(str(row["id"]), str((row.get(target.title_field) if target.title_field
-                                       else None) or row.get("ref") or row["id"]))
-                 for row in page.rows]
-        return sorted(found, key=lambda item: item[1].lower())
+        return _distinct_choices(page.rows, target.title_field)
     return []
 
 

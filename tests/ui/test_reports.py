@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -227,3 +228,17 @@ def test_durations_filter_by_a_range_as_on_list_pages(
     _rows, totals = _table(anna.get("/app/reports/specimens_by_colour?f.effort.from=3600"
                                     "&f.effort.to=7200").get_data(as_text=True))
     assert totals == ["Total", "2"]
+
+
+def test_a_link_filter_tells_records_of_the_same_name_apart(
+        app: Flask, sales: dict[str, int], signed_in: Callable[[str], FlaskClient]) -> None:
+    service = app.extensions["officina"].records
+    twin = service.create(SYSTEM, "customer", {"company": "Alfa"})
+    html = signed_in("carla").get("/app/reports/sales_by_status").get_data(as_text=True)
+    select = lxml.html.fromstring(html).xpath("//select[@name='f.customer']")[0]
+    shown = {o.get("value"): o.text_content().strip() for o in select.xpath("./option")
+             if o.get("value")}
+    first = service.get(SYSTEM, "customer", sales["Alfa"])
+    assert shown[str(sales["Alfa"])] == f"Alfa ({first['ref']})"
+    assert shown[str(twin["id"])] == f"Alfa ({twin['ref']})"
+    assert shown[str(sales["Beta"])] == "Beta"  # a name of its own needs no reference

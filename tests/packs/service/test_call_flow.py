@@ -194,6 +194,8 @@ def test_from_call_to_billing(service: ServiceEnv, smtp, tmp_path: Path):
         "signer_name": "Mario Rossi",
         "customer_signature": service.records.files.put(
                 SIGNATURE_PNG, "firma.png", owner=TECHNICIAN.username)})
+    signed = service.get("intervention", intervention["id"])
+    assert signed["signed_at"] == service.clock.now  # recorded with the signature
     service.transition(TECHNICIAN, "intervention", intervention["id"], "finish")
     # Parts are reserved; the call is resolved as its only intervention is done.
     assert service.get("item", d["compressor"]["id"])["reserved"] == Decimal("1")

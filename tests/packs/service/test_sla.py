@@ -7,6 +7,7 @@ import datetime as dt
 import email
 from email.policy import default
 
+from core.reports import load_reports, run_report
 from tests.core.rules.test_worker import mail_settings, smtp
 from tests.packs.service.conftest import COORDINATOR, MANAGER, OFFICE, ServiceEnv
 
@@ -78,5 +79,35 @@ def test_a_call_planned_in_time_is_neither_warned_nor_escalated(service: Service
     kept = service.get("service_call", call["id"])
     assert (kept["sla_warned"], kept["sla_breached"]) == (False, False)
     assert notices(service, COORDINATOR.username) == []
-    assert {t["status"] for t in service.rows("officina_timer", record_id=call["id"],
-                                              entity="service_call")} == {"cancelled"}
+    timers = {t["name"]: t["status"] for t in service.rows(
+        "officina_timer", record_id=call["id"], entity="service_call")}
+    assert timers == {"sla_warning": "cancelled", "sla_breach": "cancelled",
+                      "sla_resolution_breach": "pending"}  # planned is not resolved
+
+
+def test_resolution_is_measured_against_its_own_deadline(service: ServiceEnv):
+    # 16 working hours from Friday 16:00: 1.5 + 8.5 (Monday) + 6 → Tuesday 15:00 (14:00 UTC).
+    on_time, late = call_on_friday_afternoon(service), call_on_friday_afternoon(service)
+    assert service.get("service_call", late["id"])["sla_resolution_due"] == \
+        dt.datetime(2026, 12, 1, 14, 0)
+    for call in (on_time, late):
+        service.transition(OFFICE, "service_call", call["id"], "plan")
+    service.clock.now = dt.datetime(2026, 12, 1, 13, 30)
+    service.transition(OFFICE, "service_call", on_time["id"], "resolve")
+    service.clock.now = dt.datetime(2026, 12, 1, 14, 30)  # past the deadline, still open
+    service.worker().run_once()
+    missed = service.get("service_call", late["id"])
+    assert missed["resolution_missed"] is True and missed["sla_breached"] is False
+    assert notices(service, MANAGER.username) == [
+        f"{missed['ref']} (Perdita di gas) missed its resolution deadline."]
+    service.clock.now = dt.datetime(2026, 12, 2, 9, 0)
+    service.transition(OFFICE, "service_call", late["id"], "resolve")
+    resolved = service.get("service_call", on_time["id"])
+    assert (resolved["resolved_at"], resolved["resolution_missed"]) == (
+        dt.datetime(2026, 12, 1, 13, 30), False)
+    assert service.get("service_call", late["id"])["resolved_at"] == dt.datetime(2026, 12, 2, 9, 0)
+    records = service.officina.records
+    report = load_reports(records.registry.current().registry)["sla_compliance"]
+    rows = run_report(records, MANAGER, report).rows
+    assert {(r["sla_breached"], r["resolution_missed"]): r["Calls"] for r in rows} == {
+        (False, False): 1, (False, True): 1}
