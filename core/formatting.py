@@ -21,6 +21,15 @@ BOOLEAN_WORDS = {"it": ("Sì", "No"), "en": ("Yes", "No"), "de": ("Ja", "Nein"),
                  "fr": ("Oui", "Non"), "es": ("Sí", "No")}
 
 
+# The region whose conventions a language's users expect (dates, numbers, times).
+LANGUAGE_LOCALES = {"it": "it_IT", "en": "en_GB"}
+
+
+def language_locale(language: str) -> Locale:
+    """The Babel locale pages and mails of ``language`` are formatted in."""
+    return as_locale(LANGUAGE_LOCALES.get(language, language))
+
+
 def as_locale(locale: str | Locale) -> Locale:
     """``locale`` as a Babel ``Locale``; ``ValueError`` when it is not one."""
     try:

@@ -75,6 +75,13 @@ def user_language(connection: Connection, username: str) -> str | None:
                               .where(users.c.username == username)).scalar_one_or_none()
 
 
+def user_email(connection: Connection, username: str) -> str | None:
+    """The user's e-mail address, or None when the account has none."""
+    users = _users()
+    return connection.execute(sa.select(users.c.email)
+                              .where(users.c.username == username)).scalar_one_or_none()
+
+
 def set_user_language(connection: Connection, username: str, language: str) -> None:
     """Store the user's language (``en`` or ``it``)."""
     users = _users()

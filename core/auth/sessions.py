@@ -84,6 +84,7 @@ class SignedInSession:
     language: str | None  # the profile's choice; None lets the browser decide
     created_at: dt.datetime
     last_seen_at: dt.datetime
+    unread_notices: int = 0  # the user's unread notices (the header's bell), read with it
 
     @property
     def actor(self) -> Actor:
@@ -147,15 +148,21 @@ def load_session(connection: Connection, token: str, policy: SessionPolicy,
         id=int(row.id), username=row.username,
         roles=frozenset(r for r in (row.roles or "").split(",") if r),
         language=row.language or None, created_at=row.created_at,
-        last_seen_at=row.last_seen_at)
+        last_seen_at=row.last_seen_at, unread_notices=int(row.unread_notices or 0))
 
 
 @cache
 def _session_lookup() -> sa.Select:
-    """The live session of a token's hash with its user: built once, run on every page."""
+    """The live session of a token's hash with its user and how many notices they have not
+    read: built once, run on every page."""
     sessions, users = _sessions(), system_tables().system["officina_user"]
+    notices = system_tables().system["officina_notification"]
+    unread = (sa.select(sa.func.count()).select_from(notices)
+              .where(notices.c.username == users.c.username, notices.c.read_at.is_(None))
+              .scalar_subquery())
     return (sa.select(sessions.c.id, sessions.c.created_at, sessions.c.last_seen_at,
-                      users.c.username, users.c.roles, users.c.language)
+                      users.c.username, users.c.roles, users.c.language,
+                      unread.label("unread_notices"))
             .join(users, users.c.username == sessions.c.username)
             .where(sessions.c.token_hash == sa.bindparam("token_hash"),
                    sessions.c.revoked_at.is_(None),

@@ -89,7 +89,7 @@ def migrate_command(instance: str | None, database_url: str | None, allow_destru
 def worker(instance: str | None, database_url: str | None, once: bool, poll: float) -> None:
     """Fire due timers, run schedules and deliver mail and webhooks."""
     from core.rules.mail import MailSettings
-    from core.rules.worker import Worker
+    from core.rules.worker import Worker, WorkerOptions
 
     officina = _open(instance, database_url)
     mail = officina.settings.mail
@@ -98,7 +98,9 @@ def worker(instance: str | None, database_url: str | None, once: bool, poll: flo
             if mail else None
     except ValueError as exc:
         fail(f"{officina.settings.instance / CONFIG_FILE}: {exc}")
-    runner = Worker(officina.rules, settings, documents=getattr(officina, "documents", None))
+    options = WorkerOptions(base_url=str((officina.settings.web or {}).get("base_url") or ""))
+    runner = Worker(officina.rules, settings, options,
+                    documents=getattr(officina, "documents", None))
     if once:
         report = runner.run_once()
         for error in report.errors:

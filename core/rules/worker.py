@@ -35,6 +35,7 @@ from core.rules.document_jobs import run_document_job
 from core.rules.engine import RulesEngine
 from core.rules.mail import MailError, MailSettings, RenderedMail, send_mail
 from core.rules.mail_files import store_mail
+from core.rules.notice_digest import send_digests
 from core.rules.webhook import call_webhook
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class WorkerOptions:
     # the longest.
     outage_retry: dt.timedelta = dt.timedelta(seconds=1)
     max_outage_retry: dt.timedelta = dt.timedelta(minutes=1)
+    base_url: str = ""  # the instance's address (``[web] base_url``), for links in digests
 
 
 @dataclass
@@ -66,12 +68,14 @@ class WorkerReport:
     schedules: int = 0
     delivered: int = 0
     failed: int = 0
+    digests: int = 0
     errors: list[str] = field(default_factory=list)
     causes: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     @property
     def idle(self) -> bool:
-        return not (self.timers or self.schedules or self.delivered or self.failed)
+        return not (self.timers or self.schedules or self.delivered or self.failed
+                    or self.digests)
 
     def add_error(self, what: str, error: Exception) -> None:
         """Record that ``what`` (``mail 12``, ``timer 3``...) failed with ``error``."""
@@ -81,7 +85,8 @@ class WorkerReport:
     def counts(self) -> str:
         """What the pass did, as ``officina worker --once`` prints it."""
         return (f"timers fired: {self.timers}, schedules run: {self.schedules}, "
-                f"delivered: {self.delivered}, failed: {self.failed}")
+                f"delivered: {self.delivered}, failed: {self.failed}"
+                + (f", digests queued: {self.digests}" if self.digests else ""))
 
     def summary(self) -> str:
         """One line for the log: the counts, then the errors grouped by their message."""
@@ -307,6 +312,9 @@ class Worker:
         report = WorkerReport()
         self.fire_timers(report)
         self.run_schedules(report)
+        with self.database.write() as connection:
+            report.digests = send_digests(connection, self.clock(),
+                                          self.records.options.timezone, self.options.base_url)
         self.deliver_outbox(report)
         return report
 

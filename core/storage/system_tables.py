@@ -116,6 +116,12 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         sa.Column("read_at", sa.DateTime()),
         sa.Index("ix_officina_notification_user", "username", "read_at"),
     )
+    sa.Table(  # who wants the daily digest of unread notices, and the last day it went
+        "officina_notice_digest", metadata,
+        sa.Column("username", sa.String(140), primary_key=True),
+        sa.Column("daily", sa.Boolean(create_constraint=False), nullable=False, default=False),
+        sa.Column("sent_on", sa.Date()),
+    )
     sa.Table(
         "officina_rule_log", metadata,
         sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),

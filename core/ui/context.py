@@ -10,6 +10,7 @@ from dataclasses import replace
 from babel import Locale
 from flask import current_app, g
 
+from core.formatting import language_locale
 from core.i18n import Translator, language_name
 from core.i18n_metadata import MetadataTranslator
 from core.metadata.specs import EntitySpec, Registry
@@ -69,7 +70,7 @@ def labels() -> MetadataTranslator:
 def locale() -> Locale:
     """The Babel locale used to format dates, numbers and money."""
     if "locale" not in g:
-        g.locale = Locale.parse({"it": "it_IT", "en": "en_GB"}.get(language(), language()))
+        g.locale = language_locale(language())
     return g.locale
 
 

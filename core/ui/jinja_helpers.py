@@ -12,6 +12,7 @@ from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.ui import context
 from core.ui.field_facets import format_value
+from core.ui.sessions import current_session
 
 
 def display(value: Any, field: FieldSpec) -> str:
@@ -26,6 +27,13 @@ def display(value: Any, field: FieldSpec) -> str:
 def file_size(size: int) -> str:
     """A size in bytes for the request's locale (``37,5 kB``)."""
     return format_file_size(size, as_locale(context.locale()))
+
+
+def unread_notices() -> int:
+    """The signed-in user's unread notices (the header's bell), counted by the sign-in
+    check in its own query."""
+    signed_in = current_session() if g.get("actor") is not None else None
+    return signed_in.unread_notices if signed_in is not None else 0
 
 
 def navigation() -> list[tuple[str, list[EntitySpec]]]:
@@ -61,6 +69,7 @@ def install(app: Flask, collect: Callable[[str], list[Any]]) -> None:
         field_help=lambda field: context.labels().field_help(field),
         display=display,
         file_size=file_size,
+        unread_notices=unread_notices,
         traits=traits_of,
         navigation=navigation,
         current_language=context.language,
