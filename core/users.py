@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -80,6 +81,17 @@ def user_email(connection: Connection, username: str) -> str | None:
     users = _users()
     return connection.execute(sa.select(users.c.email)
                               .where(users.c.username == username)).scalar_one_or_none()
+
+
+def full_names(connection: Connection, usernames: Iterable[str]) -> dict[str, str]:
+    """The full names of the users ``usernames`` that have one, by username."""
+    wanted = sorted(set(usernames))
+    if not wanted:
+        return {}
+    users = _users()
+    rows = connection.execute(sa.select(users.c.username, users.c.full_name)
+                              .where(users.c.username.in_(wanted)))
+    return {row.username: row.full_name for row in rows if row.full_name}
 
 
 def set_user_language(connection: Connection, username: str, language: str) -> None:

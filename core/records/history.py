@@ -58,8 +58,9 @@ def read_history(connection: Connection, schema: Schema, entity: EntitySpec, rec
     """The history of record ``record_id`` of ``entity`` and of its direct lines, newest first.
 
     Changes of ``hidden`` fields (``table.field`` for fields of lines) are left out, with
-    updates that changed nothing else and the writes of lines in hidden child tables; rule
-    details (error messages, which may quote values) only with ``details``.
+    updates that changed nothing else and the writes of lines in hidden child tables; the
+    rules that ran on the record (with their error messages, which may quote values) only
+    with ``details``: they are the administrators' view of how the record came to be.
     """
     tables = {spec.target: spec.name for spec in entity.table_fields if spec.name not in hidden}
     hidden_in = {spec.target: line_names(hidden, spec.name) for spec in entity.table_fields}
@@ -88,11 +89,12 @@ def read_history(connection: Connection, schema: Schema, entity: EntitySpec, rec
             at=at, username=username, action=action, entity=name, record_id=line_id,
             changes=visible, table=None if own else tables[name])))
     log = schema.system["officina_rule_log"]
-    for row in connection.execute(sa.select(log).where(log.c.entity == entity.name,
-                                                       log.c.record_id == record_id)):
+    ran = connection.execute(sa.select(log).where(
+        log.c.entity == entity.name, log.c.record_id == record_id)) if details else []
+    for row in ran:
         entries.append((row.at, row.id, HistoryEntry(
             at=row.at, username=row.username, action="rule", entity=row.entity,
             record_id=row.record_id, rule=row.rule, event=row.event, result=row.result,
-            detail=row.detail if details else None)))
+            detail=row.detail)))
     entries.sort(key=lambda item: (item[0], item[2].action == "rule", item[1]), reverse=True)
     return [entry for _at, _id, entry in entries]

@@ -202,8 +202,8 @@ class RecordsService:
 
         Needs ``read`` on the record (``NotFound`` outside the actor's row condition);
         changes of fields hidden from the actor, and of hidden child tables, are left out
-        (and so are updates that changed only those); the details of rule failures only
-        administrators see.
+        (and so are updates that changed only those); the rules that ran on it, and why
+        they failed, only administrators see.
         """
         loaded = self.registry.current()
         entity = self._root(loaded, entity_name, actor)

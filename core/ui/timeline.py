@@ -1,8 +1,11 @@
-"""The timeline of a record's detail page: its audit trail and rule firings, for display.
+"""The timeline of a record's detail page: its audit trail, and for administrators the rules
+that ran on it, for display.
 
 Entries come from ``RecordsService.history`` (which leaves out what the user may not see);
-this module only formats them: field labels, old and new values for the locale, times in
-the instance's time zone, links shown with their target's title when the user may read it.
+this module only formats them for people: who by their full name, field labels, old and new
+values for the locale, times in the instance's time zone, links shown with their target's
+title when the user may read it, a change of the workflow's state as the transition it was
+("Confirm: Provisional → Confirmed"), and a rule by its label.
 """
 
 from __future__ import annotations
@@ -12,15 +15,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.formatting import format_datetime
+from core.i18n import _
 from core.metadata.field_types import field_type_of, traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import RecordError
 from core.records.reading import ListQuery
-from core.ui.context import actor, labels, locale, officina, registry
+from core.ui.context import actor, gettext, labels, locale, officina, registry
 from core.ui.detail import file_name, may
 from core.ui.jinja_helpers import display
+from core.users import full_names
 
 MAX_ENTRIES = 200
+RULE_ACTOR_PREFIX = "rule:"  # how the audit names the changes rules make (rule:workflow...)
+# What started a rule, and how it ended, as an administrator reads them.
+RULE_EVENTS = {"created": _("created"), "updated": _("updated"), "deleted": _("deleted"),
+               "transition": _("transition"), "timer": _("timer"),
+               "schedule": _("schedule"), "event": _("event")}
+RULE_RESULTS = {"done": _("done"), "failed": _("failed")}
 
 
 @dataclass(frozen=True)
@@ -38,8 +49,9 @@ class Event:
 
     kind: str  # create, update, delete, rule
     when: str
-    username: str
+    username: str  # who, by their full name when the account has one
     changes: tuple[Change, ...] = ()
+    transition: Change | None = None  # a move of the state: its label, the old and new state
     table: str | None = None  # the child table's label, for lines
     rule: str | None = None
     event: str | None = None
@@ -113,12 +125,19 @@ def timeline(entity: EntitySpec, record_id: int) -> list[Event] | None:
     for target, ids in wanted.items():
         titles.load(target, ids)
     tz = officina().settings.timezone
+    with officina().database.read() as connection:
+        names = full_names(connection, (entry.username for entry in entries))
+    machine = reg.state_machine(entity.name)
     events = []
     for entry in entries:
         owner = reg.entities.get(entry.entity)
-        changes = []
+        changes, moved = [], None
         for change in entry.changes:
             spec = owner.field(change.field) if owner else None
+            if machine is not None and owner is entity and change.field == machine.field \
+                    and entry.action == "update":
+                moved = _transition(machine, change.old, change.new, spec, titles)
+                continue
             label = labels().field_label(spec) if spec else change.field
             changes.append(Change(label, _value(change.old, spec, titles),
                                   _value(change.new, spec, titles)))
@@ -127,7 +146,37 @@ def timeline(entity: EntitySpec, record_id: int) -> list[Event] | None:
             table_spec = entity.field(entry.table)
             table = labels().field_label(table_spec) if table_spec else entry.table
         events.append(Event(kind=entry.action, when=format_datetime(entry.at, locale(), tz),
-                            username=entry.username, changes=tuple(changes), table=table,
-                            rule=entry.rule, event=entry.event, result=entry.result,
-                            detail=entry.detail))
+                            username=_who(entry.username, names),
+                            changes=tuple(changes), transition=moved, table=table,
+                            rule=_rule_label(entry.rule) if entry.rule else None,
+                            event=_said(RULE_EVENTS, entry.event),
+                            result=_said(RULE_RESULTS, entry.result), detail=entry.detail))
     return events
+
+
+def _who(username: str, names: dict[str, str]) -> str:
+    """Who made a change: the user's full name; a change a rule made reads "Automatic"."""
+    if username.startswith(RULE_ACTOR_PREFIX):
+        return gettext(_("Automatic"))
+    return names.get(username, username)
+
+
+def _said(words: dict[str, str], value: str | None) -> str | None:
+    return gettext(words[value]) if value in words else value
+
+
+def _transition(machine: Any, old: str | None, new: str | None, spec: FieldSpec | None,
+                titles: _Titles) -> Change:
+    """A change of the state as the transition that makes it (its label), else as a move."""
+    move = next((t for t in machine.transitions if t.target == new and old in t.sources), None)
+    return Change(labels().gettext(move.label) if move is not None else "",
+                  _value(old, spec, titles), _value(new, spec, titles))
+
+
+def _rule_label(qualified: str) -> str:
+    """A rule (``workflow.rule``) under its workflow's label: "Call intake: first_intervention"."""
+    workflow_name, _, rule_name = qualified.partition(".")
+    workflow = registry().workflows.get(workflow_name)
+    if workflow is None or not rule_name:
+        return qualified
+    return f"{labels().gettext(workflow.label or workflow.name)}: {rule_name}"

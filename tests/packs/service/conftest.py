@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 
 from core.config import Settings
@@ -24,7 +25,7 @@ from core.rules.mail import MailSettings
 from core.rules.worker import Worker, WorkerOptions
 from core.storage.migrate import migrate
 from core.ui.app import create_app
-from core.users import create_user, hash_password
+from core.users import create_user, hash_password, set_password_hash
 from tests.core.rules.conftest import Clock
 from tests.support.golden import GOLDEN, tree_digest
 from tests.support.users import FAST_HASHING
@@ -186,3 +187,24 @@ def service(database_url: str, tmp_path: Path) -> Iterator[ServiceEnv]:
         env.data = copied.extra
     yield env
     env.officina.close()
+
+
+WEB_PASSWORD = "Service-pw-1"
+FULL_NAMES = {"cora": "Cora Bassi", "mara": "Mara Conti", "olga": "Olga Riva"}
+
+
+@pytest.fixture
+def web(service: ServiceEnv) -> Flask:
+    """The web application over ``service``; its users sign in with ``WEB_PASSWORD``."""
+    users = service.officina.registry.current().schema.system["officina_user"]
+    with service.officina.database.write() as connection:
+        for username, name in FULL_NAMES.items():
+            set_password_hash(connection, username, hash_password(WEB_PASSWORD, FAST_HASHING))
+            connection.execute(users.update().where(users.c.username == username)
+                               .values(full_name=name))
+    return create_app(service.officina.settings, {"TESTING": True}, service.officina)
+
+
+def browser_of(app: Flask, username: str) -> FlaskClient:
+    """A browser signed in to ``app`` (the ``web`` fixture) as ``username``."""
+    return sign_in(app.test_client(), username, WEB_PASSWORD)

@@ -13,13 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core.ui.app import create_app
-from core.users import hash_password, set_password_hash
-from tests.packs.service.conftest import COORDINATOR, MANAGER, OFFICE, ServiceEnv
-from tests.support.users import FAST_HASHING
-from tests.ui.conftest import csrf_token, sign_in
-
-PASSWORD = "Notice-pw-1"
+from tests.packs.service.conftest import OFFICE, ServiceEnv, browser_of
+from tests.ui.conftest import csrf_token
 
 
 @pytest.fixture
@@ -32,18 +27,6 @@ def warned(service: ServiceEnv) -> dict:
     service.clock.now = dt.datetime(2026, 11, 30, 8, 31)  # past the warning time
     service.worker().run_once()
     return service.get("service_call", call["id"])
-
-
-@pytest.fixture
-def web(service: ServiceEnv) -> Flask:
-    with service.officina.database.write() as connection:
-        for actor in (OFFICE, COORDINATOR, MANAGER):
-            set_password_hash(connection, actor.username, hash_password(PASSWORD, FAST_HASHING))
-    return create_app(service.officina.settings, {"TESTING": True}, service.officina)
-
-
-def _client(app: Flask, username: str) -> FlaskClient:
-    return sign_in(app.test_client(), username, PASSWORD)
 
 
 def _bell(client: FlaskClient) -> str:
@@ -61,17 +44,17 @@ def _notices(client: FlaskClient, query: str = "") -> list[tuple[str, str]]:
 
 def test_the_coordinator_and_the_manager_read_the_warning_in_their_language(
         warned: dict, web: Flask) -> None:
-    coordinator, manager = _client(web, "cora"), _client(web, "mara")
+    coordinator, manager = browser_of(web, "cora"), browser_of(web, "mara")
     assert _bell(coordinator) == "1" and _bell(manager) == "1"
     assert [m for _, m in _notices(coordinator)] == [
         f"{warned['ref']} (Perdita di gas) è vicina al tempo di risposta."]
     assert [m for _, m in _notices(manager)] == [
         f"{warned['ref']} (Perdita di gas) is close to its response deadline."]
-    assert _notices(_client(web, "olga")) == [] and _bell(_client(web, "olga")) == ""
+    assert _notices(browser_of(web, "olga")) == [] and _bell(browser_of(web, "olga")) == ""
 
 
 def test_opening_a_notice_marks_it_read_and_shows_its_record(warned: dict, web: Flask) -> None:
-    coordinator = _client(web, "cora")
+    coordinator = browser_of(web, "cora")
     [(row_id, _message)] = _notices(coordinator)
     notice_id = int(row_id.removeprefix("notice-"))
     token = csrf_token(coordinator, "/app/notifications")
@@ -83,28 +66,28 @@ def test_opening_a_notice_marks_it_read_and_shows_its_record(warned: dict, web: 
     assert _bell(coordinator) == "" and _notices(coordinator) == []
     assert [m for _, m in _notices(coordinator, "?show=all")] == [
         f"{warned['ref']} (Perdita di gas) è vicina al tempo di risposta."]
-    assert _bell(_client(web, "mara")) == "1"  # the manager's own notice is still unread
+    assert _bell(browser_of(web, "mara")) == "1"  # the manager's own notice is still unread
 
 
 def test_nobody_opens_or_marks_another_users_notice(warned: dict, web: Flask) -> None:
-    [(row_id, _message)] = _notices(_client(web, "cora"))
-    office = _client(web, "olga")
+    [(row_id, _message)] = _notices(browser_of(web, "cora"))
+    office = browser_of(web, "olga")
     token = csrf_token(office, "/app/notifications")
     refused = office.post(f"/app/{row_id.replace('notice-', 'notifications/')}/open",
                           data={"csrf_token": token}, follow_redirects=True)
     assert "not yours" in refused.get_data(as_text=True) or "non è tua" in \
         refused.get_data(as_text=True)
     office.post("/app/notifications/read", data={"csrf_token": token, "all": "1"})
-    assert _bell(_client(web, "cora")) == "1"
-    without_token = _client(web, "cora").post("/app/notifications/read", data={"all": "1"})
+    assert _bell(browser_of(web, "cora")) == "1"
+    without_token = browser_of(web, "cora").post("/app/notifications/read", data={"all": "1"})
     assert without_token.status_code == 400
-    assert _bell(_client(web, "cora")) == "1"
+    assert _bell(browser_of(web, "cora")) == "1"
 
 
 def test_mark_chosen_or_all_read(service: ServiceEnv, warned: dict, web: Flask) -> None:
     service.clock.now = dt.datetime(2026, 11, 30, 9, 31)  # past the response deadline
     service.worker().run_once()
-    manager = _client(web, "mara")
+    manager = browser_of(web, "mara")
     listed = _notices(manager)
     assert [m for _, m in listed] == [
         f"{warned['ref']} (Perdita di gas) missed its response deadline.",
@@ -119,7 +102,7 @@ def test_mark_chosen_or_all_read(service: ServiceEnv, warned: dict, web: Flask) 
 
 def test_the_daily_digest_mails_the_unread_notices_once_a_day(
         service: ServiceEnv, warned: dict, web: Flask) -> None:
-    coordinator = _client(web, "cora")
+    coordinator = browser_of(web, "cora")
     token = csrf_token(coordinator, "/app/notifications")
     coordinator.post("/app/notifications/digest", data={"csrf_token": token, "daily": "1"})
     page = coordinator.get("/app/notifications").get_data(as_text=True)

@@ -63,7 +63,8 @@ def test_warning_then_escalation_when_nobody_answers(service: ServiceEnv, smtp):
     worker.run_once()  # delivers the escalation mail
     breached = service.get("service_call", call["id"])
     assert breached["sla_breached"] is True
-    assert notices(service, MANAGER.username) == [
+    assert notices(service, MANAGER.username) == [  # the manager is warned too
+        f"{breached['ref']} (Perdita di gas) is close to its response deadline.",
         f"{breached['ref']} (Perdita di gas) missed its response deadline."]
     mails = [email.message_from_bytes(e.content, policy=default) for e in inbox.messages]
     assert [m["Subject"] for m in mails] == [
