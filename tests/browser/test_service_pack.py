@@ -142,8 +142,8 @@ def plan_it(page: Page, server: ServiceServer, intervention_id: int, call_id: in
     page.get_by_role("button", name="Salva").click()
     # The refusal heads the form, which keeps what she typed; nothing is saved.
     expect(page.get_by_role("alert")).to_contain_text(
-        f"Il tecnico è assente dal {dates.absent_from.isoformat()} al "
-        f"{dates.absent_to.isoformat()}: scegli un altro orario o un altro tecnico.")
+        f"Il tecnico è assente dal {dates.absent_from:%d/%m/%Y} al "
+        f"{dates.absent_to:%d/%m/%Y}: scegli un altro orario o un altro tecnico.")
     expect(page.get_by_role("combobox", name="Tecnico")).to_have_value("Tino Bassi")
     expect(page.get_by_label("Durata stimata")).to_have_value("2:00")
     unchanged = stored(server, "intervention", intervention_id)
