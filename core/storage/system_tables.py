@@ -116,6 +116,17 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         sa.Column("read_at", sa.DateTime()),
         sa.Index("ix_officina_notification_user", "username", "read_at"),
     )
+    sa.Table(  # a bulk action on chosen records, done a chunk at a time with its results
+        "officina_bulk_batch", metadata,
+        sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("username", sa.String(140), nullable=False),
+        sa.Column("entity", sa.String(63), nullable=False),
+        sa.Column("action", sa.Text(), nullable=False),  # JSON: what to do to each record
+        sa.Column("ids", sa.Text(), nullable=False),  # JSON list, in the order chosen
+        sa.Column("position", sa.Integer(), nullable=False, default=0),
+        sa.Column("results", sa.Text(), nullable=False, default="[]"),  # JSON, one per done
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+    )
     sa.Table(  # who wants the daily digest of unread notices, and the last day it went
         "officina_notice_digest", metadata,
         sa.Column("username", sa.String(140), primary_key=True),

@@ -12,6 +12,9 @@ document.addEventListener("DOMContentLoaded", () => {
       toggle.setAttribute("aria-expanded", String(open));
     });
   }
+  // A bulk action's next step: the progress page goes on by itself until the batch is done.
+  const next = document.querySelector("form[data-continue]");
+  if (next) window.setTimeout(() => next.submit(), 150);
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();

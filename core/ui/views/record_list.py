@@ -34,6 +34,7 @@ from core.records.errors import PermissionDenied, QueryError, RecordError
 from core.records.reading import ListQuery, Page
 from core.ui import exports
 from core.ui.access import USER, access
+from core.ui.bulk_choices import bulk_fields, bulk_transitions
 from core.ui.column_format import prepared_display, record_urls
 from core.ui.context import (
     actor,
@@ -188,6 +189,7 @@ def list_view(entity: str) -> tuple[str, int]:
         row_cells=row_cells(spec, drawn, display, urls),
         new_url=new_url(spec.name) if can(spec, "create") else None,
         may_delete=can(spec, "delete"), may_export=can(spec, "export"),
+        bulk_transitions=bulk_transitions(spec), bulk_fields=bulk_fields(spec),
         export_limit=format_number(EXPORT_LIMIT, locale()), name_length=NAME_LENGTH,
         link_title=_link_title, choices=labels().option_choices,
         filter_label=lambda field: column_label(spec, field)), status
@@ -209,7 +211,8 @@ def _link_title(spec: EntitySpec, field: FieldSpec, wanted: ListRequest) -> str:
 
 # -- exports ------------------------------------------------------------------------------
 
-def _selected_ids() -> list[int]:
+def selected_ids() -> list[int]:
+    """The records chosen on a list page (its ``id`` checkboxes), at most ``BULK_LIMIT``."""
     try:
         ids = list(dict.fromkeys(int(v) for v in request.form.getlist("id")))
     except ValueError:
@@ -269,7 +272,7 @@ def export_view(entity: str, kind: str) -> Response:
     if "ref" not in {f.name for f in shown}:
         shown.insert(0, STANDARD_FIELDS["ref"])
     if request.method == "POST":
-        ids = _selected_ids()
+        ids = selected_ids()
         if not ids:
             raise QueryError(gettext(_("Select the records to export first.")))
         query = ListQuery(filters=[["id", "in", ids]])
@@ -306,13 +309,14 @@ def export_view(entity: str, kind: str) -> Response:
 
 # -- bulk delete --------------------------------------------------------------------------
 
-def _back(spec: EntitySpec) -> str:
+def back_to_list(spec: EntitySpec) -> str:
     """The list page the form came from (its query string only, so never another site)."""
     query = urlencode(parse_qsl(request.form.get("back", "")))
     return url_for("records.list_view", entity=spec.name) + (f"?{query}" if query else "")
 
 
-def _refs(spec: EntitySpec, ids: list[int]) -> dict[int, str]:
+def record_refs(spec: EntitySpec, ids: list[int]) -> dict[int, str]:
+    """The references of the records ``ids`` that the user may read."""
     page = officina().records.list(actor(), spec.name, ListQuery(
         filters=[["id", "in", ids]], fields=(), limit=len(ids)))
     return {row["id"]: row["ref"] for row in page.rows}
@@ -326,15 +330,15 @@ def delete_selected(entity: str) -> Response | str:
     if not can(spec, "delete"):
         raise PermissionDenied(gettext(_("You may not delete {entity}."),
                                        entity=labels().entity_plural(spec).lower()))
-    ids = _selected_ids()
+    ids = selected_ids()
     if not ids:
         flash(gettext(_("Select the records to delete first.")), "error")
-        return redirect(_back(spec), 303)
-    refs = _refs(spec, ids)
+        return redirect(back_to_list(spec), 303)
+    refs = record_refs(spec, ids)
     if request.form.get("confirmed") != "1":
         return render_template("list_confirm_delete.html", entity=spec, ids=ids,
                                refs=[refs.get(i, f"#{i}") for i in ids],
-                               back=request.form.get("back", ""), cancel_url=_back(spec))
+                               back=request.form.get("back", ""), cancel_url=back_to_list(spec))
     current = ids[0]
     try:
         with officina().database.write() as connection:
@@ -346,7 +350,7 @@ def delete_selected(entity: str) -> Response | str:
     else:
         flash(ngettext("{count} record deleted.", "{count} records deleted.", len(ids)),
               "success")
-    return redirect(_back(spec), 303)
+    return redirect(back_to_list(spec), 303)
 
 
 # -- saved filters ------------------------------------------------------------------------
@@ -360,19 +364,19 @@ def save_filter_view(entity: str) -> Response:
     query = request.form.get("back", "")
     if not name:
         flash(gettext(_("Give the filter a name.")), "error")
-        return redirect(_back(spec), 303)
+        return redirect(back_to_list(spec), 303)
     readable = readable_fields(spec)
     arguments = MultiDict(parse_qsl(query))
     try:
         wanted = parser(spec, readable).parse(arguments)
     except QueryError as exc:
         flash(str(exc), "error")
-        return redirect(_back(spec), 303)
+        return redirect(back_to_list(spec), 303)
     with officina().database.write() as connection:
         save_filter(connection, actor().username, spec.name, name,
                     urlencode(wanted.arguments(page=None)))
     flash(gettext(_("Filter \"{name}\" saved."), name=name[:NAME_LENGTH]), "success")
-    return redirect(_back(spec), 303)
+    return redirect(back_to_list(spec), 303)
 
 
 @records.post("/<entity>/saved/<int:filter_id>/delete")
@@ -386,7 +390,7 @@ def delete_saved_view(entity: str, filter_id: int) -> Response:
         flash(gettext(_("Saved filter deleted.")), "success")
     else:
         flash(gettext(_("There is no such saved filter.")), "error")
-    return redirect(_back(spec), 303)
+    return redirect(back_to_list(spec), 303)
 
 
 BLUEPRINTS: list = []

@@ -190,7 +190,8 @@ def service(database_url: str, tmp_path: Path) -> Iterator[ServiceEnv]:
 
 
 WEB_PASSWORD = "Service-pw-1"
-FULL_NAMES = {"cora": "Cora Bassi", "mara": "Mara Conti", "olga": "Olga Riva"}
+FULL_NAMES = {"cora": "Cora Bassi", "mara": "Mara Conti", "olga": "Olga Riva",
+              "tino": "Tino Bassi"}
 
 
 @pytest.fixture
