@@ -191,6 +191,16 @@ def _workflow(c: _Collector, data: dict[str, Any]) -> None:
         _actions(c, rule.get("do"), ("rules", index, "do"), where)
 
 
+def _pack(c: _Collector, data: dict[str, Any]) -> None:
+    name = data.get("name", "?")
+    c.label(data, (), f"pack {name}: label")
+    for key, what in (("navigation", "menu section"), ("home", "home queue")):
+        items = data.get(key)
+        for index, item in enumerate(items if isinstance(items, list) else ()):
+            if isinstance(item, dict):
+                c.label(item, (key, index), f"pack {name}: {what}")
+
+
 def _simple(kind: str) -> Any:
     def collect(c: _Collector, data: dict[str, Any]) -> None:
         c.label(data, (), f"{kind} {data.get('name', '?')}: label")
@@ -202,7 +212,7 @@ def _document_template(c: _Collector, data: dict[str, Any]) -> None:
 
 
 COLLECTORS = {"entity": _entity, "report": _report, "workflow": _workflow,
-              "pack": _simple("pack"), "calendar": _simple("calendar"),
+              "pack": _pack, "calendar": _simple("calendar"),
               "document_template": _document_template}
 
 

@@ -37,6 +37,12 @@ def build_field(name: str, data: dict[str, Any], custom: bool = False,
     if data["type"] == "decimal":
         values.setdefault("precision", 18)
         values.setdefault("scale", 0)
+    if data.get("badges"):
+        values["badges"] = tuple((option, style.get("color", "grey"), style.get("icon", ""))
+                                 for option, style in data["badges"].items())
+    if data.get("due"):
+        due = data["due"]
+        values["due"] = () if due is True else (due["field"], *due["in"])
     return FieldSpec(name=name, type=data["type"], label=data.get("label") or default_label(name),
                      options=tuple(data.get("options", ())), custom=custom, **values)
 

@@ -15,6 +15,8 @@ from core.metadata.schema_fragments import (
     SORT,
 )
 
+BADGE_COLORS = ("grey", "blue", "teal", "green", "amber", "orange", "red", "purple")
+
 COMMON_FIELD_KEYS: dict[str, Any] = {
     "type": {"enum": sorted(FIELD_TYPES)},
     "label": LABEL,
@@ -25,6 +27,13 @@ COMMON_FIELD_KEYS: dict[str, Any] = {
     "read_only": {"type": "boolean"},
     "user_editable": {"type": "boolean"},
     "fetch_from": {"type": "string", "pattern": "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$"},
+    "badges": {"type": "object", "minProperties": 1, "additionalProperties": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"color": {"enum": list(BADGE_COLORS)},
+                       "icon": {"type": "string", "minLength": 1, "maxLength": 2}}}},
+    "due": {"anyOf": [{"const": True}, {
+        "type": "object", "additionalProperties": False, "required": ["field", "in"],
+        "properties": {"field": NAME, "in": {**NAMES, "minItems": 1}}}]},
     "index": {"type": "boolean"},
     "computed": {"type": "string", "minLength": 1},
     "renamed_from": NAME,

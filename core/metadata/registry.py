@@ -19,6 +19,7 @@ from core.metadata.pack_contributions import (
     PackContributions,
     apply_extensions,
 )
+from core.metadata.pack_views import navigation_of, pack_view_problems, queues_of
 from core.metadata.semantic import check_entities, check_pack_documents, check_packs
 from core.metadata.specs import PackSpec, Registry
 from core.metadata.workflows import build_workflows
@@ -118,13 +119,15 @@ def build_registry(packs: Sequence[PackSource], overlays: Mapping[str, str] | No
     problems += _apply_overlays(drafts, overlays or {})
     problems += check_entities(listed, contributions.checks)
     problems += check_pack_documents(packs, drafts)
+    problems += pack_view_problems(packs, drafts)
     if problems:
         raise MetadataError(problems)
     pack_specs = tuple(
         PackSpec(name=p.name, version=str(p.manifest.data["version"]),
                  description=p.manifest.data.get("description", ""),
                  depends=tuple(p.depends), path=str(p.path),
-                 label=p.manifest.data.get("label", p.name))
+                 label=p.manifest.data.get("label", p.name),
+                 navigation=navigation_of(p.manifest.data), home=queues_of(p.manifest.data))
         for p in packs)
     entities = {name: build_entity(draft, contributions.checks)
                 for name, draft in drafts.items()}

@@ -36,6 +36,26 @@ def pack_schema() -> dict[str, Any]:
             "label": LABEL,
             "description": {"type": "string"},
             "depends": NAMES,
+            "navigation": {
+                "type": "array", "minItems": 1,
+                "description": "the menu's sections: a label and the entities under it",
+                "items": {"type": "object", "additionalProperties": False,
+                          "required": ["label", "entities"],
+                          "properties": {"label": LABEL,
+                                         "entities": {**NAMES, "minItems": 1}}}},
+            "home": {
+                "type": "array", "minItems": 1,
+                "description": "queues of records on the home page of the roles named",
+                "items": {"type": "object", "additionalProperties": False,
+                          "required": ["label", "entity"],
+                          "properties": {
+                              "label": LABEL, "entity": NAME, "roles": NAMES,
+                              "filters": {"type": "object", "additionalProperties": {
+                                  "anyOf": [{"type": ["string", "boolean", "integer"]},
+                                            {"type": "array", "minItems": 1, "items": {
+                                                "type": ["string", "integer"]}}]}},
+                              "sort": SORT, "columns": NAMES,
+                              "limit": {"type": "integer", "minimum": 1, "maximum": 50}}}},
         },
     }
 

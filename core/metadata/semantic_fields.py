@@ -85,12 +85,41 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     problems += _check_indexed_length(draft, at, spec)
     if spec.get("fetch_from"):
         problems += _check_fetch_from(draft, at, spec, entities)
+    problems += _check_badges(draft, at, spec)
     if spec.get("check") and spec["check"] not in checks and find_check(spec["check"]) is None:
         problems.append(draft.diagnostic([*at, "check"], f"unknown check '{spec['check']}': "
                                          "name a python-stdnum module that has validate(), "
                                          "e.g. it.iva, eu.vat, it.codicefiscale, iban"))
     elif "default" in spec and spec["default"] is not None:
         problems += _check_default(draft, at, spec, checks)
+    return problems
+
+
+def _check_badges(draft: EntityDraft, at: list, spec: dict[str, Any]) -> list[Diagnostic]:
+    """``badges`` style a select's own options; ``due`` is for a datetime, while a select
+    field of the entity has one of its own options."""
+    problems = []
+    if spec.get("badges"):
+        if family_of(spec["type"]) != "choice":
+            return [draft.diagnostic([*at, "badges"], "only select fields have badges")]
+        for option in spec["badges"]:
+            if option not in spec.get("options", ()):
+                problems.append(draft.diagnostic([*at, "badges", option],
+                                                 f"'{option}' is not an option of the field"))
+    due = spec.get("due")
+    if due:
+        if spec["type"] != "datetime":
+            return [draft.diagnostic([*at, "due"], "only datetime fields show as due")]
+        if isinstance(due, dict):
+            field = draft.data["fields"].get(due["field"])
+            if field is None or family_of(field["type"]) != "choice":
+                return [draft.diagnostic([*at, "due", "field"],
+                                         f"'{due['field']}' is not a select field of this "
+                                         "entity")]
+            problems += [draft.diagnostic([*at, "due", "in", i], f"'{value}' is not an option "
+                                          f"of '{due['field']}'")
+                         for i, value in enumerate(due["in"])
+                         if value not in field.get("options", ())]
     return problems
 
 

@@ -40,6 +40,11 @@ class FieldSpec:
     custom: bool = False
     user_editable: bool = False  # users may enter it although rules fill it too
     fetch_from: str | None = None  # ``link.field``: filled from the linked record when empty
+    # (option, colour, icon) of a select's options shown as badges
+    badges: tuple[tuple[str, str, str], ...] = ()
+    # a datetime shown as a due badge (time left, or overdue): always (``()``), or only while
+    # a select field has one of some values (``(field, value, ...)``); None: never
+    due: tuple[str, ...] | None = None
     # the ``check`` when a pack's hooks add it (a PackCheck; core/metadata/pack_contributions.py)
     pack_check: Any = field(default=None, compare=False, repr=False)
 
@@ -177,6 +182,8 @@ class PackSpec:
     depends: tuple[str, ...]
     path: str
     label: str = ""
+    navigation: tuple[Any, ...] = ()  # NavSection (core.metadata.pack_views)
+    home: tuple[Any, ...] = ()  # HomeQueue: the role home pages' queues
 
 
 @dataclass(frozen=True)

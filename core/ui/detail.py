@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import url_for
+from markupsafe import Markup
 
 from core.i18n import _
 from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
+from core.ui.badges import badge, due_maker
 from core.ui.context import field_access, gettext, registry
 from core.ui.context import may as context_may
 from core.ui.field_facets import facet_of
@@ -48,6 +50,7 @@ class Cell:
     text: str = ""
     url: str | None = None
     table: LinesTable | None = None
+    badge: Markup | None = None  # the option as its badge, or the time left to a due moment
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,12 @@ def cell(spec: FieldSpec, row: dict[str, Any], files: FileLink | None) -> Cell:
         return Cell(spec, shape, file_name(value), url)
     if shape in ("email", "url", "phone"):
         return Cell(spec, shape, str(value))
-    return Cell(spec, shape, display(value, spec))  # "text" or "multiline"
+    text = display(value, spec)
+    if spec.badges:
+        return Cell(spec, shape, text, badge=badge(spec, value, text))
+    if spec.due is not None:
+        return Cell(spec, shape, text, badge=due_maker()(spec, value, row))
+    return Cell(spec, shape, text)  # "text" or "multiline"
 
 
 def lines_table(spec: FieldSpec, lines: list[dict[str, Any]],

@@ -37,16 +37,28 @@ def unread_notices() -> int:
 
 
 def navigation() -> list[tuple[str, list[EntitySpec]]]:
-    """The entities the signed-in user may read, grouped by pack, for the menu."""
+    """The entities the signed-in user may read, for the menu: in the sections the packs
+    declare (``navigation`` in pack.yaml), then the others grouped by pack."""
     actor = g.get("actor")
     if actor is None:
         return []
     registry = context.registry()
+
+    def readable(entity: EntitySpec | None) -> bool:
+        return entity is not None and not entity.is_child and context.may(entity.name, "read")
+
     groups: list[tuple[str, list[EntitySpec]]] = []
+    placed: set[str] = set()
+    for pack in registry.packs:
+        for section in pack.navigation:
+            entities = [registry.entities[n] for n in section.entities
+                        if readable(registry.entities.get(n))]
+            placed.update(section.entities)
+            if entities:
+                groups.append((context.labels().gettext(section.label), entities))
     for pack in registry.packs:
         entities = [e for e in registry.entities.values()
-                    if e.pack == pack.name and not e.is_child
-                    and context.may(e.name, "read")]
+                    if e.pack == pack.name and e.name not in placed and readable(e)]
         if entities:
             groups.append((context.labels().gettext(pack.label or pack.name), entities))
     return groups

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
+from core.ui.badges import badge, due_maker
 
 Display = Callable[[Any, FieldSpec], str]
 RecordUrl = Callable[[str, int], str]
@@ -37,7 +38,8 @@ class Column:
 def row_cells(entity: EntitySpec, columns: Sequence[Column], display: Display,
               record_url: RecordUrl) -> Callable[[dict[str, Any]], Markup]:
     """A function drawing the ``<td>`` cells of one record dict of ``entity``'s list."""
-    cells = [_cell(entity, column, display, record_url) for column in columns]
+    due = due_maker() if any(c.field.due is not None for c in columns) else None
+    cells = [_cell(entity, column, display, record_url, due) for column in columns]
 
     def draw(row: dict[str, Any]) -> Markup:
         return Markup("".join([cell(row) for cell in cells]))  # noqa: S704 - escaped parts
@@ -46,7 +48,7 @@ def row_cells(entity: EntitySpec, columns: Sequence[Column], display: Display,
 
 
 def _cell(entity: EntitySpec, column: Column, display: Display,
-          record_url: RecordUrl) -> Cell:
+          record_url: RecordUrl, due: Any = None) -> Cell:
     field, name = column.field, column.field.name
     opening = f'<td data-label="{escape(column.label)}" class="type-{escape(field.type)}">'
     if column.links_record:
@@ -68,6 +70,18 @@ def _cell(entity: EntitySpec, column: Column, display: Display,
             return (f'{opening}<a href="{escape(record_url(target, value))}">'
                     f"{escape(title)}</a></td>")
         return linked
+
+    if field.badges:
+        def styled(row: dict[str, Any]) -> str:
+            text = display(row.get(name), field)
+            return f"{opening}{badge(field, row.get(name), text) or escape(text)}</td>"
+        return styled
+    if field.due is not None and due is not None:
+        def timed(row: dict[str, Any]) -> str:
+            value = row.get(name)
+            left = due(field, value, row)
+            return f"{opening}{escape(display(value, field))}{' ' + left if left else ''}</td>"
+        return timed
 
     def shown(row: dict[str, Any]) -> str:
         return f"{opening}{escape(display(row.get(name), field))}</td>"

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, render_template
 
 from core.ui.access import PUBLIC, USER, access
 from core.ui.context import registry
+from core.ui.views.home_queues import my_queues
 
 home_pages = Blueprint("home", __name__)
 
@@ -14,7 +15,7 @@ home_pages = Blueprint("home", __name__)
 @access(USER)
 def home() -> str:
     """The signed-in user's start page."""
-    return render_template("home.html", registry=registry())
+    return render_template("home.html", registry=registry(), queues=my_queues())
 
 
 @home_pages.get("/health")

@@ -130,8 +130,14 @@ def _shown_columns(spec: EntitySpec, readable: Collection[str] | None) -> list[F
     return shown
 
 
-def _query_fields(spec: EntitySpec, shown: Iterable[FieldSpec]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(f.name for f in shown if f.name not in ("id", "version")))
+def _query_fields(spec: EntitySpec, shown: Iterable[FieldSpec],
+                  readable: Collection[str] | None = None) -> tuple[str, ...]:
+    shown = list(shown)
+    due_on = [f.due[0] for f in shown if f.due]  # the select a due badge depends on
+    return tuple(dict.fromkeys([
+        *(f.name for f in shown if f.name not in ("id", "version")),
+        *(n for n in due_on if spec.field(n) is not None
+          and (readable is None or n in readable))]))
 
 
 def _range_text(page: Page) -> str:
@@ -168,7 +174,7 @@ def list_view(entity: str) -> tuple[str, int]:
                 page = officina().records.list(actor(), spec.name, ListQuery(
                     filters=wanted.filters or None, search=wanted.search or None,
                     sort=(wanted.sort,) if wanted.sort else (), limit=wanted.size,
-                    offset=wanted.offset, fields=_query_fields(spec, shown)),
+                    offset=wanted.offset, fields=_query_fields(spec, shown, readable)),
                     connection=connection)
             except QueryError as exc:
                 error, status = str(exc), 400

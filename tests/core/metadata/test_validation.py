@@ -205,6 +205,53 @@ def test_fetch_from_names_a_link_and_a_field_of_the_same_type(tmp_path: Path, sp
     assert "a.yaml:6: fields.extra.fetch_from: " in error and message in error, error
 
 
+@pytest.mark.parametrize("spec, key, message", [
+    ("{type: select, options: [a, b], badges: {c: {color: red}}}", "badges.c",
+     "'c' is not an option of the field"),
+    ("{type: string, badges: {a: {color: red}}}", "badges", "only select fields have badges"),
+    ("{type: date, due: true}", "due", "only datetime fields show as due"),
+    ("{type: datetime, due: {field: company, in: [x]}}", "due.field",
+     "'company' is not a select field of this entity"),
+])
+def test_badges_and_due_name_real_options(tmp_path: Path, spec: str, key: str,
+                                          message: str) -> None:
+    write_pack(tmp_path, "p", {"entities/a.yaml": CUSTOMER + f"  extra: {spec}\n"})
+    error = single_error(tmp_path)
+    assert f"a.yaml:5: fields.extra.{key}: " in error and message in error, error
+
+
+def test_menu_sections_and_home_queues_name_real_entities_fields_and_options(
+        tmp_path: Path) -> None:
+    manifest = """name: p
+version: "1.0"
+navigation:
+  - {label: Desk, entities: [customer, custumer]}
+home:
+  - {label: Mine, entity: customer, filters: {company: x}}
+  - {label: Flags, entity: thing, filters: {kind: z, done: maybe}, sort: -nothing}
+"""
+    thing = """
+        name: thing
+        label: Thing
+        fields:
+          kind: {type: select, options: [x, y]}
+          done: {type: boolean}
+        """
+    write_pack(tmp_path, "p", {"entities/a.yaml": CUSTOMER, "entities/b.yaml": thing},
+               manifest=manifest)
+    found = errors_of(tmp_path)
+    assert any("pack.yaml:4: navigation[0].entities[1]: unknown entity 'custumer'" in e
+               for e in found), found
+    assert any("pack.yaml:6: home[0].filters.company: 'company' is not an option, yes/no"
+               in e for e in found), found
+    assert any("pack.yaml:7: home[1].filters.kind: 'z' is not an option of 'kind'" in e
+               for e in found), found
+    assert any("home[1].filters.done: 'done' is yes/no: write true or false" in e
+               for e in found), found
+    assert any("home[1].sort: unknown field 'nothing' of entity 'thing'" in e
+               for e in found), found
+
+
 def test_database_limits_refused_at_validation(tmp_path: Path) -> None:
     wide = "".join(f"  code_{i}: {{type: string, length: 400}}\n" for i in range(30))
     many = "".join(f"  flag_{i}: {{type: boolean}}\n" for i in range(1000))
