@@ -123,6 +123,9 @@ def _entity(c: _Collector, data: dict[str, Any]) -> None:
                     c.add((*path, "options", index), default_label(option),
                           f"{where}, option {option}")
     _layout(c, name, data.get("layout"))
+    panel = data.get("context_panel")
+    for index, section in enumerate(panel if isinstance(panel, list) else ()):
+        c.label(section, ("context_panel", index), f"entity {name}: context panel section")
 
 
 def _layout(c: _Collector, entity: str, layout: Any) -> None:

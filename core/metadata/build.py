@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.metadata.access import role_permission
+from core.metadata.context_panel import build_context_panel
 from core.metadata.names import default_label, table_name
 from core.metadata.overlay import EntityDraft
 from core.metadata.specs import (
@@ -40,6 +41,8 @@ def build_field(name: str, data: dict[str, Any], custom: bool = False,
     if data.get("badges"):
         values["badges"] = tuple((option, style.get("color", "grey"), style.get("icon", ""))
                                  for option, style in data["badges"].items())
+    if data.get("link_filter"):
+        values["link_filter"] = tuple(data["link_filter"].items())
     if data.get("due"):
         due = data["due"]
         values["due"] = () if due is True else (due["field"], *due["in"])
@@ -106,4 +109,5 @@ def build_entity(draft: EntityDraft, checks: Mapping[str, Any] = NO_CHECKS) -> E
         source=draft.document.file,
         grammar={language: LabelGrammar(**words)
                  for language, words in (data.get("grammar") or {}).items()},
+        context_panel=build_context_panel(data.get("context_panel")),
     )

@@ -31,6 +31,7 @@ COMMON_FIELD_KEYS: dict[str, Any] = {
         "type": "object", "additionalProperties": False,
         "properties": {"color": {"enum": list(BADGE_COLORS)},
                        "icon": {"type": "string", "minLength": 1, "maxLength": 2}}}},
+    "link_filter": {"type": "object", "minProperties": 1, "additionalProperties": NAME},
     "due": {"anyOf": [{"const": True}, {
         "type": "object", "additionalProperties": False, "required": ["field", "in"],
         "properties": {"field": NAME, "in": {**NAMES, "minItems": 1}}}]},
@@ -70,6 +71,24 @@ def _layout_schema() -> dict[str, Any]:
 def _list_schema() -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False,
             "properties": {"columns": NAMES, "filters": NAMES, "sort": SORT}}
+
+
+def _context_panel_schema() -> dict[str, Any]:
+    choice = {"anyOf": [{"type": ["string", "boolean", "integer"]},
+                        {"type": "array", "minItems": 1, "items": {"type": ["string", "integer"]}}]}
+    related = {"type": "object", "additionalProperties": False, "required": ["entity", "match"],
+               "properties": {"entity": NAME,
+                              "match": {"type": "object", "minProperties": 1,
+                                        "additionalProperties": NAME},
+                              "filters": {"type": "object", "additionalProperties": choice},
+                              "columns": NAMES,
+                              "limit": {"type": "integer", "minimum": 1, "maximum": 20}}}
+    path = {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$"}
+    section = {"type": "object", "additionalProperties": False, "required": ["label"],
+               "properties": {"label": LABEL, "fields": {"type": "array", "items": path},
+                              "related": related}}
+    return {"type": "array", "minItems": 1, "items": section,
+            "description": "what the form shows beside the fields, by a dry run of the rules"}
 
 
 def _planner_schema() -> dict[str, Any]:
@@ -129,6 +148,7 @@ def entity_schema() -> dict[str, Any]:
                                  "uniqueItems": True}},
             "permissions": PERMISSIONS,
             "planner": _planner_schema(),
+            "context_panel": _context_panel_schema(),
         },
     }
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.metadata.build import NO_CHECKS, build_field
+from core.metadata.context_panel import context_panel_problems
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.formula_order import formula_cycle_problems
 from core.metadata.limits import limit_problems
@@ -53,6 +54,7 @@ def check_entities(drafts: list[EntityDraft],
     owners: dict[str, list[tuple[EntityDraft, str]]] = {}
     for draft in by_name.values():
         problems += _check_entity(draft, by_name, checks)
+        problems += context_panel_problems(draft, by_name)
         for name, spec in draft.data["fields"].items():
             if spec["type"] == "table":
                 owners.setdefault(spec["target"], []).append((draft, name))

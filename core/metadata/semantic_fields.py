@@ -86,6 +86,8 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     if spec.get("fetch_from"):
         problems += _check_fetch_from(draft, at, spec, entities)
     problems += _check_badges(draft, at, spec)
+    if spec.get("link_filter"):
+        problems += _check_link_filter(draft, at, spec, entities)
     if spec.get("check") and spec["check"] not in checks and find_check(spec["check"]) is None:
         problems.append(draft.diagnostic([*at, "check"], f"unknown check '{spec['check']}': "
                                          "name a python-stdnum module that has validate(), "
@@ -120,6 +122,24 @@ def _check_badges(draft: EntityDraft, at: list, spec: dict[str, Any]) -> list[Di
                                           f"of '{due['field']}'")
                          for i, value in enumerate(due["in"])
                          if value not in field.get("options", ())]
+    return problems
+
+
+def _check_link_filter(draft: EntityDraft, at: list, spec: dict[str, Any],
+                       entities: dict[str, EntityDraft]) -> list[Diagnostic]:
+    """``link_filter: {their_field: our_field}``: on a link, naming fields of its target and
+    of this entity."""
+    if family_of(spec["type"]) != "link":
+        return [draft.diagnostic([*at, "link_filter"], "only link fields have a link_filter")]
+    target = entities.get(spec.get("target", ""))
+    problems = []
+    for theirs, ours in spec["link_filter"].items():
+        if target is not None and theirs not in target.data["fields"]:
+            problems.append(draft.diagnostic([*at, "link_filter", theirs],
+                                             f"'{target.name}' has no field '{theirs}'"))
+        if ours not in draft.data["fields"]:
+            problems.append(draft.diagnostic([*at, "link_filter", theirs],
+                                             f"unknown field '{ours}' of this entity"))
     return problems
 
 

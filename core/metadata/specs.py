@@ -45,6 +45,8 @@ class FieldSpec:
     # a datetime shown as a due badge (time left, or overdue): always (``()``), or only while
     # a select field has one of some values (``(field, value, ...)``); None: never
     due: tuple[str, ...] | None = None
+    # a link's choices narrowed by this record's fields: (target's field, this entity's field)
+    link_filter: tuple[tuple[str, str], ...] = ()
     # the ``check`` when a pack's hooks add it (a PackCheck; core/metadata/pack_contributions.py)
     pack_check: Any = field(default=None, compare=False, repr=False)
 
@@ -141,6 +143,7 @@ class EntitySpec:
     planner: PlannerSpec | None = None
     source: str = ""
     grammar: Mapping[str, LabelGrammar] = field(default_factory=dict)
+    context_panel: tuple[Any, ...] = ()  # PanelSection (core.metadata.context_panel)
     _by_name: Mapping[str, FieldSpec] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

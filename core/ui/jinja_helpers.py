@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,16 @@ def unread_notices() -> int:
     check in its own query."""
     signed_in = current_session() if g.get("actor") is not None else None
     return signed_in.unread_notices if signed_in is not None else 0
+
+
+def link_where(entity: EntitySpec, field: FieldSpec) -> str:
+    """A link's filter for its type-ahead: the target's field -> the id of the form input
+    (of ``entity``'s form) whose value it must equal."""
+    def input_id(name: str) -> str:
+        other = entity.field(name)
+        linked = other is not None and traits_of(other).family == "link"
+        return f"f-{name}-value" if linked else f"f-{name}"
+    return json.dumps({theirs: input_id(ours) for theirs, ours in field.link_filter})
 
 
 def navigation() -> list[tuple[str, list[EntitySpec]]]:
@@ -81,6 +92,7 @@ def install(app: Flask, collect: Callable[[str], list[Any]]) -> None:
         field_help=lambda field: context.labels().field_help(field),
         display=display,
         file_size=file_size,
+        link_where=link_where,
         unread_notices=unread_notices,
         traits=traits_of,
         navigation=navigation,

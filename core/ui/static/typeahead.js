@@ -125,7 +125,8 @@
 
     async function search() {
       const ticket = ++asked;
-      const address = `${url}${url.includes("?") ? "&" : "?"}q=${encodeURIComponent(input.value.trim())}&limit=${LIMIT}`;
+      const current = input.dataset.typeahead || url;  // live forms may narrow it (where.*)
+      const address = `${current}${current.includes("?") ? "&" : "?"}q=${encodeURIComponent(input.value.trim())}&limit=${LIMIT}`;
       try {
         const response = await fetch(address, {credentials: "same-origin",
                                                 headers: {Accept: "application/json"}});

@@ -43,12 +43,18 @@ def lookup_view(entity: str) -> tuple[Response, int]:
 
     title = spec.title_field if visible(spec.title_field) else None
     searched = list(dict.fromkeys(n for n in (title, *spec.search_fields) if n and visible(n)))
-    filters = None
+    filters: list = []
     if text:
-        filters = {"or": [["ref", "like", text], *([name, "like", text] for name in searched)]}
+        filters.append({"or": [["ref", "like", text], *([name, "like", text]
+                                                         for name in searched)]})
+    for key, value in request.args.items():  # narrowed by the form (link_filter): where.x=v
+        name = key.removeprefix("where.")
+        field = spec.field(name) if key.startswith("where.") else None
+        if field is not None and field.stored and (readable is None or name in readable):
+            filters.append([name, "=", int(value) if value.isdigit() else value])
     try:
         page = officina().records.list(actor(), spec.name, ListQuery(
-            filters=filters, sort=(title,) if title else ("ref",), limit=limit,
+            filters=filters or None, sort=(title,) if title else ("ref",), limit=limit,
             fields=(title,) if title else ()))
     except RecordError as exc:
         return jsonify(error="400", message=str(exc)), 400

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from core.i18n import _
@@ -35,6 +35,7 @@ from core.ui.context import (
     page_template,
     registry,
 )
+from core.ui.field_facets import widget_for
 from core.ui.form_fields import FormContext
 from core.ui.form_layout import build_tabs, shown_paths
 from core.ui.form_state import (
@@ -48,6 +49,7 @@ from core.ui.form_state import (
 )
 from core.ui.transitions import allowed_transitions
 from core.ui.uploads import UploadRefused, check_upload, signature_png
+from core.ui.views.form_preview import Preview, preview, render_panel
 from core.ui.views.records import records
 
 Errors = dict[str, list[str]]
@@ -103,7 +105,8 @@ def _defaults(entity: EntitySpec) -> dict[str, Any]:
 
 
 def _render(entity: EntitySpec, state: FormState, form_access_: FormAccess, errors: Errors,
-            status: int, record_id: int | None = None, message: str = "") -> tuple[str, int]:
+            status: int, record_id: int | None = None, message: str = "",
+            panel: Preview | None = None) -> tuple[str, int]:
     ctx = form_context()
     tabs = build_tabs(entity, state, form_access_, errors, _children(entity),
                       labels().option_choices, ctx, gettext(_("More")))
@@ -114,6 +117,9 @@ def _render(entity: EntitySpec, state: FormState, form_access_: FormAccess, erro
         page_template("form", entity), entity=entity, tabs=tabs, state=state, record_id=record_id,
         record=state.stored, errors=errors, summary=summary, message=message, status=status,
         may_delete=bool(record_id) and _can(entity, "delete"),
+        context_panel=render_panel(entity, panel),
+        preview_url=url_for("records.preview_view", entity=entity.name,
+                            **({"record": record_id} if record_id else {})),
         action=(url_for("records.edit_view", entity=entity.name, record_id=record_id)
                 if record_id else url_for("records.new_view", entity=entity.name)))
     return page, status
@@ -213,22 +219,36 @@ def _files(entity: EntitySpec, state: FormState, access_: FormAccess,
     return uploads
 
 
-def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, int]:
-    action = "update" if record_id else "create"
-    access_ = form_access(entity, action)
-    children = _children(entity)
-    ctx = form_context()
+def _posted(entity: EntitySpec, record_id: int | None) -> tuple[FormState, FormAccess]:
+    """The form as posted, over the stored record (or a new one's defaults)."""
+    access_ = form_access(entity, "update" if record_id else "create")
     stored: dict[str, Any] = (officina().records.get(actor(), entity.name, record_id)
                               if record_id else _defaults(entity))
-    state = state_from_form(entity, request.form, access_, children, stored)
+    return state_from_form(entity, request.form, access_, _children(entity), stored), access_
+
+
+def _read(entity: EntitySpec, state: FormState, access_: FormAccess
+          ) -> tuple[dict[str, Any], Errors]:
+    """The values the form gives the records service, and the inputs it could not read."""
+    children, errors = _children(entity), {}
+    _resolve_typed_links(entity, state, children, errors)
+    values, parse_errors = parse_state(entity, state, access_, children, form_context())
+    for path, messages in parse_errors.items():
+        errors.setdefault(path, []).extend(messages)
+    return values, errors
+
+
+def _save(entity: EntitySpec, record_id: int | None) -> Response | tuple[str, int]:
+    state, access_ = _posted(entity, record_id)
+    children, ctx = _children(entity), form_context()
     pressed = request.form.get("_action", "")
     if pressed and move_line(state, pressed, children, ctx, access_):
         return _render(entity, state, access_, {}, 200, record_id)
-    errors: Errors = {}
-    _resolve_typed_links(entity, state, children, errors)
-    values, parse_errors = parse_state(entity, state, access_, children, ctx)
-    for path, messages in parse_errors.items():
-        errors.setdefault(path, []).extend(messages)
+    values, errors = _read(entity, state, access_)
+    if pressed == "preview":  # without JavaScript: the context panel, nothing saved
+        shown = preview(entity, values, record_id, state.version)
+        _fill_fetched(entity, state, shown)
+        return _render(entity, state, access_, {}, 200, record_id, panel=shown)
     uploads = _files(entity, state, access_, values, errors)
     if errors:
         for path, messages in _refusals(entity, values, record_id, state.version).items():
@@ -285,7 +305,34 @@ def _refusals(entity: EntitySpec, values: dict[str, Any], record_id: int | None,
     return {}
 
 
+def _fill_fetched(entity: EntitySpec, state: FormState, shown: Preview) -> None:
+    """Show in the form the values its links fetched (the user may still change them)."""
+    ctx = form_context()
+    for name, found in shown.fetched.items():
+        spec = entity.field(name)
+        if spec is None or name not in state.shown:
+            continue
+        state.shown[name] = widget_for(spec).show(found["value"], spec, ctx)
+        if found.get("title"):
+            state.titles[name] = found["title"]
+
+
 # -- routes ---------------------------------------------------------------------------------
+
+
+@records.post("/<entity>/preview")
+@access(USER)
+def preview_view(entity: str) -> tuple[Response, int]:
+    """The dry run of the form as posted, saving nothing: ``{"panel": html, "fetched":
+    {field: {"value", "title", "text"}}, "problem": why it could not run}``."""
+    spec = entity_spec(entity)
+    record_id = request.args.get("record", type=int)
+    _require(spec, "update" if record_id else "create")
+    state, access_ = _posted(spec, record_id)
+    values, _errors = _read(spec, state, access_)
+    shown = preview(spec, values, record_id, state.version)
+    return jsonify(panel=str(render_panel(spec, shown)), fetched=shown.fetched,
+                   problem=shown.problem), 200
 
 
 @records.route("/<entity>/new", methods=["GET", "POST"])
