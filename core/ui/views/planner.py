@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from babel import dates
 from flask import render_template, request, url_for
+from markupsafe import Markup
 
 from core.i18n import _
 from core.metadata.field_types import traits_of
@@ -27,6 +28,7 @@ from core.metadata.specs import EntitySpec, FieldSpec, PlannerSpec
 from core.records.errors import NotFound, PermissionDenied, QueryError
 from core.records.reading import ListQuery
 from core.ui.access import USER, access
+from core.ui.badges import badge
 from core.ui.context import actor, entity_spec, gettext, labels, locale, may, officina, registry
 from core.ui.list_query import ListRequest, list_field
 from core.ui.views.record_list import _link_title, parser, readable_fields, record_url
@@ -49,6 +51,7 @@ class Card:
     status: str
     status_class: str
     url: str
+    badge: Markup | None = None  # the status as its declared badge
 
 
 @dataclass
@@ -142,10 +145,11 @@ def _card(spec: EntitySpec, plan: PlannerSpec, row: dict, zone: ZoneInfo,
     position = status.options.index(value) if status is not None and value in status.options \
         else -1
     title = row.get(spec.title_field) if spec.title_field else None
-    return Card(row["id"], row["ref"], str(title or ""), time,
-                choices.get(value, "") if value else "",
+    text = choices.get(value, "") if value else ""
+    return Card(row["id"], row["ref"], str(title or ""), time, text,
                 f"option-{position % 8}" if position >= 0 else "",
-                record_url(spec.name, row["id"]))
+                record_url(spec.name, row["id"]),
+                badge(status, value, text) if status is not None and value else None)
 
 
 def _wanted(spec: EntitySpec) -> ListRequest:
