@@ -134,3 +134,10 @@ def test_records_stored_before_the_index_are_indexed_when_it_is_built(desk: Env)
         connection.execute(state.delete().where(state.c.key == STATE_KEY))
     migrate(desk.database, registry)
     assert sorted(subjects(desk, "CH50")) == ["Boiler noise", "No heat"]
+
+
+def test_a_reader_who_may_not_read_a_linked_field_is_not_answered_by_it(desk: Env) -> None:
+    guest = Actor("gil", frozenset({"guest"}))  # reads tickets, not their clients or units
+    assert subjects(desk, "rossi", guest) == []
+    assert subjects(desk, "CH50", guest) == []
+    assert subjects(desk, "oiler", guest) == ["Boiler noise"]  # its own fields, as before
