@@ -32,7 +32,7 @@ from core.storage.fulltext import (
     forget,
     index_table,
     record_key,
-    refresh,
+    refresh_by,
     search_entries,
 )
 from core.storage.registry_store import Loaded
@@ -68,14 +68,12 @@ def index_saved(connection: Connection, loaded: Loaded, entity: EntitySpec, reco
         return
     registry, schema = loaded.registry, loaded.schema
     if changed is None or _own_inputs(entity) & set(changed):
-        refresh(connection, registry, schema, entity,
-                schema.table(entity.name).c.id == record_id)
+        refresh_by(connection, registry, schema, entity, "id", record_id)
     if not changed:
         return
     for other, link, fields in dependents(registry, entity.name):
         if fields & set(changed):
-            refresh(connection, registry, schema, other,
-                    schema.table(other.name).c[link] == record_id)
+            refresh_by(connection, registry, schema, other, link, record_id)
 
 
 def index_deleted(connection: Connection, entity: EntitySpec, record_id: int) -> None:

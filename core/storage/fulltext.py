@@ -66,9 +66,22 @@ def indexed_entities(registry: Registry) -> list[EntitySpec]:
     return [e for e in registry.entities.values() if not e.is_child]
 
 
+_DEPENDENTS: dict[tuple[str, str], list[tuple[EntitySpec, str, frozenset[str]]]] = {}
+
+
 def dependents(registry: Registry, target: str) -> list[tuple[EntitySpec, str, frozenset[str]]]:
     """The entities whose index reads fields of ``target`` records: each with the link
-    field pointing to them and the fields read."""
+    field pointing to them and the fields read (found once per registry)."""
+    key = (registry.content_hash, target)
+    cached = _DEPENDENTS.get(key)
+    if cached is None:
+        if len(_DEPENDENTS) > 4096:
+            _DEPENDENTS.clear()
+        cached = _DEPENDENTS[key] = _dependents(registry, target)
+    return cached
+
+
+def _dependents(registry: Registry, target: str) -> list[tuple[EntitySpec, str, frozenset[str]]]:
     found = []
     for entity in indexed_entities(registry):
         by_link: dict[str, set[str]] = {}
@@ -140,18 +153,47 @@ def document(text: sa.ColumnElement[str]) -> sa.ColumnElement[Any]:
     return reduce(lambda left, right: left.op("||")(right), vectors)
 
 
+def refresh_statements(registry: Registry, schema: Schema, entity: EntitySpec, dialect: str,
+                       where: sa.ColumnElement[bool]) -> tuple[sa.Delete, sa.Insert]:
+    """The DELETE and INSERT ... SELECT that compute again the index rows of the records of
+    ``entity`` matching ``where``."""
+    index = index_table(entity, dialect)
+    table = schema.table(entity.name)
+    key = record_key(index)
+    text = body(registry, schema, entity)
+    value, column = (text, "body") if dialect == "sqlite" else (document(text), "document")
+    return (index.delete().where(key.in_(sa.select(table.c.id).where(where))),
+            index.insert().from_select([key.name, column],
+                                       sa.select(table.c.id, value).where(where)))
+
+
+KEY = "fts_key"  # the bound value of ``refresh_by``
+_BY: dict[tuple[str, str, str, str], tuple[sa.Delete, sa.Insert]] = {}
+
+
+def refresh_by(connection: Connection, registry: Registry, schema: Schema,
+               entity: EntitySpec, column: str, value: int) -> None:
+    """Compute again the index rows of the records of ``entity`` whose ``column`` (``id``,
+    or a link) is ``value``; the statements are built once per registry."""
+    dialect = connection.dialect.name
+    cache_key = (registry.content_hash, entity.name, column, dialect)
+    statements = _BY.get(cache_key)
+    if statements is None:
+        if len(_BY) > 4096:
+            _BY.clear()
+        where = schema.table(entity.name).c[column] == sa.bindparam(KEY, type_=sa.BigInteger())
+        statements = _BY[cache_key] = refresh_statements(registry, schema, entity, dialect,
+                                                         where)
+    for statement in statements:
+        connection.execute(statement, {KEY: value})
+
+
 def refresh(connection: Connection, registry: Registry, schema: Schema, entity: EntitySpec,
             where: sa.ColumnElement[bool]) -> None:
     """Compute again the index rows of the records of ``entity`` matching ``where``."""
-    index = index_table(entity, connection.dialect.name)
-    table = schema.table(entity.name)
-    key = record_key(index)
-    connection.execute(index.delete().where(key.in_(sa.select(table.c.id).where(where))))
-    text = body(registry, schema, entity)
-    value = text if connection.dialect.name == "sqlite" else document(text)
-    column = "body" if connection.dialect.name == "sqlite" else "document"
-    connection.execute(index.insert().from_select(
-        [key.name, column], sa.select(table.c.id, value).where(where)))
+    for statement in refresh_statements(registry, schema, entity, connection.dialect.name,
+                                        where):
+        connection.execute(statement)
 
 
 def forget(connection: Connection, entity: EntitySpec, record_id: int) -> None:
