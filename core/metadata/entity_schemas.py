@@ -12,6 +12,7 @@ from core.metadata.schema_fragments import (
     NAME,
     NAMES,
     PERMISSIONS,
+    SEARCH_FIELDS,
     SORT,
 )
 
@@ -130,7 +131,7 @@ def entity_schema() -> dict[str, Any]:
             "child": {"type": "boolean"},
             "naming": {"type": "string", "pattern": r"\{#+\}"},
             "title_field": NAME,
-            "search_fields": NAMES,
+            "search_fields": SEARCH_FIELDS,
             "renamed_from": NAME,
             "fields": {"type": "object", "minProperties": 1,
                        "propertyNames": NAME,

@@ -11,6 +11,11 @@ FIELD_PATH = {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)
               "description": "a field name, or table.field for a field of a child table's "
                              "lines"}
 FIELD_PATHS = {"type": "array", "items": FIELD_PATH, "uniqueItems": True}
+SEARCH_FIELD = {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$",
+                "maxLength": 127,
+                "description": "a field name, or link.field for a field of the record a link "
+                               "field points to"}
+SEARCH_FIELDS = {"type": "array", "items": SEARCH_FIELD, "uniqueItems": True}
 LABEL = {"type": "string", "minLength": 1, "maxLength": 200}
 ACTION_LIST = {"type": "array", "uniqueItems": True,
                "items": {"enum": ["read", "create", "update", "delete", "export"]}}

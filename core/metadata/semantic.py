@@ -83,7 +83,7 @@ def _check_entity(draft: EntityDraft, entities: dict[str, EntityDraft],
     fields = data["fields"]
     for name, spec in fields.items():
         problems += _check_field(draft, name, spec, entities, checks)
-    problems += _check_references(draft)
+    problems += _check_references(draft, entities)
     specs = [build_field(n, s, checks=checks) for n, s in fields.items()]
     problems += [draft.diagnostic(["fields"], p) for p in limit_problems(specs)]
     return problems

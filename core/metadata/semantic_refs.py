@@ -3,6 +3,8 @@ unique groups and planner."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.field_types import FIELD_TYPES
 from core.metadata.names import STANDARD_COLUMNS
@@ -27,13 +29,14 @@ def _field_ref(draft: EntityDraft, path: list, name: str, allowed: tuple[str, ..
     return []
 
 
-def _check_references(draft: EntityDraft) -> list[Diagnostic]:
+def _check_references(draft: EntityDraft,
+                      entities: Mapping[str, EntityDraft] | None = None) -> list[Diagnostic]:
     data = draft.data
     problems = []
     if data.get("title_field"):
         problems += _field_ref(draft, ["title_field"], data["title_field"], (), searchable_types())
     for i, name in enumerate(data.get("search_fields") or []):
-        problems += _field_ref(draft, ["search_fields", i], name, (), searchable_types())
+        problems += _search_ref(draft, ["search_fields", i], name, entities or {})
     listing = data.get("list") or {}
     for key in ("columns", "filters"):
         for i, name in enumerate(listing.get(key) or []):
@@ -47,6 +50,30 @@ def _check_references(draft: EntityDraft) -> list[Diagnostic]:
     problems += _check_unique_groups(draft)
     problems += _check_planner(draft)
     return problems
+
+
+def _search_ref(draft: EntityDraft, path: list, name: str,
+                entities: Mapping[str, EntityDraft]) -> list[Diagnostic]:
+    """A search field: a text or single-option field of the entity, or ``link.field``: a
+    link field of the entity and such a field of the entity it points to."""
+    if "." not in name:
+        return _field_ref(draft, path, name, (), searchable_types())
+    link_name, target_field = name.split(".", 1)
+    link = draft.data["fields"].get(link_name)
+    if link is None or family_of(link["type"]) != "link":
+        return [draft.diagnostic(path, f"'{link_name}' is not a link field of entity "
+                                 f"'{draft.name}'")]
+    target = entities.get(link.get("target", ""))
+    if target is None:
+        return []  # the link's own check names its unknown target
+    found = target.data["fields"].get(target_field)
+    if found is None:
+        return [draft.diagnostic(path, f"unknown field '{target_field}' of entity "
+                                 f"'{target.name}' (the target of '{link_name}')")]
+    if found["type"] not in searchable_types():
+        return [draft.diagnostic(path, f"field '{name}' is {_a(found['type'])} field: "
+                                 f"expected one of {', '.join(searchable_types())}")]
+    return []
 
 
 def _check_planner(draft: EntityDraft) -> list[Diagnostic]:

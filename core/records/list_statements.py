@@ -48,11 +48,14 @@ class ListShape:
         """``extra`` (filter, search) and the row condition, as WHERE terms."""
         return [*extra, *((self.visible,) if self.visible is not None else ())]
 
-    def page(self, extra: Sequence[sa.ColumnElement[bool]]) -> sa.Select[Any]:
-        """The page's SELECT with ``extra`` conditions (the prepared one without)."""
+    def page(self, extra: Sequence[sa.ColumnElement[bool]],
+             first: Sequence[sa.ColumnElement[Any]] = ()) -> sa.Select[Any]:
+        """The page's SELECT with ``extra`` conditions (the prepared one without), sorted
+        by ``first`` (a search's rank) before the shape's order."""
         if not extra:
             return self.plain_page
-        return page_statement(self.columns, self.source, self.conditions(extra), self.order)
+        return page_statement(self.columns, self.source, self.conditions(extra),
+                              [*first, *self.order])
 
     def count(self, extra: Sequence[sa.ColumnElement[bool]], capped: bool) -> sa.Select[Any]:
         """The count's SELECT with ``extra`` conditions, capped or exact."""

@@ -18,6 +18,7 @@ from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec
 from core.records.audit import write_audit
 from core.records.errors import Conflict, RecordValidationError
+from core.records.fulltext import index_deleted
 from core.records.lines import delete_children
 from core.records.statements import StatementCache
 from core.records.write_context import Prepared, WriteContext
@@ -107,6 +108,7 @@ def delete_row(ctx: WriteContext, entity: EntitySpec, existing: Mapping[str, Any
     delete_children(ctx, entity, [record_id])
     table = schema.table(entity.name)
     conn.execute(table.delete().where(table.c.id == record_id))
+    index_deleted(conn, entity, record_id)
     written(conn, ctx.registry, entity.name, record_id)
     # Its timers have nothing left to remind about (and a reused id inherits none).
     timers = schema.system["officina_timer"]

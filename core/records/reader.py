@@ -16,6 +16,7 @@ from core.i18n_metadata import MetadataTranslator
 from core.metadata.specs import EntitySpec, Registry
 from core.records.actor import Actor
 from core.records.errors import NotFound
+from core.records.fulltext import search_condition
 from core.records.limits import check_offset, check_search, record_key
 from core.records.list_statements import (
     ListShape,
@@ -201,13 +202,17 @@ class RecordReader:
 
         def filtered() -> tuple[tuple[sa.ColumnElement[bool], ...], sa.Select[Any]]:
             extra: list[sa.ColumnElement[bool]] = []
+            ranked: tuple[sa.ColumnElement[Any], ...] = ()
             parsed = scope.filter(query.filters, limits=options.limits)
             if parsed is not None:
                 extra.append(parsed)
             if query.search:
                 check_search(query.search, t)
-                extra.append(self.search(entity, scope.table, query.search, scope.hidden))
-            return tuple(extra), shape.page(extra)
+                found = search_condition(scope, query.search, self.database.dialect)
+                extra.append(found.condition)
+                if found.rank is not None and not sort:  # the best matches first
+                    ranked = (found.rank,)
+            return tuple(extra), shape.page(extra, ranked)
 
         # The same filter and search, for the same reader, compile to the same statement:
         # kept, a rule's lookup repeated for every record skips parsing and compiling it.
@@ -240,12 +245,3 @@ class RecordReader:
                            scope.titles)
         order = order_by(entity, table, sort, scope.translator, scope.hidden)
         return build_shape(entity, table, chosen, order, scope.rows())
-
-    @staticmethod
-    def search(entity: EntitySpec, table: sa.Table, text: str,
-               hidden: frozenset[str] = frozenset()) -> sa.ColumnElement[bool]:
-        """Records whose reference or a search field (not hidden) contains ``text``."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        columns = [table.c.ref, *(table.c[name] for name in entity.search_fields
-                                  if name not in hidden)]
-        return sa.or_(*(column.ilike(pattern, escape="\\") for column in columns))

@@ -19,8 +19,10 @@
 9. ``audit``: the record's audit rows (written before its lines' own, as they always were).
 10. ``lines``: the child lines saved to equal the given lists; the record read back whole
     and kept for the rest of the transaction (``core.records.written``).
-11. ``events``: the change reported to the event sink (the rules), inside the transaction.
-12. ``reach``: the record saved must still fall within the rows the actor may write.
+11. ``search_index``: the record's full-text index row refreshed, and those of the records
+    whose search reads a changed field through a link to it (``core.records.fulltext``).
+12. ``events``: the change reported to the event sink (the rules), inside the transaction.
+13. ``reach``: the record saved must still fall within the rows the actor may write.
 
 ``run`` runs them on a ``Save`` and returns the record as its writer may read it.
 """
@@ -41,6 +43,7 @@ from core.records.actor import Actor
 from core.records.audit import changed_fields, write_audit
 from core.records.errors import RecordValidationError
 from core.records.events import EventSink, RecordEvent
+from core.records.fulltext import index_saved
 from core.records.limits import check_version
 from core.records.line_changes import lines_change
 from core.records.lines import keep_lines, save_lines
@@ -269,6 +272,12 @@ def lines(save: Save) -> None:
         keep_lines(ctx, entity, save.record_id, known_empty=True)
 
 
+def search_index(save: Save) -> None:
+    """Refresh the full-text index rows the write changed, in its transaction."""
+    index_saved(save.conn, save.loaded, save.entity, save.record_id,
+                None if save.new else save.changes)
+
+
 def events(save: Save) -> None:
     """Report ``created``, or ``updated`` (and ``transition``), to the sink; when its rules
     wrote, the record is taken as they left it (if this transaction knows it)."""
@@ -300,7 +309,7 @@ def reach(save: Save) -> None:
 
 STEPS: tuple[Callable[[Save], None], ...] = (
     permission, transaction, values, formulas, unique_checks, workflow, naming, write,
-    audit, lines, events, reach)
+    audit, lines, search_index, events, reach)
 
 
 def run(save: Save) -> dict[str, Any]:

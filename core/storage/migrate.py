@@ -29,6 +29,7 @@ from core.metadata.specs import Registry
 from core.storage import online_ddl
 from core.storage.database import Database
 from core.storage.ddl_locks import busy_table, run_ddl
+from core.storage.fulltext import ensure_indexes
 from core.storage.migration_guards import MigrationGuard
 from core.storage.tables import Schema, build_schema
 
@@ -349,7 +350,9 @@ def apply_migration(connection: Connection, registry: Registry,
         done.safe += plan.safe
         done.destructive += plan.destructive
         break
-    _record_managed(connection, build_schema(registry))
+    schema = build_schema(registry)
+    _record_managed(connection, schema)
+    ensure_indexes(connection, registry, schema)  # full-text search: new or changed indexes
     for guard in guards:
         guard.after(connection, registry)
     return done

@@ -63,8 +63,8 @@ def test_filter_by_customer_and_sort_by_clicking_headers(signed_in: SignedIn) ->
 def test_text_search_narrows_the_list(signed_in: SignedIn) -> None:
     page = signed_in("carla")
     page.goto("/app/customer")
-    page.get_by_role("searchbox").fill("Roma")
-    page.get_by_role("searchbox").press("Enter")
+    page.get_by_role("main").get_by_role("searchbox").fill("Roma")
+    page.get_by_role("main").get_by_role("searchbox").press("Enter")
     expect(page).to_have_url(re.compile(r"[?&]q=Roma"))
     expect(page.get_by_role("cell", name="Ferramenta Verdi")).to_be_visible()
     expect(page.get_by_role("cell", name="Zeta Impianti")).to_have_count(0)

@@ -184,11 +184,11 @@ def test_search(signed_in, customers):
 
 def test_the_url_round_trips(signed_in, customers):
     client = signed_in("carla")
-    url = "/app/customer?q=a&sort=-company&size=20&f.kind=wholesale&f.city=o"
+    url = "/app/customer?q=cus&sort=-company&size=20&f.kind=wholesale&f.city=o"
     body = client.get(url).get_data(as_text=True)
     assert first_column(body) == ["Gamma SpA", "Beta Srl"]
     # The form carries the whole query: search box, hidden sort and size, filter values.
-    assert 'name="q" value="a"' in body
+    assert 'name="q" value="cus"' in body
     assert '<input type="hidden" name="sort" value="-company">' in body
     assert '<input type="hidden" name="size" value="20">' in body
     assert re.search(r'name="f.kind" value="wholesale" checked', body)

@@ -14,7 +14,7 @@ from flask import Blueprint
 MODULES = ("home", "auth", "api", "records", "record_list", "record_detail", "files",
            "account", "account_sessions", "admin", "admin_metadata", "lookup", "reports",
            "record_form", "documents", "admin_documents", "admin_mail", "planner",
-           "tokens", "pack_widgets", "notifications", "bulk_actions")
+           "tokens", "pack_widgets", "notifications", "bulk_actions", "search")
 
 
 @dataclass(frozen=True)

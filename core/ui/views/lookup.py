@@ -42,7 +42,8 @@ def lookup_view(entity: str) -> tuple[Response, int]:
                 and (readable is None or field.name in readable))
 
     title = spec.title_field if visible(spec.title_field) else None
-    searched = list(dict.fromkeys(n for n in (title, *spec.search_fields) if n and visible(n)))
+    searched = list(dict.fromkeys(n for n in (title, *spec.search_fields)
+                                  if n and "." not in n and visible(n)))
     filters: list = []
     if text:
         filters.append({"or": [["ref", "like", text], *([name, "like", text]

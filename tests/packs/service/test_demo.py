@@ -128,3 +128,25 @@ def test_a_second_run_loads_nothing_and_says_so(demo) -> None:
     env, _out, instance = demo
     assert officina("demo", env=env).strip() == "service: demo data already loaded"
     assert total(instance, "service_call") == 300 and total(instance, "customer") == 50
+
+
+def test_calls_are_found_by_their_machine_serial_and_their_customer_name(demo) -> None:
+    _env, _out, instance = demo
+    call = instance.records.list(SYSTEM, "service_call", ListQuery(
+        filters=[["machine", "is not null"]], limit=1)).rows[0]
+    machine = instance.records.get(SYSTEM, "machine", call["machine"])
+    found = instance.records.list(SYSTEM, "service_call", ListQuery(
+        search=machine["serial_number"], limit=1000)).rows
+    assert call["id"] in {row["id"] for row in found}
+    assert all(row["machine"] == machine["id"] for row in found)
+    customer = instance.records.get(SYSTEM, "customer", call["customer"])
+    theirs = {row["id"] for row in instance.records.list(SYSTEM, "service_call", ListQuery(
+        filters=[["customer", "=", customer["id"]]], limit=1000)).rows}
+    renamed = instance.records.update(SYSTEM, "customer", customer["id"], {
+        "company_name": "Zzyzx Refrigerazione", "version": customer["version"]})
+    try:
+        assert {row["id"] for row in instance.records.list(SYSTEM, "service_call", ListQuery(
+            search="zzyzx", limit=1000)).rows} == theirs
+    finally:
+        instance.records.update(SYSTEM, "customer", customer["id"], {
+            "company_name": customer["company_name"], "version": renamed["version"]})
