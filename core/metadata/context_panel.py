@@ -46,19 +46,34 @@ class RelatedRecords:
 
 
 @dataclass(frozen=True)
+class SimilarRecords:
+    """Records of ``entity`` like this one: found by the words of its ``text`` fields in the
+    other entity's full-text index, the more words the better, those whose ``boost`` fields
+    equal the record's first; narrowed by ``filters``."""
+
+    entity: str
+    text: tuple[str, ...]
+    boost: tuple[tuple[str, str], ...] = ()  # (their field, this record's field)
+    filters: tuple[tuple[str, Any], ...] = ()
+    columns: tuple[str, ...] = ()
+    limit: int = RELATED_LIMIT
+
+
+@dataclass(frozen=True)
 class PanelSection:
     """One section of a context panel."""
 
     label: str
     fields: tuple[str, ...] = ()
     related: RelatedRecords | None = field(default=None)
+    similar: SimilarRecords | None = field(default=None)
 
 
 def build_context_panel(data: Any) -> tuple[PanelSection, ...]:
     """The sections of ``context_panel`` metadata."""
     sections = []
     for item in data or ():
-        related = item.get("related")
+        related, similar = item.get("related"), item.get("similar")
         sections.append(PanelSection(
             label=item["label"], fields=tuple(item.get("fields") or ()),
             related=RelatedRecords(
@@ -66,7 +81,14 @@ def build_context_panel(data: Any) -> tuple[PanelSection, ...]:
                 filters=tuple((k, tuple(v) if isinstance(v, list) else v)
                               for k, v in (related.get("filters") or {}).items()),
                 columns=tuple(related.get("columns") or ()),
-                limit=int(related.get("limit", RELATED_LIMIT))) if related else None))
+                limit=int(related.get("limit", RELATED_LIMIT))) if related else None,
+            similar=SimilarRecords(
+                entity=similar["entity"], text=tuple(similar["text"]),
+                boost=tuple((similar.get("boost") or {}).items()),
+                filters=tuple((k, tuple(v) if isinstance(v, list) else v)
+                              for k, v in (similar.get("filters") or {}).items()),
+                columns=tuple(similar.get("columns") or ()),
+                limit=int(similar.get("limit", RELATED_LIMIT))) if similar else None))
     return tuple(sections)
 
 
@@ -79,6 +101,9 @@ def context_panel_problems(draft: EntityDraft,
         at = ["context_panel", i]
         for j, name in enumerate(section.get("fields") or ()):
             problems += _path(draft, [*at, "fields", j], name, own, entities)
+        similar = section.get("similar")
+        if similar:
+            problems += _similar(draft, [*at, "similar"], similar, own, entities)
         related = section.get("related")
         if related:
             other = entities.get(related["entity"])
@@ -101,6 +126,29 @@ def context_panel_problems(draft: EntityDraft,
                         path = [*at, "related", key, name if key == "filters" else j]
                         problems.append(draft.diagnostic(
                             path, f"'{other.name}' has no field '{name}'"))
+    return problems
+
+
+def _similar(draft: EntityDraft, at: list, similar: Mapping[str, Any], own: Mapping[str, Any],
+             entities: Mapping[str, EntityDraft]) -> list[Diagnostic]:
+    other = entities.get(similar["entity"])
+    if other is None:
+        return [draft.diagnostic([*at, "entity"], f"unknown entity '{similar['entity']}'")]
+    problems = [draft.diagnostic([*at, "text", i], f"unknown field '{name}' of this entity")
+                for i, name in enumerate(similar["text"]) if name not in own]
+    theirs = other.data["fields"]
+    for name, ours in (similar.get("boost") or {}).items():
+        if name not in theirs or ours not in own:
+            problems.append(draft.diagnostic([*at, "boost", name], f"'{other.name}.{name}' "
+                                             f"and this entity's '{ours}' must both exist"))
+    for key in ("filters", "columns"):
+        for j, name in enumerate(similar.get(key) or ()):
+            if name not in theirs and name not in STANDARD_COLUMNS:
+                problems.append(draft.diagnostic([*at, key, name if key == "filters" else j],
+                                                 f"'{other.name}' has no field '{name}'"))
+    if not other.data.get("search_fields") and not other.data.get("title_field"):
+        problems.append(draft.diagnostic([*at, "entity"], f"'{other.name}' has no search "
+                                         "fields: nothing to find it by"))
     return problems
 
 

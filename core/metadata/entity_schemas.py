@@ -85,9 +85,15 @@ def _context_panel_schema() -> dict[str, Any]:
                               "columns": NAMES,
                               "limit": {"type": "integer", "minimum": 1, "maximum": 20}}}
     path = {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$"}
+    similar = {"type": "object", "additionalProperties": False, "required": ["entity", "text"],
+               "properties": {"entity": NAME, "text": {**NAMES, "minItems": 1},
+                              "boost": {"type": "object", "additionalProperties": NAME},
+                              "filters": {"type": "object", "additionalProperties": choice},
+                              "columns": NAMES,
+                              "limit": {"type": "integer", "minimum": 1, "maximum": 20}}}
     section = {"type": "object", "additionalProperties": False, "required": ["label"],
                "properties": {"label": LABEL, "fields": {"type": "array", "items": path},
-                              "related": related}}
+                              "related": related, "similar": similar}}
     return {"type": "array", "minItems": 1, "items": section,
             "description": "what the form shows beside the fields, by a dry run of the rules"}
 

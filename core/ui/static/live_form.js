@@ -48,6 +48,10 @@
       timer = window.setTimeout(refresh, DELAY_MS);
     }
     form.addEventListener("change", later);
+    // as the problem is typed: similar records and FAQ follow the words
+    form.addEventListener("input", (event) => {
+      if (event.target.matches("textarea, input[type=text]:not([data-typeahead])")) later();
+    });
     refresh();
   }
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import RecordError
+from core.records.fulltext import search_terms
 from core.records.reading import ListQuery
 from core.ui.badges import badge, due_maker
 from core.ui.context import actor, labels, may, officina, registry
@@ -117,6 +118,14 @@ def _fetched(entity: EntitySpec, values: Mapping[str, Any],
     return found
 
 
+def stored_panel(entity: EntitySpec, record: Mapping[str, Any]) -> Markup:
+    """The context panel of a stored record, for its detail page (nothing to dry-run)."""
+    if not entity.context_panel:
+        return Markup("")
+    with officina().database.read() as connection:
+        return render_panel(entity, Preview(_sections(entity, record, connection), {}))
+
+
 def _sections(entity: EntitySpec, record: Mapping[str, Any],
               connection: Connection) -> list[PanelSectionView]:
     due, linked = due_maker(), _Linked(entity, record, connection)
@@ -128,6 +137,8 @@ def _sections(entity: EntitySpec, record: Mapping[str, Any],
             if item is not None:
                 items.append(item)
         related = _related(section.related, record, connection) if section.related else None
+        if section.similar is not None:
+            related = similar_records(section.similar, entity, record, connection)
         shown.append(PanelSectionView(labels().gettext(section.label), items, related))
     return shown
 
@@ -199,6 +210,59 @@ def _related(related: Any, record: Mapping[str, Any],
                  if spec.field(n) is not None and n != "ref"]
         items.append(PanelItem(str(row.get("ref") or row["id"]), " · ".join(p for p in parts if p),
                                url=record_url(spec.name, row["id"])))
+    return items
+
+
+SIMILAR_WORDS = 8  # the longest words of the record's text that similar records are found by
+MIN_WORD = 4  # shorter words (articles, prepositions) say little about a problem
+
+
+def similar_records(similar: Any, entity: EntitySpec, record: Mapping[str, Any],
+                    connection: Connection | None = None) -> list[PanelItem]:
+    """Records like ``record``: each of its longest words searched in the other entity's
+    full-text index (through the records service, as the user), a record scoring one point
+    per word it has and three per ``boost`` field it shares; best first."""
+    if not may(similar.entity, "read"):
+        return []
+    text = " ".join(str(record.get(name) or "") for name in similar.text)
+    words = sorted({w for w in search_terms(text) if len(w) >= MIN_WORD and not w.isdigit()},
+                   key=lambda w: (-len(w), w))[:SIMILAR_WORDS]
+    if not words:
+        return []
+    spec = registry().entity(similar.entity)
+    wanted = [[n, "in", list(v)] if isinstance(v, (list, tuple)) else [n, "=", v]
+              for n, v in similar.filters]
+    if spec.name == entity.name and record.get("id") is not None:
+        wanted.append(["id", "!=", record["id"]])  # not the record itself
+    title = (spec.title_field,) if spec.title_field else ()
+    fields = tuple(dict.fromkeys(["ref", *title, *similar.columns,
+                                  *(t for t, _ in similar.boost)]))
+    fields = tuple(f for f in fields if f == "ref" or spec.field(f) is not None)
+    scores: dict[int, float] = {}
+    rows: dict[int, Mapping[str, Any]] = {}
+    for word in words:
+        try:
+            page = officina().records.list(actor(), spec.name, ListQuery(
+                filters=wanted or None, search=word, limit=20, fields=fields, count=False),
+                connection=connection)
+        except RecordError:
+            return []
+        for row in page.rows:
+            rows[row["id"]] = row
+            scores[row["id"]] = scores.get(row["id"], 0) + 1
+    for record_id, row in rows.items():
+        scores[record_id] += 3 * sum(1 for theirs, ours in similar.boost
+                                     if record.get(ours) is not None
+                                     and row.get(theirs) == record.get(ours))
+    best = sorted(rows, key=lambda i: (-scores[i], -i))[:similar.limit]
+    items = []
+    for record_id in best:
+        row = rows[record_id]
+        parts = [display(row.get(n), spec.field(n)) for n in similar.columns
+                 if spec.field(n) is not None and n != "ref"]
+        items.append(PanelItem(str(row.get("ref") or record_id),
+                               " · ".join(p for p in parts if p),
+                               url=record_url(spec.name, record_id)))
     return items
 
 

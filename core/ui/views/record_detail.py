@@ -29,6 +29,7 @@ from core.ui.context import (
 )
 from core.ui.detail import detail_layout, may
 from core.ui.timeline import timeline
+from core.ui.views.form_preview import stored_panel
 from core.ui.views.records import records
 
 RELATED_ROWS = 5
@@ -115,7 +116,8 @@ def detail_view(entity: str, record_id: int) -> str:
     return render_template(
         page_template("detail", spec), entity=spec, record=record, tabs=detail_layout(spec, record),
         related=related_records(spec, record_id), timeline=timeline(spec, record_id),
-        buttons=buttons, transitions=transitions_template(), meta=_meta(record))
+        buttons=buttons, transitions=transitions_template(), meta=_meta(record),
+        context_panel=stored_panel(spec, record))
 
 
 def _meta(record: dict) -> dict[str, str] | None:

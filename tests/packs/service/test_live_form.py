@@ -93,3 +93,33 @@ def test_links_offered_and_accepted_are_the_customers(service: ServiceEnv, web: 
     assert refused.value.field_errors == {
         "contact": ["Non è una delle scelte possibili per Cliente."]}
     assert _count(service, "service_call") == 0
+
+
+def test_similar_resolved_calls_and_faq_follow_the_words_of_the_problem(
+        service: ServiceEnv, web: Flask) -> None:
+    solved, _ = service.new_call("Compressore rumoroso all'avvio",
+                                 fault_description="Rumore metallico dal compressore")
+    service.transition(OFFICE, "service_call", solved["id"], "resolve_by_phone")
+    unrelated, _ = service.new_call("Display spento")
+    service.transition(OFFICE, "service_call", unrelated["id"], "resolve_by_phone")
+    still_open, _ = service.new_call("Compressore rumoroso")  # not resolved: not offered
+    faq = service.records.create(OFFICE, "faq_article", {
+        "problem": "Il compressore fa rumore", "problem_type": "breakdown",
+        "solution": "Controllare i supporti antivibranti del compressore."})
+    service.records.create(OFFICE, "faq_article", {
+        "problem": "Display che non si accende", "solution": "Sostituire l'alimentatore."})
+    olga = browser_of(web, "olga")
+    token = csrf_token(olga, "/app/service_call/new")
+    answer = olga.post("/app/service_call/preview", data={
+        "csrf_token": token, "customer": str(service.data["customer"]["id"]),
+        "subject": "Rumore forte dal compressore", "problem_type": "breakdown"}).get_json()
+    panel = _panel(answer["panel"])
+    calls = [text.split()[0] for text, _ in panel["Chiamate risolte simili"]]
+    assert calls == [solved["ref"]]  # neither the display nor the open call
+    assert [text.split()[0] for text, _ in panel["Articoli FAQ"]] == [faq["ref"]]
+    # the call's own page shows them too, without itself
+    detail = lxml.html.fromstring(olga.get(f"/app/service_call/{still_open['id']}")
+                                  .get_data(as_text=True))
+    similar = detail.xpath("//aside[@id='context-panel']//section[h3='Chiamate risolte simili']"
+                           "//li/a/text()")
+    assert similar == [solved["ref"]]
