@@ -148,3 +148,23 @@ def test_the_back_office_verifies_and_releases_in_bulk(
         billed = web_server.officina.records.get(OFFICE, "intervention", record["id"])
         assert billed["billing_status"] == "billed"
 
+
+
+def test_the_header_search_finds_calls_by_their_machines_serial(
+        new_page: Callable[..., Page], web_server: WebServer) -> None:
+    page = _as(new_page, web_server, "olga")
+    page.locator("#header-search").fill('"CH50" 0001')  # quotes are only text
+    page.locator("#header-search").press("Enter")
+    expect(page).to_have_url(re.compile(r"/app/search\?q="))
+    calls = page.locator("section.search-group").filter(
+        has=page.get_by_role("heading", name="Service calls"))
+    expect(calls).to_be_visible()
+    expect(calls.locator("li").first).to_contain_text("CALL-")
+    machines = page.locator("section.search-group").filter(
+        has=page.get_by_role("heading", name="Machines"))
+    expect(machines.locator("li")).to_have_count(1)
+    expect(machines.locator("li")).to_contain_text("CH50-0001")
+    screenshot(page, "service-desk-search")
+    calls.locator("li a").first.click()
+    expect(page).to_have_url(re.compile(r"/app/service_call/\d+$"))
+    expect(page.locator(".detail-field").filter(has_text="Machine")).to_contain_text("CH50-0001")
