@@ -45,6 +45,7 @@ class Related:
     columns: tuple[FieldSpec, ...]
     page: Page
     list_url: str
+    may_create: bool = False  # a new one can be started from here, its link filled
 
 
 def list_url(entity: str, field: str, record_id: int) -> str:
@@ -89,7 +90,9 @@ def related_records(entity: EntitySpec, record_id: int) -> list[Related]:
             continue
         columns = tuple(f for n in names if (f := other.field(n)) is not None)
         found.append(Related(other, link, columns, page,
-                             list_url(other.name, link.name, record_id)))
+                             list_url(other.name, link.name, record_id),
+                             may(other.name, "create") and not link.read_only
+                             and not link.computed))
     return found
 
 

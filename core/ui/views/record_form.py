@@ -344,8 +344,35 @@ def new_view(entity: str) -> Response | tuple[str, int]:
     if request.method == "POST":
         return _save(spec, None)
     access_ = form_access(spec, "create")
-    state = state_from_defaults(spec, _defaults(spec), access_, form_context())
-    return _render(spec, state, access_, {}, 200)
+    given, titles = _prefilled(spec, access_)
+    state = state_from_defaults(spec, {**_defaults(spec), **given}, access_, form_context())
+    state.titles.update(titles)
+    if not given:
+        return _render(spec, state, access_, {}, 200)
+    shown = preview(spec, given)  # opened from a linked record: what its links fetch
+    _fill_fetched(spec, state, shown)
+    return _render(spec, state, access_, {}, 200, panel=shown)
+
+
+def _prefilled(entity: EntitySpec, access_: FormAccess) -> tuple[dict[str, Any], dict[str, str]]:
+    """Links given in the URL (``/app/service_call/new?machine=12``, from the machine's
+    page) that the user may set and whose records they may read, with their titles."""
+    values: dict[str, Any] = {}
+    titles: dict[str, str] = {}
+    for name, text in request.args.items():
+        field = entity.field(name)
+        if field is None or traits_of(field).family != "link" or not text.isdigit() \
+                or name not in access_.editable or not may(field.target or "", "read"):
+            continue
+        try:
+            linked = officina().records.get(actor(), field.target or "", int(text))
+        except RecordError:
+            continue
+        target = registry().entity(field.target or "")
+        values[name] = linked["id"]
+        titles[name] = str((linked.get(target.title_field) if target.title_field else None)
+                           or linked.get("ref") or linked["id"])
+    return values, titles
 
 
 @records.route("/<entity>/<int:record_id>/edit", methods=["GET", "POST"])

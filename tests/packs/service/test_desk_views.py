@@ -61,7 +61,7 @@ def test_priorities_and_statuses_are_badges_and_deadlines_count_down(
     olga = browser_of(web, "olga")
     tree = _page(olga, "/app/service_call")
     urgent = tree.xpath("//td[@data-label='Priorità']/span[contains(@class,'badge-red')]")
-    assert [" ".join(b.text_content().split()) for b in urgent] == ["⚠ Urgente"]
+    assert [(b.text_content(), b.get("data-icon")) for b in urgent] == [("Urgente", "⚠")]
     assert tree.xpath("//td[@data-label='Stato']/span[contains(@class,'badge-amber')]")
     calls = service.officina.registry.current().schema.table("service_call")
 

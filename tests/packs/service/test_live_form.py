@@ -123,3 +123,20 @@ def test_similar_resolved_calls_and_faq_follow_the_words_of_the_problem(
     similar = detail.xpath("//aside[@id='context-panel']//section[h3='Chiamate risolte simili']"
                            "//li/a/text()")
     assert similar == [solved["ref"]]
+
+
+def test_a_call_started_from_the_machines_page_comes_filled_in(service: ServiceEnv,
+                                                               web: Flask) -> None:
+    machine = service.data["machine"]
+    olga = browser_of(web, "olga")
+    page = lxml.html.fromstring(olga.get(f"/app/machine/{machine['id']}").get_data(as_text=True))
+    [start] = [a.get("href") for a in page.xpath("//div[contains(@class,'related-block')]"
+                                                 "//a[@class='button']")
+               if "/app/service_call/new" in a.get("href")]
+    assert start == f"/app/service_call/new?machine={machine['id']}"
+    form = lxml.html.fromstring(olga.get(start).get_data(as_text=True))
+    assert form.xpath("//input[@name='machine:title']")[0].get("value") == "CH50-0001"
+    assert form.xpath("//input[@name='customer:title']")[0].get("value") == \
+        "Rossi Meccanica S.r.l."
+    assert form.xpath("//aside[@id='context-panel']//section[h3='Garanzia']")
+    assert _count(service, "service_call") == 0
