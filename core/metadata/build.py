@@ -41,6 +41,9 @@ def build_field(name: str, data: dict[str, Any], custom: bool = False,
     if data.get("badges"):
         values["badges"] = tuple((option, style.get("color", "grey"), style.get("icon", ""))
                                  for option, style in data["badges"].items())
+    for key in ("visible_when", "required_when", "read_only_when"):
+        if data.get(key):
+            values[key] = (data[key]["field"], *data[key]["in"])
     if data.get("link_filter"):
         values["link_filter"] = tuple(data["link_filter"].items())
     if data.get("due"):

@@ -33,6 +33,10 @@ COMMON_FIELD_KEYS: dict[str, Any] = {
         "properties": {"color": {"enum": list(BADGE_COLORS)},
                        "icon": {"type": "string", "minLength": 1, "maxLength": 2}}}},
     "link_filter": {"type": "object", "minProperties": 1, "additionalProperties": NAME},
+    **{key: {"type": "object", "additionalProperties": False, "required": ["field", "in"],
+             "properties": {"field": NAME, "in": {"type": "array", "minItems": 1, "items": {
+                 "type": ["string", "boolean", "integer"]}}}}
+       for key in ("visible_when", "required_when", "read_only_when")},
     "due": {"anyOf": [{"const": True}, {
         "type": "object", "additionalProperties": False, "required": ["field", "in"],
         "properties": {"field": NAME, "in": {**NAMES, "minItems": 1}}}]},

@@ -88,6 +88,9 @@ def _check_field(draft: EntityDraft, name: str, spec: dict[str, Any],
     problems += _check_badges(draft, at, spec)
     if spec.get("link_filter"):
         problems += _check_link_filter(draft, at, spec, entities)
+    for key in ("visible_when", "required_when", "read_only_when"):
+        if spec.get(key):
+            problems += _check_depends_on(draft, [*at, key], name, spec[key])
     if spec.get("check") and spec["check"] not in checks and find_check(spec["check"]) is None:
         problems.append(draft.diagnostic([*at, "check"], f"unknown check '{spec['check']}': "
                                          "name a python-stdnum module that has validate(), "
@@ -123,6 +126,24 @@ def _check_badges(draft: EntityDraft, at: list, spec: dict[str, Any]) -> list[Di
                          for i, value in enumerate(due["in"])
                          if value not in field.get("options", ())]
     return problems
+
+
+def _check_depends_on(draft: EntityDraft, at: list, name: str,
+                      condition: dict[str, Any]) -> list[Diagnostic]:
+    """A depends-on condition names another select or yes/no field, and its values."""
+    other = draft.data["fields"].get(condition["field"])
+    if condition["field"] == name or other is None \
+            or family_of(other["type"]) not in ("choice", "flag"):
+        return [draft.diagnostic([*at, "field"], f"'{condition['field']}' is not another "
+                                 "select or yes/no field of this entity")]
+    if family_of(other["type"]) == "choice":
+        return [draft.diagnostic([*at, "in", i], f"'{value}' is not an option of "
+                                 f"'{condition['field']}'")
+                for i, value in enumerate(condition["in"])
+                if value not in other.get("options", ())]
+    return [draft.diagnostic([*at, "in", i], f"'{condition['field']}' is yes/no: "
+                             "write true or false")
+            for i, value in enumerate(condition["in"]) if not isinstance(value, bool)]
 
 
 def _check_link_filter(draft: EntityDraft, at: list, spec: dict[str, Any],

@@ -47,6 +47,11 @@ class FieldSpec:
     due: tuple[str, ...] | None = None
     # a link's choices narrowed by this record's fields: (target's field, this entity's field)
     link_filter: tuple[tuple[str, str], ...] = ()
+    # depends-on: (field, value, ...) of this entity under which the field is shown,
+    # required, or locked; None: always shown, required as ``required`` says, never locked
+    visible_when: tuple[Any, ...] | None = None
+    required_when: tuple[Any, ...] | None = None
+    read_only_when: tuple[Any, ...] | None = None
     # the ``check`` when a pack's hooks add it (a PackCheck; core/metadata/pack_contributions.py)
     pack_check: Any = field(default=None, compare=False, repr=False)
 

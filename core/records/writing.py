@@ -19,6 +19,7 @@ from core.metadata.names import line_names
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.write_authority import STATE
 from core.records.fetching import fetch_linked, fetchable_fields
+from core.records.field_conditions import check_field_conditions
 from core.records.file_keys import check_file_keys
 from core.records.link_filters import check_link_filters
 from core.records.reading import title_column
@@ -76,6 +77,7 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
     _resolve_links(ctx, entity, prepared.values, prefix, prepared.current)
     fetch_linked(ctx, entity, prepared, existing)
     check_link_filters(ctx, entity, prepared, prefix)
+    check_field_conditions(ctx, entity, prepared, existing, prefix)
     for name in fetchable:
         if entity.field(name).required and prepared.merged.get(name) in (None, "") \
                 and not ctx.errors.get(prefix + name):

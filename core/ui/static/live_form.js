@@ -78,8 +78,39 @@
     }
   }
 
+  // Depends-on rules: a field shown, or marked required, while another has some values.
+  function depends(form) {
+    const current = (name) => {
+      const input = form.elements.namedItem(name);
+      if (!input) return undefined;
+      if (input.type === "checkbox") return input.checked;
+      return input.value;
+    };
+    const watched = Array.from(form.querySelectorAll("[data-visible-when], [data-required-when]"));
+    if (!watched.length) return;
+    const apply = () => {
+      for (const box of watched) {
+        for (const [attribute, act] of [["visibleWhen", (on) => { box.hidden = !on; }],
+                                        ["requiredWhen", (on) => {
+                                          box.classList.toggle("required-now", on);
+                                          for (const input of box.querySelectorAll("input, select, textarea")) {
+                                            input.setAttribute("aria-required", String(on));
+                                          }
+                                        }]]) {
+          if (!box.dataset[attribute]) continue;
+          const [name, ...values] = JSON.parse(box.dataset[attribute]);
+          const value = current(name);
+          act(values.some((v) => v === value || String(v) === String(value)));
+        }
+      }
+    };
+    form.addEventListener("change", apply);
+    apply();
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     narrow();
+    for (const form of document.querySelectorAll("form[data-record-form]")) depends(form);
     for (const form of document.querySelectorAll("form[data-preview]")) setup(form);
   });
 })();

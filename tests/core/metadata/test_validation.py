@@ -206,6 +206,20 @@ def test_fetch_from_names_a_link_and_a_field_of_the_same_type(tmp_path: Path, sp
 
 
 @pytest.mark.parametrize("spec, key, message", [
+    ("{type: string, required_when: {field: company, in: [x]}}", "required_when.field",
+     "'company' is not another select or yes/no field of this entity"),
+    ("{type: string, visible_when: {field: kind, in: [c]}}", "visible_when.in[0]",
+     "'c' is not an option of 'kind'"),
+])
+def test_depends_on_names_a_select_and_its_options(tmp_path: Path, spec: str, key: str,
+                                                   message: str) -> None:
+    fields = "  kind: {type: select, options: [a, b]}\n" + f"  extra: {spec}\n"
+    write_pack(tmp_path, "p", {"entities/a.yaml": CUSTOMER + fields})
+    error = single_error(tmp_path)
+    assert f"a.yaml:6: fields.extra.{key}: " in error and message in error, error
+
+
+@pytest.mark.parametrize("spec, key, message", [
     ("{type: select, options: [a, b], badges: {c: {color: red}}}", "badges.c",
      "'c' is not an option of the field"),
     ("{type: string, badges: {a: {color: red}}}", "badges", "only select fields have badges"),

@@ -140,3 +140,25 @@ def test_a_call_started_from_the_machines_page_comes_filled_in(service: ServiceE
         "Rossi Meccanica S.r.l."
     assert form.xpath("//aside[@id='context-panel']//section[h3='Garanzia']")
     assert _count(service, "service_call") == 0
+
+
+def test_depends_on_rules_show_require_and_lock_fields(service: ServiceEnv, web: Flask) -> None:
+    d = service.data
+    with pytest.raises(RecordError) as refused:  # an hour bank needs its hours
+        service.records.create(OFFICE, "contract", {
+            "subject": "Monte ore", "customer": d["customer"]["id"],
+            "contract_type": "hour_bank", "start_date": "2026-01-01",
+            "end_date": "2026-12-31"})
+    assert refused.value.field_errors == {"prepaid_hours": ["Valore obbligatorio."]}
+    call, _ = service.new_call("Perdita di gas")
+    service.transition(OFFICE, "service_call", call["id"], "resolve_by_phone")
+    service.transition(OFFICE, "service_call", call["id"], "close")
+    with pytest.raises(RecordError) as locked:  # a closed call keeps its priority
+        service.update(OFFICE, "service_call", call["id"], {"priority": "urgent"})
+    assert locked.value.field_errors == {
+        "priority": ["Questo campo non può essere modificato ora."]}
+    form = lxml.html.fromstring(browser_of(web, "olga").get("/app/contract/new")
+                                .get_data(as_text=True))
+    [hours] = form.xpath("//div[contains(@class,'field')][.//input[@name='prepaid_hours']]")
+    assert hours.get("data-visible-when") == '["contract_type", "hour_bank"]'
+    assert hours.get("data-required-when") == '["contract_type", "hour_bank"]'
