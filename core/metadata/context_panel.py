@@ -16,6 +16,7 @@ from typing import Any
 from core.metadata.diagnostics import Diagnostic
 from core.metadata.names import STANDARD_COLUMNS
 from core.metadata.overlay import EntityDraft
+from core.metadata.pack_views import value_conditions
 from core.metadata.type_groups import family_of
 
 RELATED_LIMIT = 5
@@ -39,10 +40,7 @@ class RelatedRecords:
             if record.get(ours) in (None, ""):
                 return None
             found.append([theirs, "=", record[ours]])
-        for name, value in self.filters:
-            found.append([name, "in", list(value)] if isinstance(value, (list, tuple))
-                         else [name, "=", value])
-        return found
+        return found + value_conditions(self.filters)
 
 
 @dataclass(frozen=True)

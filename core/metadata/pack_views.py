@@ -24,6 +24,13 @@ QUEUE_LIMIT = 10  # rows a queue shows unless it says otherwise
 FILTER_FAMILIES = ("choice", "flag", "link")  # what a queue's filters may compare
 
 
+def value_conditions(pairs: Iterable[tuple[str, Any]]) -> list[list[Any]]:
+    """Fields to a value, or a list of values (any of them), as records-service filter
+    conditions: how queues, related and similar records in metadata narrow their records."""
+    return [[name, "in", list(value)] if isinstance(value, (list, tuple)) else [name, "=", value]
+            for name, value in pairs]
+
+
 @dataclass(frozen=True)
 class NavSection:
     """A group of the menu: a label and the entities under it, in order."""
@@ -46,8 +53,7 @@ class HomeQueue:
 
     def conditions(self) -> list[list[Any]]:
         """The queue as records-service filter conditions."""
-        return [[name, "in", list(value)] if isinstance(value, (list, tuple))
-                else [name, "=", value] for name, value in self.filters.items()]
+        return value_conditions(self.filters.items())
 
     def list_arguments(self) -> list[tuple[str, str]]:
         """The queue as the list page's query (``f.status=new``; yes/no for booleans)."""

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy.engine import Connection
 
 from core.metadata.field_types import traits_of
+from core.metadata.pack_views import value_conditions
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.records.errors import RecordError
 from core.records.fulltext import search_terms
@@ -230,8 +231,7 @@ def similar_records(similar: Any, entity: EntitySpec, record: Mapping[str, Any],
     if not words:
         return []
     spec = registry().entity(similar.entity)
-    wanted = [[n, "in", list(v)] if isinstance(v, (list, tuple)) else [n, "=", v]
-              for n, v in similar.filters]
+    wanted = value_conditions(similar.filters)
     if spec.name == entity.name and record.get("id") is not None:
         wanted.append(["id", "!=", record["id"]])  # not the record itself
     title = (spec.title_field,) if spec.title_field else ()
