@@ -68,7 +68,7 @@ def index_saved(connection: Connection, loaded: Loaded, entity: EntitySpec, reco
         return
     registry, schema = loaded.registry, loaded.schema
     if changed is None or _own_inputs(entity) & set(changed):
-        refresh_by(connection, registry, schema, entity, "id", record_id)
+        refresh_by(connection, registry, schema, entity, "id", record_id, new=changed is None)
     if not changed:
         return
     for other, link, fields in dependents(registry, entity.name):

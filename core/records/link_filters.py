@@ -4,38 +4,49 @@ The form narrows the suggestions; this check makes every surface keep to it."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Mapping
+from typing import Any
 
 from core.i18n import _
 from core.metadata.specs import EntitySpec
 from core.records.write_context import Prepared, WriteContext
 
 
+def _changes(prepared: Prepared, name: str) -> bool:
+    stored = prepared.current
+    return name in prepared.values and (not stored or prepared.values[name] != stored.get(name))
+
+
+def link_filter_needs(entity: EntitySpec, prepared: Prepared) -> dict[str, set[str]]:
+    """The target columns to read, by link, to check the link filters this write touches."""
+    merged, needs = prepared.merged, {}
+    for spec in entity.stored_fields:
+        value = merged.get(spec.name)
+        if not spec.link_filter or not isinstance(value, int) or isinstance(value, bool):
+            continue
+        if _changes(prepared, spec.name) or any(_changes(prepared, ours)
+                                                for _, ours in spec.link_filter):
+            needs[spec.name] = {theirs for theirs, _ in spec.link_filter}
+    return needs
+
+
 def check_link_filters(ctx: WriteContext, entity: EntitySpec, prepared: Prepared,
+                       needs: Mapping[str, set[str]], linked: Mapping[tuple[str, str], Any],
                        prefix: str = "") -> None:
     """Refuse a set or changed link whose record does not match the fields it must."""
     merged = prepared.merged
-    for spec in entity.stored_fields:
-        if not spec.link_filter or spec.name in ctx.errors:
+    for link_name in needs:
+        spec = entity.field(link_name)
+        if spec is None or ctx.errors.get(prefix + link_name):
             continue
-        value = merged.get(spec.name)
-        changed = spec.name in prepared.values or any(
-            ours in prepared.values for _, ours in spec.link_filter)
-        if not isinstance(value, int) or isinstance(value, bool) or not changed:
-            continue
-        wanted = [(theirs, merged.get(ours)) for theirs, ours in spec.link_filter
-                  if merged.get(ours) not in (None, "")]
-        if not wanted:
-            continue
-        table = ctx.schema.table(spec.target or "")
-        row = ctx.connection.execute(sa.select(*(table.c[t] for t, _ in wanted))
-                                     .where(table.c.id == value)).one_or_none()
-        if row is None:
-            continue  # the link check has said it does not exist
-        for (theirs, expected), found in zip(wanted, row, strict=True):
-            if found != expected:
-                owner = entity.field(next(o for t, o in spec.link_filter if t == theirs))
-                ctx.error(prefix + spec.name, ctx.translator.gettext(
+        for theirs, ours in spec.link_filter:
+            expected = merged.get(ours)
+            if expected in (None, ""):
+                continue
+            if linked.get((link_name, theirs)) != expected:
+                owner = entity.field(ours)
+                ctx.error(prefix + link_name, ctx.translator.gettext(
                     _("It is not one of the choices of the {field} given."),
-                    field=ctx.labels.field_label(owner) if owner else theirs))
+                    field=ctx.labels.field_label(owner) if owner else ours))
                 break
+

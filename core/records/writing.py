@@ -18,10 +18,10 @@ from core.metadata.formula_order import computed_in_order
 from core.metadata.names import line_names
 from core.metadata.specs import EntitySpec, FieldSpec
 from core.metadata.write_authority import STATE
-from core.records.fetching import fetch_linked, fetchable_fields
+from core.records.fetching import fetch_linked, fetch_needs, fetchable_fields, read_linked
 from core.records.field_conditions import check_field_conditions
 from core.records.file_keys import check_file_keys
-from core.records.link_filters import check_link_filters
+from core.records.link_filters import check_link_filters, link_filter_needs
 from core.records.reading import title_column
 from core.records.validation import load, writable
 from core.records.write_context import Prepared, WriteContext
@@ -75,8 +75,10 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
             ctx.error(prefix + name, message)
     prepared = Prepared(values=values, current=dict(existing or {}))
     _resolve_links(ctx, entity, prepared.values, prefix, prepared.current)
-    fetch_linked(ctx, entity, prepared, existing)
-    check_link_filters(ctx, entity, prepared, prefix)
+    fetches, filters = fetch_needs(entity, prepared, existing), link_filter_needs(entity, prepared)
+    linked = read_linked(ctx, entity, prepared.merged, _union(fetches, filters))
+    fetch_linked(entity, prepared, fetches, linked)
+    check_link_filters(ctx, entity, prepared, filters, linked, prefix)
     check_field_conditions(ctx, entity, prepared, existing, prefix)
     for name in fetchable:
         if entity.field(name).required and prepared.merged.get(name) in (None, "") \
@@ -106,6 +108,15 @@ def prepare(ctx: WriteContext, entity: EntitySpec, data: Mapping[str, Any],
                           unseen)
             for index, line in enumerate(lines)]
     return prepared
+
+
+def _union(*needs: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """Columns to read by link, of several needs together (one query for all of them)."""
+    merged: dict[str, set[str]] = {}
+    for need in needs:
+        for link, columns in need.items():
+            merged.setdefault(link, set()).update(columns)
+    return merged
 
 
 def stored_lines(ctx: WriteContext, child: EntitySpec, parent_id: int) -> dict[int, dict]:

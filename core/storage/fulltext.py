@@ -172,9 +172,10 @@ _BY: dict[tuple[str, str, str, str], tuple[sa.Delete, sa.Insert]] = {}
 
 
 def refresh_by(connection: Connection, registry: Registry, schema: Schema,
-               entity: EntitySpec, column: str, value: int) -> None:
+               entity: EntitySpec, column: str, value: int, new: bool = False) -> None:
     """Compute again the index rows of the records of ``entity`` whose ``column`` (``id``,
-    or a link) is ``value``; the statements are built once per registry."""
+    or a link) is ``value``; the statements are built once per registry. A ``new`` record
+    has no row to delete yet."""
     dialect = connection.dialect.name
     cache_key = (registry.content_hash, entity.name, column, dialect)
     statements = _BY.get(cache_key)
@@ -184,7 +185,7 @@ def refresh_by(connection: Connection, registry: Registry, schema: Schema,
         where = schema.table(entity.name).c[column] == sa.bindparam(KEY, type_=sa.BigInteger())
         statements = _BY[cache_key] = refresh_statements(registry, schema, entity, dialect,
                                                          where)
-    for statement in statements:
+    for statement in statements[1:] if new else statements:
         connection.execute(statement, {KEY: value})
 
 
