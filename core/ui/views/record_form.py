@@ -9,6 +9,7 @@ the service with a field error and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from core.i18n import _
 from core.metadata.field_types import traits_of
 from core.metadata.specs import EntitySpec
 from core.records.errors import Conflict, NotFound, PermissionDenied, RecordError
+from core.records.field_conditions import holds
 from core.records.options import VALIDATE_ONLY
 from core.records.reading import ListQuery
 from core.records.writing import default_value
@@ -72,16 +74,19 @@ def _require(entity: EntitySpec, action: str) -> None:
     officina().records.require(actor(), entity.name, action)
 
 
-def form_access(entity: EntitySpec, action: str) -> FormAccess:
+def form_access(entity: EntitySpec, action: str,
+                stored: Mapping[str, Any] | None = None) -> FormAccess:
     """Fields shown (readable) and offered as inputs (editable) to the signed-in user, and
     the same for the fields of each child table's lines.
 
     Fields the system fills (computed, read-only, filled by rules) are shown, never
     inputs; the field of the workflow's state machine changes through the transition
-    buttons.
+    buttons; a field whose ``read_only_when`` the ``stored`` record meets is shown only.
     """
     machine = registry().state_machine(entity.name)
     fixed = {machine.field} if machine is not None else set()
+    if stored is not None:
+        fixed |= {f.name for f in entity.stored_fields if holds(f.read_only_when, stored)}
     granted = field_access(entity.name, action)
     editable = granted.writable & granted.readable
     lines = {}
@@ -221,9 +226,10 @@ def _files(entity: EntitySpec, state: FormState, access_: FormAccess,
 
 def _posted(entity: EntitySpec, record_id: int | None) -> tuple[FormState, FormAccess]:
     """The form as posted, over the stored record (or a new one's defaults)."""
-    access_ = form_access(entity, "update" if record_id else "create")
     stored: dict[str, Any] = (officina().records.get(actor(), entity.name, record_id)
                               if record_id else _defaults(entity))
+    access_ = form_access(entity, "update" if record_id else "create",
+                          stored if record_id else None)
     return state_from_form(entity, request.form, access_, _children(entity), stored), access_
 
 
@@ -384,7 +390,7 @@ def edit_view(entity: str, record_id: int) -> Response | tuple[str, int]:
     if request.method == "POST":
         return _save(spec, record_id)
     record = officina().records.get(actor(), spec.name, record_id)
-    access_ = form_access(spec, "update")
+    access_ = form_access(spec, "update", record)
     state = state_from_record(spec, record, access_, _children(spec), form_context())
     return _render(spec, state, access_, {}, 200, record_id)
 

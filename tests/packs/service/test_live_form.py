@@ -157,8 +157,16 @@ def test_depends_on_rules_show_require_and_lock_fields(service: ServiceEnv, web:
         service.update(OFFICE, "service_call", call["id"], {"priority": "urgent"})
     assert locked.value.field_errors == {
         "priority": ["Questo campo non può essere modificato ora."]}
-    form = lxml.html.fromstring(browser_of(web, "olga").get("/app/contract/new")
-                                .get_data(as_text=True))
+    olga = browser_of(web, "olga")
+    closed = lxml.html.fromstring(olga.get(f"/app/service_call/{call['id']}/edit")
+                                  .get_data(as_text=True))
+    assert not closed.xpath("//select[@name='priority']")  # shown, not offered
+    assert closed.xpath("//div[contains(@class,'read-only')][.//*[.='Priorità']]")
+    open_call, _ = service.new_call("Rumore")
+    editable = lxml.html.fromstring(olga.get(f"/app/service_call/{open_call['id']}/edit")
+                                    .get_data(as_text=True))
+    assert editable.xpath("//select[@name='priority']")
+    form = lxml.html.fromstring(olga.get("/app/contract/new").get_data(as_text=True))
     [hours] = form.xpath("//div[contains(@class,'field')][.//input[@name='prepaid_hours']]")
     assert hours.get("data-visible-when") == '["contract_type", "hour_bank"]'
     assert hours.get("data-required-when") == '["contract_type", "hour_bank"]'
