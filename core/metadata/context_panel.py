@@ -157,7 +157,7 @@ def _path(draft: EntityDraft, at: list, name: str, own: Mapping[str, Any],
         return [draft.diagnostic(at, f"unknown field '{link}' of this entity")]
     if not target_field:
         return []
-    if family_of(own[link]["type"]) != "link" if link in own else True:
+    if link not in own or family_of(own[link]["type"]) != "link":
         return [draft.diagnostic(at, f"'{link}' is not a link field: '{name}' cannot be read")]
     target = entities.get(own[link].get("target", ""))
     if target is not None and target_field not in target.data["fields"] \

@@ -23,13 +23,17 @@ DIGEST_HOUR = 7  # local time from which the day's digest goes out
 DIGEST_LENGTH = 100  # notices listed in one digest; the rest are counted
 
 
-def send_digests(connection: Connection, now: dt.datetime, timezone: str,
-                 base_url: str = "") -> int:
-    """Queue today's digest for each user who wants one and has not had it; how many."""
+def digest_day(now: dt.datetime, timezone: str) -> dt.date | None:
+    """The local day whose digests may go out at ``now`` (naive UTC), or None before
+    ``DIGEST_HOUR``."""
     local = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(timezone))
-    if local.hour < DIGEST_HOUR:
-        return 0
-    today = local.date()
+    return local.date() if local.hour >= DIGEST_HOUR else None
+
+
+def send_digests(connection: Connection, now: dt.datetime, today: dt.date,
+                 timezone: str, base_url: str = "") -> int:
+    """Queue the digest of ``today`` for each user who wants one and has not had it; how
+    many."""
     tables = system_tables().system
     preferences, users = tables["officina_notice_digest"], tables["officina_user"]
     due = connection.execute(

@@ -35,7 +35,7 @@ from core.rules.document_jobs import run_document_job
 from core.rules.engine import RulesEngine
 from core.rules.mail import MailError, MailSettings, RenderedMail, send_mail
 from core.rules.mail_files import store_mail
-from core.rules.notice_digest import send_digests
+from core.rules.notice_digest import digest_day, send_digests
 from core.rules.webhook import call_webhook
 
 log = logging.getLogger(__name__)
@@ -312,9 +312,12 @@ class Worker:
         report = WorkerReport()
         self.fire_timers(report)
         self.run_schedules(report)
-        with self.database.write() as connection:
-            report.digests = send_digests(connection, self.clock(),
-                                          self.records.options.timezone, self.options.base_url)
+        now, zone = self.clock(), self.records.options.timezone
+        today = digest_day(now, zone)
+        if today is not None:  # before the digest hour, no transaction at all
+            with self.database.write() as connection:
+                report.digests = send_digests(connection, now, today, zone,
+                                              self.options.base_url)
         self.deliver_outbox(report)
         return report
 

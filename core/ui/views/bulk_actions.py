@@ -9,7 +9,6 @@ done: each record's result is listed, refusals with their reason.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -69,13 +68,11 @@ def bulk_start(entity: str) -> Response | str:
         action["value"] = None if value == "" else (
             value == "1" if traits_of(field).family == "flag" else value)
     with officina().database.write() as connection:
-        batch_id = start_batch(connection, actor().username, spec.name, action, ids, _now())
+        batch_id = start_batch(connection, actor().username, spec.name, action, ids,
+                               officina().records.clock())
     return redirect(url_for("records.bulk_progress", entity=spec.name, batch_id=batch_id,
                             back=request.form.get("back", "")), 303)
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _batch(spec: EntitySpec, batch_id: int) -> Batch:

@@ -6,7 +6,6 @@ Every change is a POST (CSRF-checked); a user only ever sees and marks their own
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -51,9 +50,6 @@ def _row(notice: Notice) -> NoticeRow:
                      readable)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
 
 @notifications.get("/app/notifications")
 @access(USER)
@@ -83,7 +79,7 @@ def open_notice(notice_id: int) -> Response:
     with officina().database.write() as connection:
         notice = find_notice(connection, actor().username, notice_id)
         if notice is not None:
-            mark_read(connection, actor().username, _now(), [notice.id])
+            mark_read(connection, actor().username, officina().records.clock(), [notice.id])
     spec = registry().entities.get((notice.entity if notice else None) or "")
     if notice is None or spec is None or notice.record_id is None or not may(spec.name, "read"):
         if notice is None:
@@ -99,7 +95,7 @@ def read_notices() -> Response:
     chosen = None if request.form.get("all") else [
         int(value) for value in request.form.getlist("notice") if value.isdigit()]
     with officina().database.write() as connection:
-        marked = mark_read(connection, actor().username, _now(), chosen) \
+        marked = mark_read(connection, actor().username, officina().records.clock(), chosen) \
             if chosen is None or chosen else 0
     flash(gettext(_("Notices marked read: {count}."), count=marked), "success")
     return redirect(url_for("notifications.notices_view",
